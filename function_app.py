@@ -1,0 +1,13 @@
+"""The Function App: creates the app and registers one blueprint per route family and trigger."""
+
+import azure.functions as func
+
+from shared.routes import generations
+from shared.triggers import generation_poison, generation_worker, stale_jobs
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+
+app.register_functions(generations.bp)
+app.register_functions(generation_worker.bp)
+app.register_functions(generation_poison.bp)
+app.register_functions(stale_jobs.bp)

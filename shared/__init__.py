@@ -1,0 +1,1 @@
+"""The image-generation service: everything `function_app.py` wires together."""

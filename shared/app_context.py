@@ -1,0 +1,52 @@
+"""The process's long-lived objects: settings, SDK clients and the stores built on them.
+
+Built once, lazily, on the first invocation and reused by every function after it; the async SDK clients
+bind to the worker's one event loop when they first connect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from shared.azure_clients import setup_blob_service, setup_cosmos_client, setup_queue_client
+from shared.images.store import ImageStore
+from shared.jobs.queue import JobQueue
+from shared.jobs.repository import JobRepository
+from shared.providers.registry import ProviderRegistry
+from shared.resources import JOBS_CONTAINER
+from shared.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class AppContext:
+    settings: Settings
+    jobs: JobRepository
+    job_queue: JobQueue
+    images: ImageStore
+    providers: ProviderRegistry
+
+
+_context: AppContext | None = None
+
+
+def build_context(settings: Settings) -> AppContext:
+    cosmos = setup_cosmos_client(settings=settings)
+    database = cosmos.get_database_client(settings.cosmos_database)
+    return AppContext(
+        settings=settings,
+        jobs=JobRepository(database.get_container_client(JOBS_CONTAINER.name)),
+        job_queue=JobQueue(setup_queue_client(settings=settings, queue_name=settings.jobs_queue)),
+        images=ImageStore(
+            setup_blob_service(settings=settings), url_ttl=timedelta(minutes=settings.image_url_ttl_minutes)
+        ),
+        providers=ProviderRegistry(settings),
+    )
+
+
+def get_context() -> AppContext:
+    # Building is synchronous (the SDK clients open connections on first use), so no two callers race.
+    global _context
+    if _context is None:
+        _context = build_context(get_settings())
+    return _context

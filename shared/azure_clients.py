@@ -1,0 +1,89 @@
+"""Factories for the Azure SDK clients: async, built from settings, one credential per process.
+
+The same code serves Azure (identity-based connections through `DefaultAzureCredential`) and local
+development (connection strings and the emulator key): which one is chosen only by the settings present.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from azure.storage.queue import BinaryBase64DecodePolicy, TextBase64EncodePolicy
+
+from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from azure.core.credentials_async import AsyncTokenCredential
+    from azure.cosmos.aio import CosmosClient
+    from azure.storage.blob.aio import BlobServiceClient
+    from azure.storage.queue.aio import QueueClient
+
+
+class MissingSettingError(RuntimeError):
+    """A required setting is absent; the message names it."""
+
+
+@lru_cache(maxsize=1)
+def _credential(client_id: str | None) -> AsyncTokenCredential:
+    from azure.identity.aio import DefaultAzureCredential
+
+    return DefaultAzureCredential(managed_identity_client_id=client_id)
+
+
+def get_credential(settings: Settings) -> AsyncTokenCredential:
+    """The process's one credential (managed identity in Azure, developer login elsewhere)."""
+    return _credential(settings.managed_identity_client_id)
+
+
+def _storage_uri(settings: Settings, service: str, explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    if settings.storage_account_name:
+        return f"https://{settings.storage_account_name}.{service}.core.windows.net"
+    raise MissingSettingError(
+        "Storage is not configured: set AzureWebJobsStorage (connection string) or "
+        f"AzureWebJobsStorage__accountName / AzureWebJobsStorage__{service}ServiceUri (identity)."
+    )
+
+
+def setup_blob_service(*, settings: Settings) -> BlobServiceClient:
+    from azure.storage.blob.aio import BlobServiceClient
+
+    if settings.storage_connection_string:
+        return BlobServiceClient.from_connection_string(settings.storage_connection_string.get_secret_value())
+    uri = _storage_uri(settings, "blob", settings.storage_blob_service_uri)
+    return BlobServiceClient(uri, credential=get_credential(settings))
+
+
+def setup_queue_client(*, settings: Settings, queue_name: str) -> QueueClient:
+    """A queue client speaking base64, the Functions host's default `messageEncoding`."""
+    from azure.storage.queue.aio import QueueClient
+
+    if settings.storage_connection_string:
+        return QueueClient.from_connection_string(
+            settings.storage_connection_string.get_secret_value(),
+            queue_name,
+            message_encode_policy=TextBase64EncodePolicy(),
+            message_decode_policy=BinaryBase64DecodePolicy(),
+        )
+    return QueueClient(
+        _storage_uri(settings, "queue", settings.storage_queue_service_uri),
+        queue_name,
+        credential=get_credential(settings),
+        message_encode_policy=TextBase64EncodePolicy(),
+        message_decode_policy=BinaryBase64DecodePolicy(),
+    )
+
+
+def setup_cosmos_client(*, settings: Settings) -> CosmosClient:
+    from azure.cosmos.aio import CosmosClient
+
+    credential: str | AsyncTokenCredential = (
+        settings.cosmos_key.get_secret_value() if settings.cosmos_key else get_credential(settings)
+    )
+    return CosmosClient(
+        settings.cosmos_endpoint,
+        credential=credential,
+        enable_endpoint_discovery=settings.cosmos_endpoint_discovery,
+    )

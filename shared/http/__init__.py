@@ -1,0 +1,1 @@
+"""Translating HTTP to typed calls and back: bodies, the error envelope, auth, URLs."""

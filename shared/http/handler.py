@@ -1,0 +1,71 @@
+"""The wrapper every HTTP function goes through: request id, error envelope, no leaked exceptions."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import azure.functions as func
+from pydantic import BaseModel, ValidationError
+
+from shared.errors import ApiError, validation_error
+from shared.http.responses import error_response
+from shared.models.errors import ErrorCode
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def api_endpoint(handler: Handler) -> Handler:
+    @functools.wraps(handler)
+    async def wrapper(req: func.HttpRequest) -> func.HttpResponse:
+        incoming = req.headers.get("x-request-id", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
+        try:
+            response = await handler(req)
+        except ApiError as error:
+            response = error_response(error)
+        except Exception:
+            logger.exception("Unhandled error in %s %s (request %s)", req.method, req.url, request_id)
+            response = error_response(
+                ApiError(500, ErrorCode.INTERNAL_ERROR, f"Internal error; quote request id {request_id}.")
+            )
+        response.headers["x-request-id"] = request_id
+        return response
+
+    return wrapper
+
+
+def parse_json_body(req: func.HttpRequest, model: type[ModelT]) -> ModelT:
+    """The body as `model`; a non-JSON body or a field that does not validate is a 400 naming the field."""
+    content_type = req.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+        raise ApiError(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the body as application/json.")
+    try:
+        return model.model_validate_json(req.get_body() or b"")
+    except ValidationError as exc:
+        raise validation_error(_summary(exc), details=_field_errors(exc)) from exc
+
+
+def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
+    errors = []
+    for item in exc.errors(include_url=False, include_input=False):
+        location = ".".join(str(part) for part in item["loc"])
+        errors.append({"field": location or "body", "message": item["msg"]})
+    return errors
+
+
+def _summary(exc: ValidationError) -> str:
+    first = exc.errors(include_url=False, include_input=False)[0]
+    if first["type"] == "json_invalid":
+        return "The request body is not valid JSON."
+    location = ".".join(str(part) for part in first["loc"]) or "body"
+    return f"Invalid request: {location}: {first['msg']}."

@@ -1,0 +1,1 @@
+"""Image bytes: inspection and Blob Storage."""

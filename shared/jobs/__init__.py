@@ -1,0 +1,1 @@
+"""The job core every route family and trigger shares: store, queue, submit, process."""

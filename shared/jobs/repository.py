@@ -1,0 +1,78 @@
+"""Job documents in Cosmos DB, partitioned by tenant, with optimistic concurrency on every write."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from azure.core import MatchConditions
+from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceNotFoundError
+
+from shared.models.common import iso_utc, utc_now
+from shared.models.jobs import JobDocument, JobStatus
+
+if TYPE_CHECKING:
+    from azure.cosmos.aio import ContainerProxy
+
+logger = logging.getLogger(__name__)
+
+# A job mutation: change the document in place, or return False to leave it as it is.
+Mutation = Callable[[JobDocument], bool]
+
+
+class JobRepository:
+    def __init__(self, container: ContainerProxy) -> None:
+        self._container = container
+
+    async def create(self, job: JobDocument) -> None:
+        await self._container.create_item(job.model_dump(mode="json"))
+
+    async def get(self, tenant_id: str, job_id: str) -> JobDocument | None:
+        item = await self._read(tenant_id, job_id)
+        return None if item is None else JobDocument.model_validate(item)
+
+    async def update(self, tenant_id: str, job_id: str, mutate: Mutation) -> JobDocument | None:
+        """Apply `mutate` to the current document and replace it if its etag is unchanged; on a
+        concurrent write, re-read and apply again. Returns the document as stored, or None if absent."""
+        while True:
+            item = await self._read(tenant_id, job_id)
+            if item is None:
+                return None
+            job = JobDocument.model_validate(item)
+            if not mutate(job):
+                return job
+            job.updated_at = utc_now()
+            try:
+                await self._container.replace_item(
+                    job_id,
+                    job.model_dump(mode="json"),
+                    etag=item["_etag"],
+                    match_condition=MatchConditions.IfNotModified,
+                )
+                return job
+            except CosmosAccessConditionFailedError:
+                logger.info("Job %s changed concurrently; applying the update again", job_id)
+
+    async def stale(
+        self, statuses: tuple[JobStatus, ...], updated_before: datetime
+    ) -> AsyncIterator[JobDocument]:
+        """Jobs of every tenant left in one of `statuses` since before `updated_before`."""
+        placeholders = ", ".join(f"@s{i}" for i in range(len(statuses)))
+        parameters: list[dict[str, Any]] = [
+            {"name": f"@s{i}", "value": s.value} for i, s in enumerate(statuses)
+        ]
+        parameters.append({"name": "@before", "value": iso_utc(updated_before)})
+        query = (
+            f"SELECT * FROM c WHERE c.docType = 'job' AND c.status IN ({placeholders}) "
+            "AND c.updatedAt < @before"
+        )
+        async for item in self._container.query_items(query, parameters=parameters):
+            yield JobDocument.model_validate(item)
+
+    async def _read(self, tenant_id: str, job_id: str) -> dict[str, Any] | None:
+        try:
+            return await self._container.read_item(job_id, partition_key=tenant_id)
+        except CosmosResourceNotFoundError:
+            return None

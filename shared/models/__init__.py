@@ -1,0 +1,1 @@
+"""pydantic models: the single description of every request, response, stored document and message."""

@@ -1,0 +1,39 @@
+"""Base model and field types shared by every API and stored model."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic.alias_generators import to_camel
+
+
+def iso_utc(value: datetime) -> str:
+    # One fixed width (milliseconds, `Z`) so stored timestamps also sort correctly as strings.
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+UtcDateTime = Annotated[datetime, PlainSerializer(iso_utc, return_type=str, when_used="json")]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ApiModel(BaseModel):
+    """camelCase on the wire, snake_case in Python."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class RequestModel(ApiModel):
+    """A request body: unknown fields are refused so that a typo is an error, not a silent default."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class StoredModel(ApiModel):
+    """A Cosmos DB document: the system properties Cosmos adds (`_etag`, `_ts`, ...) are ignored."""
+
+    model_config = ConfigDict(extra="ignore")

@@ -1,0 +1,131 @@
+"""A generation job: what a caller asks for, the stored document, and how the API shows it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from shared.models.common import ApiModel, RequestModel, StoredModel, UtcDateTime
+
+MAX_PROMPT_LENGTH = 4000
+
+# Seed 002's list; each provider maps it to what the chosen model supports.
+ASPECT_RATIOS: tuple[str, ...] = (
+    "1:1", "1:2", "1:4", "1:8", "2:1", "2:3", "3:2", "3:4", "4:1", "4:3",
+    "4:5", "5:4", "8:1", "9:16", "9:19.5", "16:9", "19.5:9", "21:9",
+)  # fmt: skip
+
+AspectRatio = Literal[
+    "1:1", "1:2", "1:4", "1:8", "2:1", "2:3", "3:2", "3:4", "4:1", "4:3",
+    "4:5", "5:4", "8:1", "9:16", "9:19.5", "16:9", "19.5:9", "21:9",
+]  # fmt: skip
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
+
+
+class GenerationRequest(RequestModel):
+    """`POST /api/v1/images/generations`."""
+
+    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_LENGTH, description="What to draw.")
+    provider: str | None = Field(
+        default=None, description="`gemini` or `azure-openai`; default from settings."
+    )
+    model: str | None = Field(
+        default=None, description="Gemini model name or Azure OpenAI deployment; default per provider."
+    )
+    aspect_ratio: AspectRatio = Field(default="1:1", description="Width:height of the image.")
+
+
+class GenerationSpec(ApiModel):
+    """The request after defaults are resolved: exactly what the worker will ask the provider for."""
+
+    prompt: str
+    provider: str
+    model: str
+    aspect_ratio: str
+
+
+class JobError(ApiModel):
+    code: str
+    message: str
+
+
+class StoredImage(ApiModel):
+    """One output image as stored in Blob Storage; sizes are read from the stored bytes."""
+
+    index: int
+    container: str
+    blob_name: str
+    mime_type: str
+    width: int
+    height: int
+    bytes: int
+
+
+class JobDocument(StoredModel):
+    """The job as stored in Cosmos DB (container `jobs`, partition key `/tenantId`)."""
+
+    id: str
+    tenant_id: str
+    doc_type: Literal["job"] = "job"
+    status: JobStatus
+    spec: GenerationSpec
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    started_at: UtcDateTime | None = None
+    completed_at: UtcDateTime | None = None
+    attempts: int = 0
+    retry_count: int = 0
+    outputs: list[StoredImage] = Field(default_factory=list)
+    error: JobError | None = None
+    last_error: JobError | None = None
+    processing_time_ms: int | None = None
+    provider_text: str | None = None
+    revised_prompt: str | None = None
+    size: str | None = None
+    usage: dict[str, int] | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ImageView(ApiModel):
+    url: str
+    mime_type: str
+    width: int
+    height: int
+    bytes: int
+
+
+class JobView(ApiModel):
+    """A job as the native API shows it, with Durable-Functions-style management URLs."""
+
+    id: str
+    status: JobStatus
+    prompt: str
+    provider: str
+    model: str
+    aspect_ratio: str
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    completed_at: UtcDateTime | None = None
+    outputs: list[ImageView] = Field(default_factory=list)
+    error: JobError | None = None
+    retry_count: int = 0
+    processing_time_ms: int | None = None
+    revised_prompt: str | None = None
+    text: str | None = None
+    size: str | None = None
+    usage: dict[str, int] | None = None
+    warnings: list[str] = Field(default_factory=list)
+    status_query_get_uri: str

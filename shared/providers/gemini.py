@@ -1,0 +1,105 @@
+"""Google Gemini image models through google-genai's async client."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import aiohttp
+import httpx
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
+
+from shared.models.errors import ErrorCode
+from shared.providers.base import (
+    ImageCall,
+    ProviderError,
+    ProviderImage,
+    ProviderResult,
+    parse_retry_after,
+    transient_error,
+)
+from shared.providers.catalog import ProviderCatalog
+from shared.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+_BLOCKING_FINISH_REASONS = {
+    "SAFETY",
+    "PROHIBITED_CONTENT",
+    "BLOCKLIST",
+    "SPII",
+    "IMAGE_SAFETY",
+    "IMAGE_PROHIBITED_CONTENT",
+    "RECITATION",
+}
+
+
+class GeminiProvider:
+    name = "gemini"
+
+    def __init__(self, client: genai.Client) -> None:
+        self._client = client
+
+    async def generate(self, call: ImageCall) -> ProviderResult:
+        config = types.GenerateContentConfig(
+            response_modalities=["TEXT", "IMAGE"],
+            image_config=types.ImageConfig(aspect_ratio=call.aspect_ratio),
+        )
+        try:
+            response = await self._client.aio.models.generate_content(
+                model=call.model, contents=call.prompt, config=config
+            )
+        except genai_errors.APIError as exc:
+            raise _classify_api_error(exc) from exc
+        except (TimeoutError, aiohttp.ClientError, httpx.HTTPError) as exc:
+            raise transient_error(f"Gemini did not answer: {type(exc).__name__}") from exc
+        except json.JSONDecodeError as exc:
+            # A gateway's HTML error page or a cut-off body: the same call may well succeed next time.
+            raise transient_error("Gemini answered with a malformed body") from exc
+        return _read_response(response)
+
+
+def _classify_api_error(exc: genai_errors.APIError) -> ProviderError:
+    code = exc.code or 0
+    message = f"Gemini answered {code}: {exc.message or exc.status or 'error'}"
+    if code == 429 or code >= 500 or code == 408:
+        headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+        return transient_error(message, retry_after=parse_retry_after(headers.get("Retry-After")))
+    return ProviderError(ErrorCode.INVALID_INPUT, message)
+
+
+def _read_response(response: types.GenerateContentResponse) -> ProviderResult:
+    feedback = response.prompt_feedback
+    if feedback is not None and feedback.block_reason:
+        raise ProviderError(ErrorCode.CONTENT_POLICY, f"Gemini blocked the prompt: {feedback.block_reason}")
+    candidates = response.candidates or []
+    images: list[ProviderImage] = []
+    texts: list[str] = []
+    finish_reason = None
+    for candidate in candidates:
+        finish_reason = candidate.finish_reason
+        for part in (candidate.content.parts if candidate.content else None) or []:
+            if part.inline_data is not None and part.inline_data.data:
+                images.append(ProviderImage(data=part.inline_data.data, mime_type=part.inline_data.mime_type))
+            elif part.text and not part.thought:
+                texts.append(part.text)
+    text = "\n".join(texts) or None
+    reason = str(getattr(finish_reason, "value", finish_reason) or "")
+    if not images and reason in _BLOCKING_FINISH_REASONS:
+        raise ProviderError(ErrorCode.CONTENT_POLICY, f"Gemini withheld the image: finishReason {reason}")
+    if not images:
+        detail = f" The model said: {text}" if text else ""
+        raise ProviderError(ErrorCode.NO_IMAGE, f"Gemini returned no image.{detail}")
+    return ProviderResult(images=images, text=text)
+
+
+def create_provider(settings: Settings, catalog: ProviderCatalog) -> GeminiProvider:
+    if settings.gemini_api_key is None:
+        raise RuntimeError("GEMINI_API_KEY is not set")
+    http_options = types.HttpOptions(
+        base_url=settings.gemini_base_url, timeout=int(settings.provider_timeout_seconds * 1000)
+    )
+    client = genai.Client(api_key=settings.gemini_api_key.get_secret_value(), http_options=http_options)
+    return GeminiProvider(client)

@@ -1,0 +1,28 @@
+"""Provider instances by name, imported on first use and kept for the process."""
+
+from __future__ import annotations
+
+import importlib
+
+from shared.providers.base import ImageProvider
+from shared.providers.catalog import ProviderCatalog, ProviderName
+from shared.settings import Settings
+
+_MODULES = {
+    ProviderName.GEMINI: "shared.providers.gemini",
+    ProviderName.AZURE_OPENAI: "shared.providers.azure_openai",
+}
+
+
+class ProviderRegistry:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self.catalog = ProviderCatalog(settings)
+        self._instances: dict[ProviderName, ImageProvider] = {}
+
+    def get(self, name: str) -> ImageProvider:
+        provider_name = ProviderName(name)
+        if provider_name not in self._instances:
+            module = importlib.import_module(_MODULES[provider_name])
+            self._instances[provider_name] = module.create_provider(self._settings, self.catalog)
+        return self._instances[provider_name]

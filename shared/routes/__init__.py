@@ -1,0 +1,1 @@
+"""HTTP route families, one blueprint each."""

@@ -1,0 +1,244 @@
+"""The one place configuration is read.
+
+Every setting is declared once, with the app setting (environment variable) it comes from, its type,
+its default and what it is for. In Azure the settings come from the Function App's configuration; locally
+from `local.settings.json`, which the Functions host (or the dev host) puts into the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The well-known Azurite account: `UseDevelopmentStorage=true` is a documented connection-string shorthand
+# that the Python storage SDKs do not expand themselves.
+_DEVELOPMENT_STORAGE = (
+    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+    "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
+    "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;"
+)
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+def _split_mapping(value: object) -> object:
+    """Parse `name=value,name=value` (a flat app setting) into a dict."""
+    if isinstance(value, str):
+        pairs = [item.strip() for item in value.split(",") if item.strip()]
+        result: dict[str, str] = {}
+        for pair in pairs:
+            name, sep, mapped = pair.partition("=")
+            if not sep or not name.strip() or not mapped.strip():
+                raise ValueError(f"expected name=value pairs, got {pair!r}")
+            result[name.strip()] = mapped.strip()
+        return result
+    return value
+
+
+CommaList = Annotated[list[str], NoDecode]
+CommaMapping = Annotated[dict[str, str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Configuration of the Function App, one field per app setting."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    # --- Storage (Blob + Queue): connection string locally, identity in Azure -------------------------
+    storage_connection_string: SecretStr | None = Field(
+        default=None,
+        validation_alias="AzureWebJobsStorage",
+        description="Storage connection string (local development). Leave unset in Azure.",
+    )
+    storage_account_name: str | None = Field(
+        default=None,
+        validation_alias="AzureWebJobsStorage__accountName",
+        description="Storage account reached with the managed identity (identity-based connection).",
+    )
+    storage_blob_service_uri: str | None = Field(
+        default=None,
+        validation_alias="AzureWebJobsStorage__blobServiceUri",
+        description="Explicit blob endpoint for identity-based connections (overrides the account name).",
+    )
+    storage_queue_service_uri: str | None = Field(
+        default=None,
+        validation_alias="AzureWebJobsStorage__queueServiceUri",
+        description="Explicit queue endpoint for identity-based connections (overrides the account name).",
+    )
+    managed_identity_client_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AzureWebJobsStorage__clientId", "AZURE_CLIENT_ID"),
+        description="Client id of the user-assigned managed identity, when one is used.",
+    )
+
+    # --- Cosmos DB ------------------------------------------------------------------------------------
+    cosmos_endpoint: str = Field(
+        validation_alias="COSMOS_ENDPOINT", description="Cosmos DB account endpoint (https://...:443/)."
+    )
+    cosmos_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="COSMOS_KEY",
+        description="Account key (local emulator only). Unset in Azure: the managed identity is used.",
+    )
+    cosmos_database: str = Field(
+        default="imagegen", validation_alias="COSMOS_DATABASE", description="Database holding all containers."
+    )
+    cosmos_endpoint_discovery: bool = Field(
+        default=True,
+        validation_alias="COSMOS_ENDPOINT_DISCOVERY",
+        description="Let the SDK follow the account's regional endpoints. Off for single-endpoint proxies.",
+    )
+
+    # --- Names of queues and containers ---------------------------------------------------------------
+    jobs_queue: str = Field(
+        default="generation-jobs",
+        validation_alias="JOBS_QUEUE",
+        description="Queue of job ids for the generation worker (its poison queue is `<name>-poison`).",
+    )
+    images_container: str = Field(
+        default="generated",
+        validation_alias="IMAGES_CONTAINER",
+        description="Blob container for generated images.",
+    )
+
+    # --- HTTP API -------------------------------------------------------------------------------------
+    public_api_base_url: str | None = Field(
+        default=None,
+        validation_alias="PUBLIC_API_BASE_URL",
+        description="Absolute base of the API (e.g. https://images.example.com/api) when a gateway fronts "
+        "the app; otherwise status URLs are built from the request's own origin and route prefix.",
+    )
+    http_route_prefix: str = Field(
+        default="api",
+        validation_alias="HTTP_ROUTE_PREFIX",
+        description="Must equal host.json's extensions.http.routePrefix.",
+    )
+    status_retry_after_seconds: int = Field(
+        default=2,
+        ge=1,
+        validation_alias="STATUS_RETRY_AFTER_SECONDS",
+        description="Retry-After sent with 202 answers while a job is not finished.",
+    )
+    image_url_ttl_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=7 * 24 * 60,
+        validation_alias="IMAGE_URL_TTL_MINUTES",
+        description="Lifetime of the read-only SAS URLs handed out for images.",
+    )
+
+    # --- Auth (development tenant; full key management comes with the API keys store) ----------------
+    dev_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="DEV_API_KEY",
+        description="API key of the single development tenant. Unset in production.",
+    )
+    dev_tenant_id: str = Field(
+        default="dev", validation_alias="DEV_TENANT_ID", description="Tenant id the development key maps to."
+    )
+
+    # --- Providers ------------------------------------------------------------------------------------
+    default_provider: str = Field(
+        default="gemini",
+        validation_alias="DEFAULT_PROVIDER",
+        description="Provider used when a request names none (`gemini` or `azure-openai`).",
+    )
+    gemini_api_key: SecretStr | None = Field(
+        default=None, validation_alias="GEMINI_API_KEY", description="Gemini API key (a Key Vault reference)."
+    )
+    gemini_base_url: str | None = Field(
+        default=None,
+        validation_alias="GEMINI_BASE_URL",
+        description="Override of the Gemini API endpoint (a gateway or the local simulator).",
+    )
+    gemini_models: CommaList = Field(
+        default_factory=lambda: ["gemini-2.5-flash-image"],
+        validation_alias="GEMINI_MODELS",
+        description="Comma-separated Gemini image models callers may choose; the first is the default.",
+    )
+    azure_openai_endpoint: str | None = Field(
+        default=None,
+        validation_alias="AZURE_OPENAI_ENDPOINT",
+        description="Azure OpenAI resource endpoint (https://<name>.openai.azure.com).",
+    )
+    azure_openai_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="AZURE_OPENAI_API_KEY",
+        description="Azure OpenAI key; unset in Azure, where the managed identity is used.",
+    )
+    azure_openai_api_version: str = Field(
+        default="2025-04-01-preview",
+        validation_alias="AZURE_OPENAI_API_VERSION",
+        description="Data-plane API version (2025-04-01-preview or newer for gpt-image edits).",
+    )
+    azure_openai_deployments: CommaMapping = Field(
+        default_factory=dict,
+        validation_alias="AZURE_OPENAI_DEPLOYMENTS",
+        description="Comma-separated `deployment=family` pairs, family `gpt-image` or `dall-e-3`; "
+        "the first is the default.",
+    )
+    provider_timeout_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        validation_alias="PROVIDER_TIMEOUT_SECONDS",
+        description="Timeout of one provider call.",
+    )
+    provider_max_attempts: int = Field(
+        default=4,
+        ge=1,
+        le=20,
+        validation_alias="PROVIDER_MAX_ATTEMPTS",
+        description="Provider calls per job before a transient failure ends it `PROVIDER_UNAVAILABLE`.",
+    )
+    retry_base_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        validation_alias="RETRY_BASE_SECONDS",
+        description="First back-off delay of a transient provider failure (doubles each retry).",
+    )
+    retry_max_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        validation_alias="RETRY_MAX_SECONDS",
+        description="Cap of one back-off delay, Retry-After included.",
+    )
+    stale_job_minutes: int = Field(
+        default=30,
+        ge=1,
+        validation_alias="STALE_JOB_MINUTES",
+        description="A job left queued or running this long without an update is ended `failed`.",
+    )
+
+    @field_validator("storage_connection_string", mode="before")
+    @classmethod
+    def _expand_development_storage(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() == "usedevelopmentstorage=true":
+            return _DEVELOPMENT_STORAGE
+        return value or None
+
+    @field_validator("gemini_models", mode="before")
+    @classmethod
+    def _parse_list(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("azure_openai_deployments", mode="before")
+    @classmethod
+    def _parse_mapping(cls, value: object) -> object:
+        return _split_mapping(value)
+
+    @property
+    def jobs_poison_queue(self) -> str:
+        return f"{self.jobs_queue}-poison"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once on first use (a missing required setting names itself)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Queue and timer triggers, one blueprint each."""

@@ -1,0 +1,22 @@
+"""Queue trigger: one job id per message; calls the provider and stores the result."""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from shared.app_context import get_context
+from shared.jobs.worker import process_job
+from shared.models.messages import JobMessage
+
+logger = logging.getLogger(__name__)
+
+bp = func.Blueprint()
+
+
+@bp.queue_trigger(arg_name="msg", queue_name="%JOBS_QUEUE%", connection="AzureWebJobsStorage")
+async def generation_worker(msg: func.QueueMessage) -> None:
+    message = JobMessage.model_validate_json(msg.get_body())
+    logger.info("Job %s: message %s, delivery %s", message.job_id, msg.id, msg.dequeue_count)
+    await process_job(get_context(), message)
