@@ -1,0 +1,364 @@
+"""The simulator's HTTP surface: Gemini `generateContent`, Azure OpenAI images, and `/_sim` controls."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import time
+from typing import Any
+
+from aiohttp import web
+
+from devtools.simulator.images import render, size_for_aspect_ratio
+from devtools.simulator.state import FAULT_KINDS, Fault, SimulatorState
+
+STATE_KEY: web.AppKey[SimulatorState] = web.AppKey("state", SimulatorState)
+
+
+def create_app(state: SimulatorState | None = None) -> web.Application:
+    app = web.Application(client_max_size=200 * 1024 * 1024)
+    app[STATE_KEY] = state or SimulatorState()
+    app.router.add_post("/{version}/models/{model_action}", gemini_generate)
+    app.router.add_post("/openai/deployments/{deployment}/images/generations", azure_generate)
+    app.router.add_post("/openai/deployments/{deployment}/images/edits", azure_edit)
+    app.router.add_get("/_sim/requests", list_requests)
+    app.router.add_delete("/_sim/requests", clear_requests)
+    app.router.add_post("/_sim/faults", add_fault)
+    app.router.add_delete("/_sim/faults", clear_faults)
+    app.router.add_post("/_sim/config", configure)
+    app.router.add_get("/_sim/health", lambda request: web.json_response({"ok": True}))
+    return app
+
+
+# --- controls -------------------------------------------------------------------------------------
+
+
+async def list_requests(request: web.Request) -> web.Response:
+    return web.json_response(request.app[STATE_KEY].requests)
+
+
+async def clear_requests(request: web.Request) -> web.Response:
+    request.app[STATE_KEY].requests.clear()
+    return web.Response(status=204)
+
+
+async def add_fault(request: web.Request) -> web.Response:
+    body = await request.json()
+    kind = body.get("kind")
+    if kind not in FAULT_KINDS:
+        return web.json_response({"error": f"kind must be one of {sorted(FAULT_KINDS)}"}, status=400)
+    fault = Fault(
+        kind=kind,
+        remaining=int(body.get("count", 1)),
+        provider=body.get("provider"),
+        model=body.get("model"),
+        retry_after=body.get("retryAfter"),
+    )
+    request.app[STATE_KEY].faults.append(fault)
+    return web.json_response({"kind": fault.kind, "remaining": fault.remaining}, status=201)
+
+
+async def clear_faults(request: web.Request) -> web.Response:
+    request.app[STATE_KEY].faults.clear()
+    return web.Response(status=204)
+
+
+async def configure(request: web.Request) -> web.Response:
+    body = await request.json()
+    state = request.app[STATE_KEY]
+    if "latencyMs" in body:
+        state.latency_ms = int(body["latencyMs"])
+    return web.json_response({"latencyMs": state.latency_ms})
+
+
+# --- Gemini ---------------------------------------------------------------------------------------
+
+
+async def gemini_generate(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE_KEY]
+    model, _, action = request.match_info["model_action"].partition(":")
+    if action != "generateContent":
+        return _gemini_error(404, "NOT_FOUND", f"unsupported action {action!r}")
+    try:
+        body = await request.json()
+    except json.JSONDecodeError:
+        return _gemini_error(400, "INVALID_ARGUMENT", "body is not JSON")
+    prompt, references = _gemini_inputs(body)
+    image_config = (body.get("generationConfig") or {}).get("imageConfig") or {}
+    aspect_ratio = image_config.get("aspectRatio") or "1:1"
+    state.record(
+        {
+            "provider": "gemini",
+            "model": model,
+            "path": request.path,
+            "query": dict(request.query),
+            "apiKey": request.headers.get("x-goog-api-key"),
+            "prompt": prompt,
+            "aspectRatio": aspect_ratio,
+            "references": [_describe_bytes(data, mime) for data, mime in references],
+            "body": _redact_inline_data(body),
+        }
+    )
+    if not request.headers.get("x-goog-api-key") and "key" not in request.query:
+        return _gemini_error(401, "UNAUTHENTICATED", "API key not valid.")
+    fault = state.take_fault("gemini", model)
+    early = await _apply_transport_fault(fault, state)
+    if early is not None:
+        return early
+    if fault and fault.kind == "safety":
+        return web.json_response(
+            {
+                "candidates": [
+                    {"finishReason": "IMAGE_SAFETY", "index": 0, "content": {"role": "model", "parts": []}}
+                ]
+            }
+        )
+    if fault and fault.kind == "no_image":
+        return web.json_response(
+            {
+                "candidates": [
+                    {
+                        "finishReason": "STOP",
+                        "index": 0,
+                        "content": {
+                            "role": "model",
+                            "parts": [{"text": "I can only describe this image in words."}],
+                        },
+                    }
+                ]
+            }
+        )
+    try:
+        width, height = size_for_aspect_ratio(aspect_ratio)
+    except (ValueError, ZeroDivisionError):
+        return _gemini_error(400, "INVALID_ARGUMENT", f"unsupported aspect ratio {aspect_ratio!r}")
+    mime = image_config.get("outputMimeType") or "image/png"
+    image_format = "JPEG" if mime == "image/jpeg" else "PNG"
+    reference = references[0][0] if references else None
+    data = await asyncio.to_thread(
+        render, prompt, width, height, image_format=image_format, reference=reference
+    )
+    prompt_tokens = max(1, len(prompt.split()))
+    return web.json_response(
+        {
+            "candidates": [
+                {
+                    "finishReason": "STOP",
+                    "index": 0,
+                    "content": {
+                        "role": "model",
+                        "parts": [
+                            {"text": f"Here is an image of: {prompt[:80]}"},
+                            {"inlineData": {"mimeType": mime, "data": base64.b64encode(data).decode()}},
+                        ],
+                    },
+                }
+            ],
+            "usageMetadata": {
+                "promptTokenCount": prompt_tokens,
+                "candidatesTokenCount": 1290,
+                "totalTokenCount": prompt_tokens + 1290,
+            },
+            "modelVersion": model,
+        }
+    )
+
+
+def _gemini_inputs(body: dict[str, Any]) -> tuple[str, list[tuple[bytes, str]]]:
+    texts: list[str] = []
+    references: list[tuple[bytes, str]] = []
+    for content in body.get("contents") or []:
+        for part in content.get("parts") or []:
+            if "text" in part:
+                texts.append(part["text"])
+            inline = part.get("inlineData")
+            if inline:
+                references.append((base64.b64decode(inline.get("data", "")), inline.get("mimeType", "")))
+    return "\n".join(texts), references
+
+
+def _gemini_error(
+    status: int, reason: str, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.json_response(
+        {"error": {"code": status, "message": message, "status": reason}}, status=status, headers=headers
+    )
+
+
+# --- Azure OpenAI ---------------------------------------------------------------------------------
+
+
+async def azure_generate(request: web.Request) -> web.StreamResponse:
+    deployment = request.match_info["deployment"]
+    try:
+        body = await request.json()
+    except json.JSONDecodeError:
+        return _azure_error(400, "invalid_request_error", "body is not JSON")
+    return await _azure_answer(request, deployment, dict(body), references=[], mask=None)
+
+
+async def azure_edit(request: web.Request) -> web.StreamResponse:
+    deployment = request.match_info["deployment"]
+    fields: dict[str, Any] = {}
+    references: list[tuple[bytes, str]] = []
+    mask: tuple[bytes, str] | None = None
+    reader = await request.multipart()
+    async for part in reader:
+        name = part.name or ""
+        if part.filename is not None:
+            data = await part.read()
+            entry = (bytes(data), part.headers.get("Content-Type", ""))
+            if name == "mask":
+                mask = entry
+            else:
+                references.append(entry)
+        else:
+            fields[name] = await part.text()
+    return await _azure_answer(request, deployment, fields, references=references, mask=mask)
+
+
+async def _azure_answer(
+    request: web.Request,
+    deployment: str,
+    body: dict[str, Any],
+    *,
+    references: list[tuple[bytes, str]],
+    mask: tuple[bytes, str] | None,
+) -> web.StreamResponse:
+    state = request.app[STATE_KEY]
+    prompt = str(body.get("prompt", ""))
+    state.record(
+        {
+            "provider": "azure-openai",
+            "model": deployment,
+            "path": request.path,
+            "query": dict(request.query),
+            "apiKey": request.headers.get("api-key"),
+            "authorization": bool(request.headers.get("authorization")),
+            "prompt": prompt,
+            "body": body,
+            "references": [_describe_bytes(data, mime) for data, mime in references],
+            "mask": _describe_bytes(*mask) if mask else None,
+        }
+    )
+    if not request.headers.get("api-key") and not request.headers.get("authorization"):
+        return _azure_error(
+            401, "401", "Access denied due to invalid subscription key or wrong API endpoint."
+        )
+    if "api-version" not in request.query:
+        return _azure_error(404, "404", "Resource not found")
+    fault = state.take_fault("azure-openai", deployment)
+    early = await _apply_transport_fault(fault, state)
+    if early is not None:
+        return early
+    if fault and fault.kind == "safety":
+        return _azure_error(
+            400, "content_policy_violation", "Your request was rejected as a result of our safety system."
+        )
+    if fault and fault.kind == "no_image":
+        return web.json_response({"created": int(time.time()), "data": []})
+    size = str(body.get("size") or "1024x1024")
+    if size == "auto":
+        size = "1024x1024"
+    try:
+        width, height = (int(v) for v in size.lower().split("x"))
+    except ValueError:
+        return _azure_error(400, "invalid_request_error", f"Invalid size {size!r}")
+    dall_e = "dall-e" in deployment
+    output_format = str(body.get("output_format") or "png").lower()
+    image_format = {"jpeg": "JPEG", "webp": "WEBP"}.get(output_format, "PNG")
+    reference = references[0][0] if references else None
+    data = await asyncio.to_thread(
+        render, prompt, width, height, image_format=image_format, reference=reference
+    )
+    item: dict[str, Any] = {"b64_json": base64.b64encode(data).decode()}
+    answer: dict[str, Any] = {"created": int(time.time()), "data": [item]}
+    if dall_e:
+        item["revised_prompt"] = f"A detailed rendering of {prompt}"
+    else:
+        input_tokens = max(1, len(prompt.split())) + 65 * len(references)
+        answer["usage"] = {
+            "input_tokens": input_tokens,
+            "output_tokens": 272,
+            "total_tokens": input_tokens + 272,
+            "input_tokens_details": {
+                "text_tokens": max(1, len(prompt.split())),
+                "image_tokens": 65 * len(references),
+            },
+        }
+        answer["size"] = size
+        answer["output_format"] = output_format
+    return web.json_response(answer)
+
+
+def _azure_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(
+        {
+            "error": {
+                "code": code,
+                "message": message,
+                "type": "invalid_request_error" if status == 400 else None,
+            }
+        },
+        status=status,
+        headers=headers,
+    )
+
+
+# --- shared ---------------------------------------------------------------------------------------
+
+
+async def _apply_transport_fault(fault: Fault | None, state: SimulatorState) -> web.StreamResponse | None:
+    """Latency first, then the faults that happen before any answer body is formed."""
+    if state.latency_ms:
+        await asyncio.sleep(state.latency_ms / 1000)
+    if fault is None:
+        return None
+    if fault.kind == "hang":
+        await asyncio.sleep(3600)
+    if fault.kind == "http_429":
+        retry_after = fault.retry_after if fault.retry_after is not None else 1
+        return web.json_response(
+            {
+                "error": {
+                    "code": 429,
+                    "message": "Resource has been exhausted (e.g. check quota).",
+                    "status": "RESOURCE_EXHAUSTED",
+                }
+            },
+            status=429,
+            headers={
+                "Retry-After": str(int(retry_after)) if float(retry_after).is_integer() else str(retry_after)
+            },
+        )
+    if fault.kind == "http_500":
+        return web.json_response(
+            {"error": {"code": 500, "message": "Internal error.", "status": "INTERNAL"}}, status=500
+        )
+    if fault.kind == "http_503":
+        return web.json_response(
+            {"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}},
+            status=503,
+        )
+    if fault.kind == "malformed":
+        return web.Response(status=200, text="<html>not json", content_type="application/json")
+    return None
+
+
+def _describe_bytes(data: bytes, mime: str) -> dict[str, Any]:
+    return {"mimeType": mime, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _redact_inline_data(value: Any) -> Any:
+    """The request as sent, with base64 payloads replaced by their size and digest."""
+    if isinstance(value, dict):
+        if "inlineData" in value and isinstance(value["inlineData"], dict):
+            inline = value["inlineData"]
+            data = base64.b64decode(inline.get("data", ""))
+            return {**value, "inlineData": _describe_bytes(data, inline.get("mimeType", ""))}
+        return {key: _redact_inline_data(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact_inline_data(item) for item in value]
+    return value

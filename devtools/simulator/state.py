@@ -1,0 +1,47 @@
+"""What the simulator remembers: recorded requests, queued faults, latency."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+FAULT_KINDS = {
+    "http_429",  # 429 with Retry-After
+    "http_500",
+    "http_503",
+    "hang",  # never answers within the client's timeout
+    "safety",  # a content-policy block in the provider's own shape
+    "no_image",  # a well-formed answer with text but no image
+    "malformed",  # a 200 whose body is not JSON
+}
+
+
+@dataclass
+class Fault:
+    kind: str
+    remaining: int
+    provider: str | None = None
+    model: str | None = None
+    retry_after: float | None = None
+
+    def applies_to(self, provider: str, model: str) -> bool:
+        return self.remaining > 0 and self.provider in (None, provider) and self.model in (None, model)
+
+
+@dataclass
+class SimulatorState:
+    latency_ms: int = 0
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+
+    def record(self, entry: dict[str, Any]) -> None:
+        entry["receivedAt"] = time.time()
+        self.requests.append(entry)
+
+    def take_fault(self, provider: str, model: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.applies_to(provider, model):
+                fault.remaining -= 1
+                return fault
+        return None
