@@ -1,0 +1,159 @@
+"""One local stack per test session (Azurite, Cosmos DB emulator, simulator, dev host) on free ports."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from azure.cosmos import ContainerProxy, CosmosClient
+from azure.storage.blob import BlobServiceClient
+from azure.storage.queue import QueueClient, TextBase64EncodePolicy
+
+from devtools.stack.stack import ROOT, LocalStack, settings_on_free_ports
+
+DEV_KEY = "local-dev-key"
+
+QueueFactory = Callable[[str], QueueClient]
+
+# Shorter timings than production so failure paths finish in seconds; everything else is the example config.
+TEST_SETTINGS = {
+    "PROVIDER_MAX_ATTEMPTS": "3",
+    "RETRY_BASE_SECONDS": "1",
+    "RETRY_MAX_SECONDS": "5",
+    "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.500",
+    "AzureFunctionsJobHost__extensions__queues__visibilityTimeout": "00:00:01",
+    "AzureFunctionsJobHost__extensions__queues__maxDequeueCount": "3",
+}
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    example = json.loads((ROOT / "local.settings.json.example").read_text())["Values"]
+    values, endpoints = settings_on_free_ports(example)
+    values.update(TEST_SETTINGS)
+    data_dir = tmp_path_factory.mktemp("stack")
+    local = LocalStack(
+        values=values,
+        endpoints=endpoints,
+        data_dir=data_dir,
+        log_dir=data_dir / "logs",
+        devhost_args=["--no-timers"],
+    )
+    local.start()
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture(scope="session")
+def api(stack: LocalStack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.endpoints.api_url, headers={"X-API-Key": DEV_KEY}, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def anonymous(stack: LocalStack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.endpoints.api_url, timeout=30) as client:
+        yield client
+
+
+class Simulator:
+    def __init__(self, client: httpx.Client) -> None:
+        self._client = client
+
+    def fault(
+        self, kind: str, *, count: int = 1, model: str | None = None, retry_after: float | None = None
+    ) -> None:
+        body: dict[str, Any] = {"kind": kind, "count": count, "model": model}
+        if retry_after is not None:
+            body["retryAfter"] = retry_after
+        self._client.post("/_sim/faults", json=body).raise_for_status()
+
+    def clear_faults(self) -> None:
+        self._client.delete("/_sim/faults").raise_for_status()
+
+    def requests_for(self, prompt: str) -> list[dict[str, Any]]:
+        return [r for r in self._client.get("/_sim/requests").json() if r["prompt"] == prompt]
+
+
+@pytest.fixture(scope="session")
+def simulator(stack: LocalStack) -> Iterator[Simulator]:
+    assert stack.endpoints.simulator_url
+    with httpx.Client(base_url=stack.endpoints.simulator_url, timeout=10) as client:
+        yield Simulator(client)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_faults(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "simulator" in request.fixturenames:
+        request.getfixturevalue("simulator").clear_faults()
+
+
+@pytest.fixture(scope="session")
+def jobs_container(stack: LocalStack) -> Iterator[ContainerProxy]:
+    settings = stack.settings
+    assert settings.cosmos_key
+    with CosmosClient(
+        settings.cosmos_endpoint,
+        credential=settings.cosmos_key.get_secret_value(),
+        enable_endpoint_discovery=False,
+    ) as client:
+        yield client.get_database_client(settings.cosmos_database).get_container_client("jobs")
+
+
+@pytest.fixture(scope="session")
+def blob_service(stack: LocalStack) -> Iterator[BlobServiceClient]:
+    settings = stack.settings
+    assert settings.storage_connection_string
+    with BlobServiceClient.from_connection_string(
+        settings.storage_connection_string.get_secret_value()
+    ) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def queues(stack: LocalStack) -> Iterator[QueueFactory]:
+    """Queue clients by name (base64, as the host expects), closed at the end of the session."""
+    settings = stack.settings
+    assert settings.storage_connection_string
+    connection_string = settings.storage_connection_string.get_secret_value()
+    opened: dict[str, QueueClient] = {}
+
+    def get(name: str) -> QueueClient:
+        if name not in opened:
+            opened[name] = QueueClient.from_connection_string(
+                connection_string, name, message_encode_policy=TextBase64EncodePolicy()
+            )
+        return opened[name]
+
+    yield get
+    for client in opened.values():
+        client.close()
+
+
+def unique_prompt(text: str) -> str:
+    return f"{text} #{uuid.uuid4().hex[:8]}"
+
+
+def wait_for_terminal(api: httpx.Client, job_id: str, *, timeout: float = 45) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = api.get(f"/v1/images/generations/{job_id}")
+        if response.status_code == 200:
+            return dict(response.json())
+        assert response.status_code == 202, response.text
+        time.sleep(0.25)
+    raise AssertionError(f"job {job_id} did not finish within {timeout}s: {response.json()}")
+
+
+def submit(api: httpx.Client, **body: Any) -> dict[str, Any]:
+    response = api.post("/v1/images/generations", json=body)
+    assert response.status_code == 202, response.text
+    return dict(response.json())

@@ -1,0 +1,180 @@
+"""Every failure ends the job where it should: terminal, with an error code, nothing lost."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from azure.cosmos import ContainerProxy
+
+from devtools.stack.stack import LocalStack
+from tests.integration.conftest import QueueFactory, Simulator, submit, unique_prompt, wait_for_terminal
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_content_policy_block_fails_the_job_without_retrying(
+    api: httpx.Client, simulator: Simulator
+) -> None:
+    simulator.fault("safety", model="gemini-3.1-flash-image-preview")
+    prompt = unique_prompt("something forbidden")
+    job = submit(api, prompt=prompt, model="gemini-3.1-flash-image-preview")
+
+    done = wait_for_terminal(api, job["id"])
+
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == "CONTENT_POLICY"
+    assert "IMAGE_SAFETY" in done["error"]["message"]
+    assert done["outputs"] == []
+    assert len(simulator.requests_for(prompt)) == 1
+
+
+def test_an_azure_content_filter_fails_the_job(api: httpx.Client, simulator: Simulator) -> None:
+    simulator.fault("safety", model="gpt-image-2")
+    job = submit(api, prompt=unique_prompt("filtered"), provider="azure-openai", model="gpt-image-2")
+
+    done = wait_for_terminal(api, job["id"])
+
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == "CONTENT_POLICY"
+
+
+def test_an_answer_without_an_image_fails_with_the_model_text(
+    api: httpx.Client, simulator: Simulator
+) -> None:
+    simulator.fault("no_image", model="gemini-3.1-flash-image-preview")
+    job = submit(api, prompt=unique_prompt("describe"), model="gemini-3.1-flash-image-preview")
+
+    done = wait_for_terminal(api, job["id"])
+
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == "NO_IMAGE"
+    assert "I can only describe this image in words." in done["error"]["message"]
+
+
+def test_a_transient_failure_is_retried_and_the_job_succeeds(api: httpx.Client, simulator: Simulator) -> None:
+    simulator.fault("http_500", model="gemini-3-pro-image-preview")
+    prompt = unique_prompt("retry me")
+    job = submit(api, prompt=prompt, model="gemini-3-pro-image-preview")
+
+    done = wait_for_terminal(api, job["id"])
+
+    assert done["status"] == "succeeded", done
+    assert done["retryCount"] == 1
+    assert len(simulator.requests_for(prompt)) == 2
+
+
+def test_a_malformed_answer_is_treated_as_transient(api: httpx.Client, simulator: Simulator) -> None:
+    simulator.fault("malformed", model="gemini-3-pro-image-preview")
+    prompt = unique_prompt("garbled")
+    job = submit(api, prompt=prompt, model="gemini-3-pro-image-preview")
+
+    done = wait_for_terminal(api, job["id"])
+
+    assert done["status"] == "succeeded", done
+    assert done["retryCount"] == 1
+
+
+def test_retry_after_from_a_429_is_honoured(api: httpx.Client, simulator: Simulator) -> None:
+    simulator.fault("http_429", model="gpt-image-1", retry_after=3)
+    prompt = unique_prompt("rate limited")
+    job = submit(api, prompt=prompt, provider="azure-openai", model="gpt-image-1")
+
+    done = wait_for_terminal(api, job["id"])
+
+    assert done["status"] == "succeeded", done
+    first, second = simulator.requests_for(prompt)
+    assert second["receivedAt"] - first["receivedAt"] >= 3.0
+
+
+def test_a_provider_that_stays_down_ends_the_job_provider_unavailable(
+    api: httpx.Client, simulator: Simulator
+) -> None:
+    simulator.fault("http_503", model="gemini-3-pro-image-preview", count=10)
+    prompt = unique_prompt("never works")
+    job = submit(api, prompt=prompt, model="gemini-3-pro-image-preview")
+
+    done = wait_for_terminal(api, job["id"], timeout=60)
+
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == "PROVIDER_UNAVAILABLE"
+    assert done["retryCount"] == 2
+    assert len(simulator.requests_for(prompt)) == 3  # PROVIDER_MAX_ATTEMPTS in the test settings
+
+
+def test_a_job_whose_message_was_poisoned_ends_failed(
+    api: httpx.Client, queues: QueueFactory, jobs_container: ContainerProxy
+) -> None:
+    job_id = str(uuid.uuid4())
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    jobs_container.create_item(_queued_job(job_id, now))
+
+    # As the host does after maxDequeueCount failed attempts: the message moves to the poison queue.
+    queues("generation-jobs-poison").send_message(f'{{"jobId": "{job_id}", "tenantId": "dev"}}')
+
+    done = wait_for_terminal(api, job_id)
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == "PROCESSING_FAILED"
+
+
+def test_a_message_that_always_fails_moves_to_the_poison_queue(
+    stack: LocalStack, queues: QueueFactory
+) -> None:
+    # Not a job message: the worker fails on every delivery; after maxDequeueCount (3 in the test
+    # settings) the host moves it to the poison queue, whose trigger drops it without failing.
+    worker_queue = queues("generation-jobs")
+    worker_queue.send_message("this is not a job message")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if worker_queue.get_queue_properties().approximate_message_count == 0:
+            break
+        time.sleep(0.3)
+    log = (stack.log_dir / "devhost.log").read_text()
+    assert "has reached MaxDequeueCount of 3; moving it to queue 'generation-jobs-poison'" in log
+    poison = queues("generation-jobs-poison")
+    deadline = time.monotonic() + 15
+    while poison.get_queue_properties().approximate_message_count and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert poison.get_queue_properties().approximate_message_count == 0
+    assert "is not a job message; dropped" in (stack.log_dir / "devhost.log").read_text()
+
+
+def test_the_sweeper_ends_jobs_that_made_no_progress(
+    api: httpx.Client, stack: LocalStack, jobs_container: ContainerProxy
+) -> None:
+    job_id = str(uuid.uuid4())
+    long_ago = (
+        (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+    jobs_container.create_item({**_queued_job(job_id, long_ago), "status": "running"})
+
+    response = httpx.post(
+        f"{stack.endpoints.host_url}/admin/functions/stale_job_sweeper",
+        headers={"x-functions-key": stack.master_key},
+        json={"input": ""},
+    )
+    assert response.status_code == 202
+
+    done = api.get(f"/v1/images/generations/{job_id}").json()
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == "TIMEOUT"
+
+
+def _queued_job(job_id: str, timestamp: str) -> dict[str, object]:
+    return {
+        "id": job_id,
+        "tenantId": "dev",
+        "docType": "job",
+        "status": "queued",
+        "spec": {
+            "prompt": "stored directly",
+            "provider": "gemini",
+            "model": "gemini-2.5-flash-image",
+            "aspectRatio": "1:1",
+        },
+        "createdAt": timestamp,
+        "updatedAt": timestamp,
+    }
