@@ -20,7 +20,9 @@ def test_the_readme_curl_example_produces_a_png(stack: LocalStack, tmp_path: obj
     assert "API=http://127.0.0.1:7071/api" in script
     script = script.replace("API=http://127.0.0.1:7071/api", f"API={stack.endpoints.api_url}")
 
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
 
     assert result.returncode == 0, result.stderr
     assert "PNG image data, 1344 x 768" in result.stdout
