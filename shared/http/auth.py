@@ -7,15 +7,18 @@ from dataclasses import dataclass
 
 import azure.functions as func
 
+from shared.app_context import AppContext
 from shared.errors import ApiError
 from shared.models.errors import ErrorCode
-from shared.settings import Settings
 
 
 @dataclass(frozen=True)
 class Principal:
+    """The authenticated caller: the tenant every document it touches is partitioned by."""
+
     tenant_id: str
     subject: str
+    scopes: frozenset[str] = frozenset()
 
 
 def presented_key(req: func.HttpRequest) -> str | None:
@@ -28,7 +31,9 @@ def presented_key(req: func.HttpRequest) -> str | None:
     return None
 
 
-def authenticate(req: func.HttpRequest, settings: Settings) -> Principal:
+async def authenticate(req: func.HttpRequest, ctx: AppContext) -> Principal:
+    """The caller behind the request, or a 401 in the envelope."""
+    settings = ctx.settings
     key = presented_key(req)
     if key is None:
         raise ApiError(

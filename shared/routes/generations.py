@@ -25,7 +25,7 @@ COLLECTION = "v1/images/generations"
 @api_endpoint
 async def submit_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
-    principal = authenticate(req, ctx.settings)
+    principal = await authenticate(req, ctx)
     request = parse_json_body(req, GenerationRequest)
     job = await service.submit_generation(ctx, principal.tenant_id, request)
     return await _job_response(req, job)
@@ -35,7 +35,7 @@ async def submit_generation(req: func.HttpRequest) -> func.HttpResponse:
 @api_endpoint
 async def get_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
-    principal = authenticate(req, ctx.settings)
+    principal = await authenticate(req, ctx)
     job = await service.get_job(ctx, principal.tenant_id, req.route_params["job_id"])
     return await _job_response(req, job)
 
