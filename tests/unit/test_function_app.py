@@ -31,6 +31,11 @@ def test_functions_and_their_triggers() -> None:
         "generation_worker",
         "generation_poison",
         "stale_job_sweeper",
+        "create_api_key",
+        "list_api_keys",
+        "revoke_api_key",
+        "health",
+        "openapi_document",
     }
     assert bindings["submit_generation"] == {
         "direction": "IN",
