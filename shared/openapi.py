@@ -13,7 +13,7 @@ route template the trigger uses:
   fields are the query parameters. Path parameters come from the template.
 - `responses`: status → model, `None` (no body) or a media type string (a binary body, e.g. `"image/png"`).
 - `errors`: statuses this route answers with the error envelope besides those its `auth` implies
-  (401/403/429 for callers, 401 for admin routes) and 500, which every route may answer.
+  (401/403/429/503 for callers, 401 for admin routes) and 500, which every route may answer.
 
 A unit test fails when a route of `function_app.app` has no operation here, or `docs/openapi.json` is not
 what this module generates (`make openapi` rewrites it: `python -m shared.openapi > docs/openapi.json`);
@@ -85,7 +85,9 @@ class Operation:
 
     @property
     def error_statuses(self) -> list[int]:
-        implied = {Auth.NONE: (), Auth.ADMIN: (401,), Auth.READ: (401, 403, 429), Auth.WRITE: (401, 403, 429)}
+        # 503: a token's issuer could not be reached for its signing keys.
+        caller = (401, 403, 429, 503)
+        implied = {Auth.NONE: (), Auth.ADMIN: (401,), Auth.READ: caller, Auth.WRITE: caller}
         return sorted({*implied[self.auth], *self.errors, 500} - set(self.responses))
 
 

@@ -58,8 +58,7 @@ class JwksCache:
         ):
             async with self._lock:
                 if self._fetched_at is None or self._fetched_at <= now:  # nobody refreshed while we waited
-                    self._keys = await self._fetch()
-                    self._fetched_at = time.monotonic()
+                    await self._refresh()
         if kid is None:
             if len(self._keys) == 1:
                 return next(iter(self._keys.values()))
@@ -68,6 +67,16 @@ class JwksCache:
             return self._keys[kid]
         except KeyError:
             raise TokenError("The token is signed with a key the issuer does not publish.") from None
+
+    async def _refresh(self) -> None:
+        try:
+            self._keys = await self._fetch()
+        except IssuerUnavailableError:
+            if not self._keys:
+                raise
+            # Keys the issuer published before still verify its tokens; try again after the back-off.
+            logger.warning("Keeping %d cached OIDC signing keys after a failed refresh", len(self._keys))
+        self._fetched_at = time.monotonic()
 
     async def _fetch(self) -> dict[str, jwt.PyJWK]:
         timeout = aiohttp.ClientTimeout(total=_FETCH_TIMEOUT_SECONDS)

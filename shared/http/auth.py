@@ -109,7 +109,7 @@ async def _identify(req: func.HttpRequest, ctx: AppContext) -> Principal:
         raise unauthorized(
             "Missing credentials: send an API key in X-API-Key or a bearer token.", invalid=False
         )
-    if looks_like_jwt(credential):
+    if looks_like_jwt(credential) and not req.headers.get("x-api-key"):
         return await _jwt_principal(ctx, credential)
     return await _key_principal(ctx, credential)
 

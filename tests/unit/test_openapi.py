@@ -47,6 +47,7 @@ def test_operations_get_their_error_responses_security_and_parameters() -> None:
 
     submit = document["paths"]["/v1/images/generations"]["post"]
     assert set(submit["responses"]) == {"200", "202", "400", "401", "403", "415", "429", "500", "503"}
+    assert "503" in document["paths"]["/v1/images/generations/{job_id}"]["get"]["responses"]
     assert submit["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/GenerationRequest"
     }
