@@ -50,6 +50,7 @@ def test_a_created_key_is_shown_once_and_stored_only_as_a_hash(
     listed = admin.get("/v1/admin/api-keys", params={"tenantId": tenant}).json()["data"]
     assert [item["id"] for item in listed] == [created["id"]]
     assert "key" not in listed[0]
+    assert created["id"] in {item["id"] for item in admin.get("/v1/admin/api-keys").json()["data"]}
 
 
 def test_a_key_acts_for_its_tenant_and_another_tenants_job_is_404(

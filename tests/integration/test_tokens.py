@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from azure.cosmos import ContainerProxy
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.integration.conftest import unique_prompt, unique_tenant
-from tests.integration.oidc import Issuer
+from tests.integration.oidc import AUDIENCE, Issuer
 
 pytestmark = pytest.mark.integration
 
@@ -122,3 +124,32 @@ def test_an_app_service_principal_is_trusted_when_the_setting_says_so(
     assert jobs_container.read_item(response.json()["id"], partition_key=tenant)["tenantId"] == tenant
     garbled = anonymous.get(f"{GENERATIONS}/x", headers={"X-MS-CLIENT-PRINCIPAL": "not base64 json"})
     assert garbled.status_code == 401
+
+
+def test_signing_keys_are_cached_and_an_unknown_key_id_is_401(
+    anonymous: httpx.Client, oidc_issuer: Issuer
+) -> None:
+    token = oidc_issuer.token(tid="org-cache", scp="read:image-gen")
+    assert anonymous.get(f"{GENERATIONS}/x", headers=_bearer(token)).status_code == 404
+    fetched = oidc_issuer.jwks_requests
+
+    for _ in range(3):
+        assert anonymous.get(f"{GENERATIONS}/x", headers=_bearer(token)).status_code == 404
+    assert oidc_issuer.jwks_requests == fetched >= 1
+    unknown_kid = jwt.encode(
+        {
+            "iss": oidc_issuer.url,
+            "aud": AUDIENCE,
+            "sub": "s",
+            "tid": "org-cache",
+            "exp": int(time.time()) + 60,
+        },
+        oidc_issuer.private_key,
+        algorithm="RS256",
+        headers={"kid": "rotated-away"},
+    )
+    response = anonymous.get(f"{GENERATIONS}/x", headers=_bearer(unknown_kid))
+
+    assert oidc_issuer.jwks_requests - fetched <= 1  # at most one refetch, for the unknown kid
+    assert response.status_code == 401
+    assert "does not publish" in response.json()["error"]["message"]
