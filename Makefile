@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
 
-.PHONY: dev test test-unit test-integration lint format typecheck check install clean
+.PHONY: dev test test-unit test-integration lint format typecheck check install clean openapi
 
 install: $(STAMPS)/python $(STAMPS)/node
 
@@ -42,6 +42,10 @@ test-unit: install
 format: install
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
+
+# Rewrites docs/openapi.json from the registered operations and the pydantic models (a test checks it).
+openapi: install
+	$(PY) -m shared.openapi > docs/openapi.json
 
 clean:
 	rm -rf $(STAMPS) .devdata .pytest_cache .mypy_cache .ruff_cache

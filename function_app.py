@@ -2,12 +2,15 @@
 
 import azure.functions as func
 
-from shared.routes import generations
+from shared.routes import admin_keys, generations, health, openapi
 from shared.triggers import generation_poison, generation_worker, stale_jobs
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 app.register_functions(generations.bp)
+app.register_functions(admin_keys.bp)
+app.register_functions(health.bp)
+app.register_functions(openapi.bp)
 app.register_functions(generation_worker.bp)
 app.register_functions(generation_poison.bp)
 app.register_functions(stale_jobs.bp)

@@ -9,12 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from shared.auth.keys import ApiKeyStore
+from shared.auth.tokens import JwksCache
 from shared.azure_clients import setup_blob_service, setup_cosmos_client, setup_queue_client
+from shared.health import HealthProbes
 from shared.images.store import ImageStore
 from shared.jobs.queue import JobQueue
 from shared.jobs.repository import JobRepository
 from shared.providers.registry import ProviderRegistry
-from shared.resources import JOBS_CONTAINER
+from shared.ratelimit import RateLimiter
+from shared.resources import API_KEYS_CONTAINER, JOBS_CONTAINER, RATE_LIMITS_CONTAINER
 from shared.settings import Settings, get_settings
 
 
@@ -25,6 +29,10 @@ class AppContext:
     job_queue: JobQueue
     images: ImageStore
     providers: ProviderRegistry
+    api_keys: ApiKeyStore
+    rate_limiter: RateLimiter
+    jwks: JwksCache
+    health: HealthProbes
 
 
 _context: AppContext | None = None
@@ -33,14 +41,24 @@ _context: AppContext | None = None
 def build_context(settings: Settings) -> AppContext:
     cosmos = setup_cosmos_client(settings=settings)
     database = cosmos.get_database_client(settings.cosmos_database)
+    jobs_container = database.get_container_client(JOBS_CONTAINER.name)
+    queue_client = setup_queue_client(settings=settings, queue_name=settings.jobs_queue)
+    blob_service = setup_blob_service(settings=settings)
     return AppContext(
         settings=settings,
-        jobs=JobRepository(database.get_container_client(JOBS_CONTAINER.name)),
-        job_queue=JobQueue(setup_queue_client(settings=settings, queue_name=settings.jobs_queue)),
-        images=ImageStore(
-            setup_blob_service(settings=settings), url_ttl=timedelta(minutes=settings.image_url_ttl_minutes)
-        ),
+        jobs=JobRepository(jobs_container),
+        job_queue=JobQueue(queue_client),
+        images=ImageStore(blob_service, url_ttl=timedelta(minutes=settings.image_url_ttl_minutes)),
         providers=ProviderRegistry(settings),
+        api_keys=ApiKeyStore(database.get_container_client(API_KEYS_CONTAINER.name)),
+        rate_limiter=RateLimiter(
+            database.get_container_client(RATE_LIMITS_CONTAINER.name),
+            window_seconds=settings.rate_limit_window_seconds,
+        ),
+        jwks=JwksCache(settings),
+        health=HealthProbes(
+            settings, blob_service=blob_service, queue=queue_client, cosmos_container=jobs_container
+        ),
     )
 
 

@@ -19,8 +19,12 @@ class CosmosContainer:
 
 
 JOBS_CONTAINER = CosmosContainer(name="jobs", partition_key="/tenantId")
+# Keyed by the key id a presented key carries, so authenticating is one point read (id = partition key).
+API_KEYS_CONTAINER = CosmosContainer(name="api-keys", partition_key="/id")
+# One counter per caller and fixed window; each document sets its own `ttl` (-1: TTL on, no default).
+RATE_LIMITS_CONTAINER = CosmosContainer(name="rate-limits", partition_key="/id", default_ttl=-1)
 
-COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (JOBS_CONTAINER,)
+COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (JOBS_CONTAINER, API_KEYS_CONTAINER, RATE_LIMITS_CONTAINER)
 
 
 def blob_containers(settings: Settings) -> tuple[str, ...]:

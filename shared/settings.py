@@ -143,6 +143,84 @@ class Settings(BaseSettings):
     dev_tenant_id: str = Field(
         default="dev", validation_alias="DEV_TENANT_ID", description="Tenant id the development key maps to."
     )
+    dev_api_key_rate_limit: int = Field(
+        default=100,
+        ge=1,
+        validation_alias="DEV_API_KEY_RATE_LIMIT",
+        description="Requests per rate-limit window allowed to the development key.",
+    )
+    admin_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="ADMIN_API_KEY",
+        description="Key of the admin routes (`/api/v1/admin/...`); unset, they answer 401 to everyone.",
+    )
+    api_key_hash_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias="API_KEY_HASH_SECRET",
+        description="Server secret of the HMAC-SHA256 under which API keys are stored (a Key Vault "
+        "reference). Required to create or accept stored API keys; changing it invalidates every key.",
+    )
+    rate_limit_per_window: int = Field(
+        default=100,
+        ge=1,
+        validation_alias="RATE_LIMIT_PER_WINDOW",
+        description="Requests per window for a new API key without its own limit, and for token callers.",
+    )
+    rate_limit_window_seconds: int = Field(
+        default=3600,
+        ge=1,
+        validation_alias="RATE_LIMIT_WINDOW_SECONDS",
+        description="Length of the fixed rate-limit window (seed 001: one hour).",
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        validation_alias="OIDC_ISSUER",
+        description="Issuer (`iss`) of accepted JWT bearer tokens; unset, only API keys are accepted. "
+        "Its JWKS is discovered at `<issuer>/.well-known/openid-configuration` unless OIDC_JWKS_URL is set.",
+    )
+    oidc_audience: str | None = Field(
+        default=None,
+        validation_alias="OIDC_AUDIENCE",
+        description="Audience (`aud`) tokens must be issued for (the API's application id URI or client id).",
+    )
+    oidc_jwks_url: str | None = Field(
+        default=None,
+        validation_alias="OIDC_JWKS_URL",
+        description="The issuer's JWKS URL, when it should not be discovered from OIDC_ISSUER.",
+    )
+    oidc_jwks_cache_seconds: int = Field(
+        default=3600,
+        ge=0,
+        validation_alias="OIDC_JWKS_CACHE_SECONDS",
+        description="How long fetched signing keys are reused (an unknown `kid` refetches sooner).",
+    )
+    oidc_tenant_claim: str = Field(
+        default="tid",
+        validation_alias="OIDC_TENANT_CLAIM",
+        description="Token claim holding the tenant (organisation) id every document is partitioned by.",
+    )
+    oidc_write_scope: str = Field(
+        default="write:image-gen",
+        validation_alias="OIDC_WRITE_SCOPE",
+        description="Scope (`scp`/`scope`) or app role (`roles`) a token needs to create jobs.",
+    )
+    oidc_read_scope: str = Field(
+        default="read:image-gen",
+        validation_alias="OIDC_READ_SCOPE",
+        description="Scope or app role a token needs to read; the write scope implies it.",
+    )
+    trust_app_service_auth: bool = Field(
+        default=False,
+        validation_alias="TRUST_APP_SERVICE_AUTH",
+        description="Accept the `X-MS-CLIENT-PRINCIPAL` header as the caller. Only when App Service "
+        "Authentication fronts the app (it strips the header from client requests).",
+    )
+    health_timeout_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        validation_alias="HEALTH_TIMEOUT_SECONDS",
+        description="Timeout of each dependency probe of `GET /api/health`.",
+    )
 
     # --- Providers ------------------------------------------------------------------------------------
     default_provider: str = Field(

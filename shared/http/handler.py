@@ -6,7 +6,8 @@ import functools
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from typing import TypeVar
 
 import azure.functions as func
@@ -23,12 +24,24 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
+# Headers code below the handler (auth's rate-limit state) wants on the answer, whatever it turns out to be.
+_extra_headers: ContextVar[dict[str, str] | None] = ContextVar("extra_response_headers", default=None)
+
+
+def add_response_headers(headers: Mapping[str, str]) -> None:
+    """Put `headers` on this request's answer, error answers included (no-op outside `api_endpoint`)."""
+    extra = _extra_headers.get()
+    if extra is not None:
+        extra.update(headers)
+
 
 def api_endpoint(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def wrapper(req: func.HttpRequest) -> func.HttpResponse:
         incoming = req.headers.get("x-request-id", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
+        extra: dict[str, str] = {}
+        token = _extra_headers.set(extra)
         try:
             response = await handler(req)
         except ApiError as error:
@@ -38,6 +51,11 @@ def api_endpoint(handler: Handler) -> Handler:
             response = error_response(
                 ApiError(500, ErrorCode.INTERNAL_ERROR, f"Internal error; quote request id {request_id}.")
             )
+        finally:
+            _extra_headers.reset(token)
+        for name, value in extra.items():
+            if name not in response.headers:
+                response.headers[name] = value
         response.headers["x-request-id"] = request_id
         return response
 

@@ -15,8 +15,11 @@ from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from devtools.stack.stack import ROOT, LocalStack, settings_on_free_ports
+from tests.integration.contract import Contract
+from tests.integration.oidc import Issuer
 
 DEV_KEY = "local-dev-key"
+ADMIN_KEY = "test-admin-key"
 
 QueueFactory = Callable[[str], QueueClient]
 
@@ -28,14 +31,29 @@ TEST_SETTINGS = {
     "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.500",
     "AzureFunctionsJobHost__extensions__queues__visibilityTimeout": "00:00:01",
     "AzureFunctionsJobHost__extensions__queues__maxDequeueCount": "3",
+    "ADMIN_API_KEY": ADMIN_KEY,
+    "API_KEY_HASH_SECRET": "test-hash-secret",
+    "TRUST_APP_SERVICE_AUTH": "true",
 }
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def oidc_issuer() -> Iterator[Issuer]:
+    """The OIDC issuer tokens come from: its JWKS is served on loopback (OIDC_ISSUER points at it)."""
+    issuer = Issuer()
+    issuer.start()
+    try:
+        yield issuer
+    finally:
+        issuer.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, oidc_issuer: Issuer) -> Iterator[LocalStack]:
     example = json.loads((ROOT / "local.settings.json.example").read_text())["Values"]
     values, endpoints = settings_on_free_ports(example)
     values.update(TEST_SETTINGS)
+    values.update(oidc_issuer.settings)
     data_dir = tmp_path_factory.mktemp("stack")
     local = LocalStack(
         values=values,
@@ -52,15 +70,49 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 
 @pytest.fixture(scope="session")
-def api(stack: LocalStack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.endpoints.api_url, headers={"X-API-Key": DEV_KEY}, timeout=30) as client:
+def contract(stack: LocalStack) -> Contract:
+    """The served OpenAPI document; every client below checks each answer against it."""
+    response = httpx.get(f"{stack.endpoints.api_url}/openapi.json", timeout=30)
+    response.raise_for_status()
+    return Contract(response.json())
+
+
+def api_client(stack: LocalStack, contract: Contract, headers: dict[str, str] | None = None) -> httpx.Client:
+    return httpx.Client(
+        base_url=stack.endpoints.api_url,
+        headers=headers,
+        timeout=30,
+        event_hooks={"response": [contract.check]},
+    )
+
+
+@pytest.fixture(scope="session")
+def api(stack: LocalStack, contract: Contract) -> Iterator[httpx.Client]:
+    with api_client(stack, contract, {"X-API-Key": DEV_KEY}) as client:
         yield client
 
 
 @pytest.fixture(scope="session")
-def anonymous(stack: LocalStack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.endpoints.api_url, timeout=30) as client:
+def anonymous(stack: LocalStack, contract: Contract) -> Iterator[httpx.Client]:
+    with api_client(stack, contract) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def admin(stack: LocalStack, contract: Contract) -> Iterator[httpx.Client]:
+    with api_client(stack, contract, {"X-Admin-Key": ADMIN_KEY}) as client:
+        yield client
+
+
+def create_key(admin: httpx.Client, tenant_id: str, **options: Any) -> dict[str, Any]:
+    """A new API key of `tenant_id` through the admin API; the answer includes the plain `key`."""
+    response = admin.post("/v1/admin/api-keys", json={"tenantId": tenant_id, **options})
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def unique_tenant(name: str) -> str:
+    return f"{name}-{uuid.uuid4().hex[:8]}"
 
 
 class Simulator:
@@ -106,6 +158,19 @@ def jobs_container(stack: LocalStack) -> Iterator[ContainerProxy]:
         enable_endpoint_discovery=False,
     ) as client:
         yield client.get_database_client(settings.cosmos_database).get_container_client("jobs")
+
+
+@pytest.fixture(scope="session")
+def cosmos_containers(stack: LocalStack) -> Iterator[Callable[[str], ContainerProxy]]:
+    """Cosmos containers by name (`api-keys`, `rate-limits`, ...)."""
+    settings = stack.settings
+    assert settings.cosmos_key
+    with CosmosClient(
+        settings.cosmos_endpoint,
+        credential=settings.cosmos_key.get_secret_value(),
+        enable_endpoint_discovery=False,
+    ) as client:
+        yield client.get_database_client(settings.cosmos_database).get_container_client
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,275 @@
+"""The OpenAPI 3.1 document, generated from the pydantic models and the operations route modules declare.
+
+Registering a route: decorate its handler between `@bp.route(...)` and `@api_endpoint`, with the same
+route template the trigger uses:
+
+    @bp.route(route="v1/things/{thing_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+    @operation("GET", "v1/things/{thing_id}", summary="Read a thing", auth=Auth.READ,
+               responses={200: ThingView}, errors=(404,))
+    @api_endpoint
+    async def get_thing(req: func.HttpRequest) -> func.HttpResponse: ...
+
+- `request`: the body model (JSON unless `request_content_types` says otherwise); `query`: a model whose
+  fields are the query parameters. Path parameters come from the template.
+- `responses`: status → model, `None` (no body) or a media type string (a binary body, e.g. `"image/png"`).
+- `errors`: statuses this route answers with the error envelope besides those its `auth` implies
+  (401/403/429/503 for callers, 401 for admin routes) and 500, which every route may answer.
+
+A unit test fails when a route of `function_app.app` has no operation here, or `docs/openapi.json` is not
+what this module generates (`make openapi` rewrites it: `python -m shared.openapi > docs/openapi.json`);
+the integration tests validate every answer they receive against the document.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from shared.models.errors import ErrorEnvelope
+
+F = TypeVar("F", bound=Callable[..., Any])
+ResponseBody = type[BaseModel] | str | None
+
+TITLE = "Image generation API"
+VERSION = "1.0.0"
+_REF_TEMPLATE = "#/components/schemas/{model}"
+_PARAMETER = re.compile(r"\{\*?([A-Za-z_][A-Za-z0-9_]*)(?::[a-z]+)?\??\}")
+
+_ERROR_DESCRIPTIONS = {
+    400: "Invalid request",
+    401: "Missing or invalid credentials",
+    402: "Insufficient credits",
+    403: "The credentials lack the required scope",
+    404: "Not found (or another tenant's)",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    429: "Rate limit exceeded",
+    500: "Internal error",
+    503: "Service unavailable",
+    504: "Timed out",
+}
+
+
+class Auth(StrEnum):
+    NONE = "none"
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    route: str
+    operation_id: str
+    summary: str
+    auth: Auth
+    responses: Mapping[int, ResponseBody]
+    request: type[BaseModel] | None = None
+    request_content_types: tuple[str, ...] = ("application/json",)
+    query: type[BaseModel] | None = None
+    errors: tuple[int, ...] = ()
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def path(self) -> str:
+        return openapi_path(self.route)
+
+    @property
+    def error_statuses(self) -> list[int]:
+        # 503: a token's issuer could not be reached for its signing keys.
+        caller = (401, 403, 429, 503)
+        implied = {Auth.NONE: (), Auth.ADMIN: (401,), Auth.READ: caller, Auth.WRITE: caller}
+        return sorted({*implied[self.auth], *self.errors, 500} - set(self.responses))
+
+
+_operations: dict[tuple[str, str], Operation] = {}
+
+
+def openapi_path(route: str) -> str:
+    """`v1/things/{id:guid}` → `/v1/things/{id}` (relative to the `/api` server)."""
+    return "/" + _PARAMETER.sub(lambda m: "{" + m.group(1) + "}", route.strip("/"))
+
+
+def operation(
+    method: str,
+    route: str,
+    *,
+    summary: str,
+    auth: Auth,
+    responses: Mapping[int, ResponseBody],
+    request: type[BaseModel] | None = None,
+    request_content_types: tuple[str, ...] = ("application/json",),
+    query: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = (),
+    tags: tuple[str, ...] = (),
+) -> Callable[[F], F]:
+    """Declare the decorated handler's operation in the document (the handler itself is unchanged)."""
+
+    def register(handler: F) -> F:
+        entry = Operation(
+            method=method.upper(),
+            route=route,
+            operation_id=handler.__name__,
+            summary=summary,
+            auth=auth,
+            responses=dict(responses),
+            request=request,
+            request_content_types=request_content_types,
+            query=query,
+            errors=errors,
+            tags=tags or (route.split("/")[1] if route.startswith("v1/") else route.split("/")[0],),
+        )
+        # Keyed by method and path, so a module imported twice re-registers rather than duplicates.
+        _operations[(entry.method, entry.path)] = entry
+        return handler
+
+    return register
+
+
+def registered_operations() -> list[Operation]:
+    return sorted(_operations.values(), key=lambda op: (op.path, op.method))
+
+
+def build_document(operations: list[Operation] | None = None) -> dict[str, Any]:
+    ops = registered_operations() if operations is None else operations
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorEnvelope, "serialization")]
+    for op in ops:
+        if op.request is not None:
+            models.append((op.request, "validation"))
+        if op.query is not None:
+            models.append((op.query, "validation"))
+        models.extend(
+            (body, "serialization")
+            for body in op.responses.values()
+            if isinstance(body, type) and issubclass(body, BaseModel)
+        )
+    unique = list(dict.fromkeys(models))
+    refs, definitions = models_json_schema(unique, by_alias=True, ref_template=_REF_TEMPLATE)
+    schemas: dict[str, Any] = definitions.get("$defs", {})
+
+    def ref(model: type[BaseModel], mode: JsonSchemaMode) -> dict[str, Any]:
+        return dict(refs[(model, mode)])
+
+    paths: dict[str, dict[str, Any]] = {}
+    for op in ops:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation_object(op, ref, schemas)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": TITLE,
+            "version": VERSION,
+            "description": "Image generation jobs on Gemini and Azure OpenAI. See docs/api.md.",
+        },
+        "servers": [{"url": "/api"}],
+        "paths": paths,
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "securitySchemes": {
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An OIDC access token (JWT) or an API key.",
+                },
+                "adminKey": {"type": "apiKey", "in": "header", "name": "X-Admin-Key"},
+            },
+            "headers": {
+                "X-Request-Id": {"description": "The request's id (yours if you sent one)", "schema": _STR},
+                "X-RateLimit-Limit": {"description": "Requests allowed per window", "schema": _INT},
+                "X-RateLimit-Remaining": {"description": "Requests left in this window", "schema": _INT},
+                "X-RateLimit-Reset": {"description": "Seconds until the window resets", "schema": _INT},
+            },
+        },
+    }
+
+
+_STR = {"type": "string"}
+_INT = {"type": "integer"}
+
+
+def _operation_object(
+    op: Operation,
+    ref: Callable[[type[BaseModel], JsonSchemaMode], dict[str, Any]],
+    schemas: dict[str, Any],
+) -> dict[str, Any]:
+    headers = {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"}}
+    if op.auth in (Auth.READ, Auth.WRITE):
+        for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"):
+            headers[name] = {"$ref": f"#/components/headers/{name}"}
+    responses: dict[str, Any] = {}
+    for status, body in sorted(op.responses.items()):
+        response: dict[str, Any] = {"description": _describe(status), "headers": headers}
+        if isinstance(body, str):
+            schema = {"type": "object"} if body.endswith("json") else {"type": "string", "format": "binary"}
+            response["content"] = {body: {"schema": schema}}
+        elif body is not None:
+            response["content"] = {"application/json": {"schema": ref(body, "serialization")}}
+        responses[str(status)] = response
+    for status in op.error_statuses:
+        responses[str(status)] = {
+            "description": _ERROR_DESCRIPTIONS.get(status, "Error"),
+            "headers": headers,
+            "content": {"application/json": {"schema": ref(ErrorEnvelope, "serialization")}},
+        }
+    result: dict[str, Any] = {
+        "operationId": op.operation_id,
+        "summary": op.summary,
+        "tags": list(op.tags),
+        "responses": responses,
+    }
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": _STR}
+        for name in _PARAMETER.findall(op.route)
+    ]
+    if op.query is not None:
+        schema = schemas[ref(op.query, "validation")["$ref"].rsplit("/", 1)[-1]]
+        required = set(schema.get("required", []))
+        parameters += [
+            {"name": name, "in": "query", "required": name in required, "schema": prop}
+            for name, prop in schema.get("properties", {}).items()
+        ]
+    if parameters:
+        result["parameters"] = parameters
+    if op.request is not None:
+        body_schema = ref(op.request, "validation")
+        result["requestBody"] = {
+            "required": True,
+            "content": {media: {"schema": body_schema} for media in op.request_content_types},
+        }
+    caller: list[dict[str, list[str]]] = [{"apiKey": []}, {"bearer": []}]
+    admin: list[dict[str, list[str]]] = [{"adminKey": []}]
+    result["security"] = {Auth.NONE: [], Auth.ADMIN: admin, Auth.READ: caller, Auth.WRITE: caller}[op.auth]
+    if op.auth in (Auth.READ, Auth.WRITE):
+        result["x-required-scope"] = "read:image-gen" if op.auth is Auth.READ else "write:image-gen"
+    return result
+
+
+def _describe(status: int) -> str:
+    return {200: "OK", 201: "Created", 202: "Accepted", 204: "No content"}.get(status, str(status))
+
+
+def render() -> str:
+    """The document as it is kept in `docs/openapi.json`."""
+    return json.dumps(build_document(), indent=2, ensure_ascii=False) + "\n"
+
+
+def main() -> None:
+    import function_app  # noqa: F401  (importing the app registers every route module's operations)
+
+    # Run as `python -m shared.openapi`, this file is `__main__`; the routes registered in `shared.openapi`.
+    from shared import openapi
+
+    print(openapi.render(), end="")
+
+
+if __name__ == "__main__":
+    main()

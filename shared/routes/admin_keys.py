@@ -1,0 +1,81 @@
+"""Admin API: `/api/v1/admin/api-keys` (create, list, revoke API keys). Requires ADMIN_API_KEY."""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from shared.app_context import get_context
+from shared.errors import ApiError, not_found
+from shared.http.auth import require_admin
+from shared.http.handler import api_endpoint, parse_json_body
+from shared.http.responses import json_response
+from shared.models.auth import ApiKeyCreated, ApiKeyCreateRequest, ApiKeyList, ApiKeyView, key_view
+from shared.models.errors import ErrorCode
+from shared.openapi import Auth, operation
+
+logger = logging.getLogger(__name__)
+
+bp = func.Blueprint()
+
+COLLECTION = "v1/admin/api-keys"
+
+
+@bp.route(route=COLLECTION, methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@operation(
+    "POST",
+    COLLECTION,
+    summary="Create an API key (the key is shown only in this answer)",
+    auth=Auth.ADMIN,
+    request=ApiKeyCreateRequest,
+    responses={201: ApiKeyCreated},
+    errors=(400, 415, 503),
+)
+@api_endpoint
+async def create_api_key(req: func.HttpRequest) -> func.HttpResponse:
+    ctx = get_context()
+    require_admin(req, ctx)
+    request = parse_json_body(req, ApiKeyCreateRequest)
+    secret = ctx.settings.api_key_hash_secret
+    if secret is None:
+        raise ApiError(
+            503, ErrorCode.SERVICE_UNAVAILABLE, "API keys are disabled: API_KEY_HASH_SECRET is not set."
+        )
+    document, key = await ctx.api_keys.create(
+        secret=secret.get_secret_value(),
+        tenant_id=request.tenant_id,
+        name=request.name,
+        scopes=request.scopes,
+        rate_limit=request.rate_limit or ctx.settings.rate_limit_per_window,
+    )
+    created = ApiKeyCreated(**key_view(document).model_dump(), key=key)
+    return json_response(created, status=201, headers={"Cache-Control": "no-store"})
+
+
+@bp.route(route=COLLECTION, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@operation(
+    "GET", COLLECTION, summary="List API keys (`?tenantId=` for one tenant)", auth=Auth.ADMIN,
+    responses={200: ApiKeyList},
+)  # fmt: skip
+@api_endpoint
+async def list_api_keys(req: func.HttpRequest) -> func.HttpResponse:
+    ctx = get_context()
+    require_admin(req, ctx)
+    documents = await ctx.api_keys.list(req.params.get("tenantId") or None)
+    return json_response(ApiKeyList(data=[key_view(document) for document in documents]))
+
+
+@bp.route(route=COLLECTION + "/{key_id}", methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
+@operation(
+    "DELETE", COLLECTION + "/{key_id}", summary="Revoke an API key", auth=Auth.ADMIN,
+    responses={200: ApiKeyView}, errors=(404,),
+)  # fmt: skip
+@api_endpoint
+async def revoke_api_key(req: func.HttpRequest) -> func.HttpResponse:
+    ctx = get_context()
+    require_admin(req, ctx)
+    document = await ctx.api_keys.revoke(req.route_params["key_id"])
+    if document is None:
+        raise not_found("API key")
+    return json_response(key_view(document))
