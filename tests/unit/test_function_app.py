@@ -31,6 +31,7 @@ def test_functions_and_their_triggers() -> None:
         "generation_worker",
         "generation_poison",
         "stale_job_sweeper",
+        "make_thumbnail",
     }
     assert bindings["submit_generation"] == {
         "direction": "IN",
@@ -45,6 +46,7 @@ def test_functions_and_their_triggers() -> None:
     assert bindings["generation_poison"]["queueName"] == "%JOBS_QUEUE%-poison"
     assert bindings["generation_worker"]["connection"] == "AzureWebJobsStorage"
     assert bindings["stale_job_sweeper"]["schedule"] == "0 */5 * * * *"
+    assert bindings["make_thumbnail"] == {"direction": "IN", "type": "eventGridTrigger", "name": "event"}
 
 
 def test_binding_expressions_name_settings_the_example_configuration_sets() -> None:
