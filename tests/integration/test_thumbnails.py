@@ -18,6 +18,8 @@ from PIL import Image
 
 from devtools.devhost.blobwatcher import blob_created_event
 from devtools.stack.stack import LocalStack
+from shared.images.store import image_blob_name
+from shared.models.jobs import GenerationSpec, JobDocument, JobStatus, StoredImage
 from tests.integration.conftest import submit, unique_prompt, wait_for_terminal
 
 pytestmark = pytest.mark.integration
@@ -196,3 +198,50 @@ def test_events_for_blobs_the_service_does_not_know_change_nothing(
 
     assert [r.status_code for r in responses] == [200] * len(events)
     assert not _thumbnail_exists(blob_service, thumbnails, unknown_job.rsplit(".", 1)[0] + ".webp")
+
+
+def test_an_event_ahead_of_the_job_record_fails_so_event_grid_redelivers_it(
+    stack: LocalStack, jobs_container: ContainerProxy, blob_service: BlobServiceClient
+) -> None:
+    # The worker uploads the image before it records the output: seed exactly that moment.
+    now = datetime.now(UTC)
+    job = JobDocument(
+        id=str(uuid.uuid4()),
+        tenant_id=TENANT,
+        status=JobStatus.RUNNING,
+        spec=GenerationSpec(
+            prompt="early", provider="gemini", model="gemini-2.5-flash-image", aspect_ratio="1:1"
+        ),
+        created_at=now,
+        updated_at=now,
+    )
+    jobs_container.create_item(job.model_dump(mode="json"))
+    png = io.BytesIO()
+    Image.new("RGB", (64, 32), (10, 120, 200)).save(png, format="PNG")
+    images = stack.settings.images_container
+    blob_name = image_blob_name(TENANT, now, job.id, 0, "png")
+    blob_service.get_blob_client(images, blob_name).upload_blob(png.getvalue(), overwrite=True)
+    event = _event_for(stack, blob_service, blob_name)
+    thumbnail_name = blob_name.rsplit(".", 1)[0] + ".webp"
+
+    early = _post(stack, [event])
+
+    assert early.status_code == 500
+    assert not _thumbnail_exists(blob_service, stack.settings.thumbnails_container, thumbnail_name)
+    document = jobs_container.read_item(job.id, partition_key=TENANT)
+    document["status"] = "succeeded"
+    document["outputs"] = [
+        StoredImage(
+            index=0, container=images, blob_name=blob_name, mime_type="image/png", width=64, height=32,
+            bytes=len(png.getvalue()),
+        ).model_dump(mode="json")
+    ]  # fmt: skip
+    jobs_container.replace_item(job.id, document)
+
+    redelivered = _post(stack, [event])
+
+    assert redelivered.status_code == 200
+    assert _thumbnail_exists(blob_service, stack.settings.thumbnails_container, thumbnail_name)
+    [stored] = jobs_container.read_item(job.id, partition_key=TENANT)["outputs"]
+    assert stored["confirmedBytes"] == len(png.getvalue())
+    assert stored["etag"] == event["data"]["eTag"]
