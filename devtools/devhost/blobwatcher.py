@@ -32,6 +32,7 @@ from devtools.devhost.config import resolve_binding_expression
 logger = logging.getLogger("devhost")
 
 BLOB_CREATED = "Microsoft.Storage.BlobCreated"
+
 _SUBJECT_FILTER = re.compile(
     r"^/blobServices/default/containers/(?P<container>[^/]+)(?:/blobs/(?P<prefix>.*))?$"
 )
@@ -93,9 +94,16 @@ class WatcherConfig:
 
 
 def blob_created_event(
-    *, account: str, container: str, blob_name: str, url: str, etag: str, content_type: str | None,
-    content_length: int, blob_type: str,
-) -> dict[str, Any]:  # fmt: skip
+    *,
+    account: str,
+    container: str,
+    blob_name: str,
+    url: str,
+    etag: str,
+    content_type: str | None,
+    content_length: int,
+    blob_type: str,
+) -> dict[str, Any]:
     """A `Microsoft.Storage.BlobCreated` event in the Event Grid schema, with the fields Azure sends."""
     return {
         "topic": LOCAL_TOPIC.format(account=account),

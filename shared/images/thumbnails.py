@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from shared.app_context import AppContext
 from shared.images.store import ImageStore, normalize_etag
-from shared.models.events import BlobCreatedData
+from shared.models.events import BLOB_CREATED, BlobCreatedData
 from shared.models.jobs import JobDocument, StoredImage
 
 logger = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ async def process_blob_created(
 ) -> ThumbnailOutcome:
     """Make the thumbnail of a newly created image and record it on the image's job output."""
     location = parse_blob_subject(subject)
-    if event_type != "Microsoft.Storage.BlobCreated" or location is None:
+    if event_type != BLOB_CREATED or location is None:
         logger.info("Event %s for %s is not a blob creation; ignored", event_type, subject)
         return ThumbnailOutcome.IGNORED
     container, blob_name = location
