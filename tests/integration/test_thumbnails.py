@@ -4,7 +4,6 @@ generation, and posted by hand (Event Grid schema and CloudEvents 1.0) to the fu
 from __future__ import annotations
 
 import io
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +19,7 @@ from devtools.devhost.blobwatcher import blob_created_event
 from devtools.stack.stack import LocalStack
 from shared.images.store import image_blob_name
 from shared.models.jobs import GenerationSpec, JobDocument, JobStatus, StoredImage
-from tests.integration.conftest import submit, unique_prompt, wait_for_terminal
+from tests.integration.conftest import submit, unique_prompt, wait_for_thumbnail
 
 pytestmark = pytest.mark.integration
 
@@ -28,19 +27,9 @@ TENANT = "dev"
 THUMBNAIL_FIELDS = ("thumbnailContainer", "thumbnailBlobName", "etag", "confirmedBytes")
 
 
-def _wait_for_thumbnail(api: httpx.Client, job_id: str, *, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = wait_for_terminal(api, job_id)
-        if job["outputs"] and job["outputs"][0]["thumbnailUrl"]:
-            return job
-        time.sleep(0.25)
-    raise AssertionError(f"job {job_id} got no thumbnail within {timeout}s: {job}")
-
-
 def _generated_job(api: httpx.Client) -> dict[str, Any]:
     job = submit(api, prompt=unique_prompt("a lighthouse at dawn"), aspectRatio="16:9")
-    return _wait_for_thumbnail(api, job["id"])
+    return wait_for_thumbnail(api, job["id"])
 
 
 def _event_for(stack: LocalStack, blob_service: BlobServiceClient, blob_name: str) -> dict[str, Any]:
