@@ -3,7 +3,7 @@
 import azure.functions as func
 
 from shared.routes import admin_keys, generations, health, openapi
-from shared.triggers import generation_poison, generation_worker, stale_jobs
+from shared.triggers import generation_poison, generation_worker, stale_jobs, thumbnails
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -14,3 +14,4 @@ app.register_functions(openapi.bp)
 app.register_functions(generation_worker.bp)
 app.register_functions(generation_poison.bp)
 app.register_functions(stale_jobs.bp)
+app.register_functions(thumbnails.bp)

@@ -28,7 +28,7 @@ COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (JOBS_CONTAINER, API_KEYS_CONTA
 
 
 def blob_containers(settings: Settings) -> tuple[str, ...]:
-    return (settings.images_container,)
+    return (settings.images_container, settings.thumbnails_container)
 
 
 def queues(settings: Settings) -> tuple[str, ...]:

@@ -107,6 +107,18 @@ class Settings(BaseSettings):
         validation_alias="IMAGES_CONTAINER",
         description="Blob container for generated images.",
     )
+    thumbnails_container: str = Field(
+        default="thumbnails",
+        validation_alias="THUMBNAILS_CONTAINER",
+        description="Blob container for the WebP thumbnails made when an image is created (Event Grid).",
+    )
+    thumbnail_max_pixels: int = Field(
+        default=256,
+        ge=16,
+        le=2048,
+        validation_alias="THUMBNAIL_MAX_PIXELS",
+        description="Longest side of a thumbnail; the aspect ratio is kept.",
+    )
 
     # --- HTTP API -------------------------------------------------------------------------------------
     public_api_base_url: str | None = Field(

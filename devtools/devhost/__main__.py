@@ -18,6 +18,7 @@ from devtools.devhost.config import HostConfig, apply_settings, load_local_setti
 
 async def serve(args: argparse.Namespace) -> None:
     app_dir = Path(args.app_dir).resolve()
+    eventgrid_config = Path(args.eventgrid_config).resolve() if args.eventgrid_config else None
     os.chdir(app_dir)
     apply_settings(load_local_settings(app_dir))
     from devtools.devhost.host import DevHost
@@ -34,6 +35,14 @@ async def serve(args: argparse.Namespace) -> None:
     site = web.TCPSite(runner, args.host, args.port)
     await site.start()
     await host.start()
+    watcher_task = None
+    if eventgrid_config is not None:
+        from devtools.devhost.blobwatcher import BlobWatcher, WatcherConfig
+
+        watcher = BlobWatcher(
+            WatcherConfig.load(eventgrid_config), webhook_base_url=f"http://{args.host}:{args.port}"
+        )
+        watcher_task = asyncio.create_task(watcher.run(), name="eventgrid:blobs")
     logging.getLogger("devhost").info(
         "Dev host listening on http://%s:%d/%s (master key %s, function key %s)",
         args.host,
@@ -47,6 +56,9 @@ async def serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+    if watcher_task is not None:
+        await watcher.stop()
+        await watcher_task
     await host.stop()
     await runner.cleanup()
 
@@ -58,6 +70,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=7071)
     parser.add_argument(
         "--no-timers", action="store_true", help="index timer functions but do not schedule them"
+    )
+    parser.add_argument(
+        "--eventgrid-config",
+        help="Event Grid subscriptions to emulate for blobs (e.g. devtools/devhost/eventgrid.local.json)",
     )
     args = parser.parse_args()
     logging.basicConfig(

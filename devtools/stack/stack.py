@@ -20,6 +20,8 @@ AZURITE_ACCOUNT_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# Event Grid subscriptions the dev host emulates with its blob watcher (mirrors infra/app/eventgrid.bicep).
+EVENTGRID_CONFIG = ROOT / "devtools" / "devhost" / "eventgrid.local.json"
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,8 @@ class LocalStack:
                     str(ROOT),
                     "--port",
                     str(e.api_port),
+                    "--eventgrid-config",
+                    str(EVENTGRID_CONFIG),
                     *self.devhost_args,
                 ],
                 ready=http_ok(f"{e.host_url}/admin/host/status"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,18 @@ if TYPE_CHECKING:
 def image_blob_name(tenant_id: str, created_at: datetime, job_id: str, index: int, extension: str) -> str:
     """`images/{tenant}/{yyyy-mm-dd}/{jobId}-{n}.{ext}`: deterministic, so a retried upload overwrites."""
     return f"images/{tenant_id}/{created_at:%Y-%m-%d}/{job_id}-{index}.{extension}"
+
+
+def normalize_etag(etag: str) -> str:
+    """The SDK quotes eTags, Event Grid does not: compare them without quotes."""
+    return etag.strip('"')
+
+
+@dataclass(frozen=True)
+class DownloadedBlob:
+    data: bytes
+    etag: str
+    content_type: str | None
 
 
 class ImageStore:
@@ -35,6 +48,22 @@ class ImageStore:
             overwrite=True,
             content_settings=ContentSettings(content_type=content_type),
             metadata=metadata,
+        )
+
+    async def download(self, container: str, blob_name: str) -> DownloadedBlob | None:
+        """The blob's bytes, eTag and content type; None when it does not exist."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        blob = self._service.get_blob_client(container, blob_name)
+        try:
+            stream = await blob.download_blob()
+            data = await stream.readall()
+        except ResourceNotFoundError:
+            return None
+        return DownloadedBlob(
+            data=data,
+            etag=normalize_etag(stream.properties.etag),
+            content_type=stream.properties.content_settings.content_type,
         )
 
     async def read_url(self, container: str, blob_name: str) -> str:

@@ -7,6 +7,7 @@ import uuid
 
 from shared.app_context import AppContext
 from shared.errors import ApiError, not_found, validation_error
+from shared.images.thumbnails import thumbnail_url
 from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
 from shared.models.jobs import (
@@ -84,6 +85,7 @@ async def job_view(ctx: AppContext, job: JobDocument, *, status_url: str) -> Job
             width=image.width,
             height=image.height,
             bytes=image.bytes,
+            thumbnail_url=await thumbnail_url(ctx.images, image),
         )
         for image in job.outputs
     ]

@@ -72,6 +72,11 @@ class StoredImage(ApiModel):
     width: int
     height: int
     bytes: int
+    # Recorded by the thumbnail function when Event Grid reports the blob created (absent until then).
+    thumbnail_container: str | None = None
+    thumbnail_blob_name: str | None = None
+    etag: str | None = None
+    confirmed_bytes: int | None = None
 
 
 class JobDocument(StoredModel):
@@ -105,6 +110,7 @@ class ImageView(ApiModel):
     width: int
     height: int
     bytes: int
+    thumbnail_url: str | None = None
 
 
 class JobView(ApiModel):

@@ -218,6 +218,18 @@ def wait_for_terminal(api: httpx.Client, job_id: str, *, timeout: float = 45) ->
     raise AssertionError(f"job {job_id} did not finish within {timeout}s: {response.json()}")
 
 
+def wait_for_thumbnail(api: httpx.Client, job_id: str, *, timeout: float = 60) -> dict[str, Any]:
+    """The succeeded job once its first image's thumbnail is recorded (Event Grid, via the dev host's blob
+    watcher): the last write a generated job gets."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = wait_for_terminal(api, job_id)
+        if job["outputs"] and job["outputs"][0]["thumbnailUrl"]:
+            return job
+        time.sleep(0.25)
+    raise AssertionError(f"job {job_id} got no thumbnail within {timeout}s: {job}")
+
+
 def submit(api: httpx.Client, **body: Any) -> dict[str, Any]:
     response = api.post("/v1/images/generations", json=body)
     assert response.status_code == 202, response.text

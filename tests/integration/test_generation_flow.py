@@ -12,7 +12,14 @@ from azure.storage.blob import BlobServiceClient
 from PIL import Image
 
 from devtools.stack.stack import LocalStack
-from tests.integration.conftest import QueueFactory, Simulator, submit, unique_prompt, wait_for_terminal
+from tests.integration.conftest import (
+    QueueFactory,
+    Simulator,
+    submit,
+    unique_prompt,
+    wait_for_terminal,
+    wait_for_thumbnail,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -128,7 +135,7 @@ def test_a_redelivered_message_for_a_finished_job_changes_nothing(
 ) -> None:
     prompt = unique_prompt("once only")
     job = submit(api, prompt=prompt)
-    wait_for_terminal(api, job["id"])
+    wait_for_thumbnail(api, job["id"])  # the thumbnail is the job's last write; settle before comparing
     before = jobs_container.read_item(job["id"], partition_key="dev")
 
     queue = queues("generation-jobs")

@@ -36,6 +36,7 @@ def test_functions_and_their_triggers(app_functions: list[func.Function]) -> Non
         "revoke_api_key",
         "health",
         "openapi_document",
+        "make_thumbnail",
     }
     assert bindings["submit_generation"] == {
         "direction": "IN",
@@ -50,6 +51,7 @@ def test_functions_and_their_triggers(app_functions: list[func.Function]) -> Non
     assert bindings["generation_poison"]["queueName"] == "%JOBS_QUEUE%-poison"
     assert bindings["generation_worker"]["connection"] == "AzureWebJobsStorage"
     assert bindings["stale_job_sweeper"]["schedule"] == "0 */5 * * * *"
+    assert bindings["make_thumbnail"] == {"direction": "IN", "type": "eventGridTrigger", "name": "event"}
 
 
 def test_binding_expressions_name_settings_the_example_configuration_sets() -> None:

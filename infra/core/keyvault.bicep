@@ -1,0 +1,103 @@
+// Key Vault in RBAC mode with purge protection, holding the provider keys the app reads through Key Vault
+// references (resolved by the platform with the app's identity). Secrets are created only when given.
+@description('Name of the vault.')
+param name string
+
+@description('Azure region.')
+param location string
+
+@description('Tags for the resources.')
+param tags object = {}
+
+@secure()
+@description('Gemini API key; stored as secret gemini-api-key when given.')
+param geminiApiKey string = ''
+
+@secure()
+@description('Azure OpenAI key; stored as secret azure-openai-api-key when given (otherwise the identity is used).')
+param azureOpenAiApiKey string = ''
+
+@secure()
+@description('Server secret of the API key hashes; stored as secret api-key-hash-secret when given.')
+param apiKeyHashSecret string = ''
+
+@secure()
+@description('Key of the admin routes; stored as secret admin-api-key when given.')
+param adminApiKey string = ''
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  // checkov:skip=CKV_AZURE_109: without VNet integration the Flex Consumption platform resolves Key Vault references over the public endpoint; access needs an Entra identity with a role (RBAC mode)
+  // checkov:skip=CKV_AZURE_189: same reason as CKV_AZURE_109
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    enableRbacAuthorization: true
+    enablePurgeProtection: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 90
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: 'Allow'
+    }
+  }
+}
+
+resource geminiSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(geminiApiKey)) {
+  // checkov:skip=CKV_AZURE_41: a provider API key has no expiry of its own; an expiring secret would silently break the app (rotate by setting a new version)
+  // checkov:skip=CKV_AZURE_114: contentType is set below; checkov does not read the properties of a conditional (if) resource in Bicep
+  parent: vault
+  name: 'gemini-api-key'
+  properties: {
+    value: geminiApiKey
+    contentType: 'text/plain'
+  }
+}
+
+resource azureOpenAiSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(azureOpenAiApiKey)) {
+  // checkov:skip=CKV_AZURE_41: a provider API key has no expiry of its own; an expiring secret would silently break the app (rotate by setting a new version)
+  // checkov:skip=CKV_AZURE_114: contentType is set below; checkov does not read the properties of a conditional (if) resource in Bicep
+  parent: vault
+  name: 'azure-openai-api-key'
+  properties: {
+    value: azureOpenAiApiKey
+    contentType: 'text/plain'
+  }
+}
+
+resource apiKeyHashSecretValue 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(apiKeyHashSecret)) {
+  // checkov:skip=CKV_AZURE_41: the hash secret has no expiry of its own (rotating it invalidates every stored key); an expiring secret would silently break the app (rotate by setting a new version)
+  // checkov:skip=CKV_AZURE_114: contentType is set below; checkov does not read the properties of a conditional (if) resource in Bicep
+  parent: vault
+  name: 'api-key-hash-secret'
+  properties: {
+    value: apiKeyHashSecret
+    contentType: 'text/plain'
+  }
+}
+
+resource adminApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(adminApiKey)) {
+  // checkov:skip=CKV_AZURE_41: the admin key has no expiry of its own; an expiring secret would silently break the app (rotate by setting a new version)
+  // checkov:skip=CKV_AZURE_114: contentType is set below; checkov does not read the properties of a conditional (if) resource in Bicep
+  parent: vault
+  name: 'admin-api-key'
+  properties: {
+    value: adminApiKey
+    contentType: 'text/plain'
+  }
+}
+
+output id string = vault.id
+output name string = vault.name
+output uri string = vault.properties.vaultUri
+// Versionless references: a new secret version is picked up without redeploying.
+output geminiApiKeyReference string = empty(geminiApiKey) ? '' : '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/gemini-api-key)'
+output azureOpenAiApiKeyReference string = empty(azureOpenAiApiKey) ? '' : '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/azure-openai-api-key)'
+output apiKeyHashSecretReference string = empty(apiKeyHashSecret) ? '' : '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/api-key-hash-secret)'
+output adminApiKeyReference string = empty(adminApiKey) ? '' : '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/admin-api-key)'

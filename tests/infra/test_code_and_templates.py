@@ -1,0 +1,189 @@
+"""The templates provide what the code reads: every app setting, container, queue and Cosmos DB container.
+
+The code's names come from `shared/settings.py` and `shared/resources.py` (the lists the local bootstrap
+also creates); the templates' from `infra/`, resolved with their default parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from shared.resources import COSMOS_CONTAINERS, blob_containers, queues
+from shared.settings import Settings
+from tests.infra.bicep import ROOT, Template, config, function_bindings, main, object_entries
+
+# How each app setting the code reads is provided in Azure. The one place this is decided: a setting
+# added to `Settings` fails `test_every_setting_is_classified` until it is listed here, and one listed
+# as SET_BY_INFRA fails `test_infra_sets_every_setting_azure_needs` until infra/app/function.bicep sets it.
+SET_BY_INFRA = {
+    "AzureWebJobsStorage__accountName",  # identity-based storage
+    "AzureWebJobsStorage__clientId",  # the user-assigned identity (also AZURE_CLIENT_ID)
+    "COSMOS_ENDPOINT",
+    "COSMOS_DATABASE",
+    "JOBS_QUEUE",
+    "IMAGES_CONTAINER",
+    "THUMBNAILS_CONTAINER",
+    "DEFAULT_PROVIDER",
+    "GEMINI_API_KEY",  # a Key Vault reference, when a key is given
+    "GEMINI_MODELS",
+    "AZURE_OPENAI_ENDPOINT",  # when an Azure OpenAI account is given (keyless, with the identity)
+    "AZURE_OPENAI_DEPLOYMENTS",
+    "AZURE_OPENAI_API_VERSION",
+    "AZURE_OPENAI_API_KEY",  # a Key Vault reference, only when a key is given
+    "PUBLIC_API_BASE_URL",  # when a gateway fronts the app
+    "API_KEY_HASH_SECRET",  # a Key Vault reference, when given
+    "ADMIN_API_KEY",  # a Key Vault reference, when given
+    "OIDC_ISSUER",  # when bearer tokens are accepted
+    "OIDC_AUDIENCE",
+}
+# Local development only: in Azure these would weaken security or point at the local emulators.
+LOCAL_ONLY = {
+    "AzureWebJobsStorage": "a connection string carries the account key; Azure uses the identity",
+    "COSMOS_KEY": "Cosmos DB local auth is off in Azure; the identity is used",
+    "COSMOS_ENDPOINT_DISCOVERY": "only the single-endpoint local emulator needs discovery off",
+    "DEV_API_KEY": "the development tenant's key must not exist in Azure",
+    "DEV_TENANT_ID": "only meaningful with DEV_API_KEY",
+    "GEMINI_BASE_URL": "points Gemini at the local simulator or a gateway",
+    "DEV_API_KEY_RATE_LIMIT": "only meaningful with DEV_API_KEY",
+}
+# Read in Azure, where the code's default is the right value (override by adding an app setting).
+DEFAULT_IN_AZURE = {
+    "AzureWebJobsStorage__blobServiceUri",  # derived from the account name
+    "AzureWebJobsStorage__queueServiceUri",  # derived from the account name
+    "HTTP_ROUTE_PREFIX",
+    "STATUS_RETRY_AFTER_SECONDS",
+    "IMAGE_URL_TTL_MINUTES",
+    "THUMBNAIL_MAX_PIXELS",
+    "PROVIDER_TIMEOUT_SECONDS",
+    "PROVIDER_MAX_ATTEMPTS",
+    "RETRY_BASE_SECONDS",
+    "RETRY_MAX_SECONDS",
+    "STALE_JOB_MINUTES",
+    "RATE_LIMIT_PER_WINDOW",
+    "RATE_LIMIT_WINDOW_SECONDS",
+    "OIDC_JWKS_URL",  # discovered from the issuer
+    "OIDC_JWKS_CACHE_SECONDS",
+    "OIDC_TENANT_CLAIM",
+    "OIDC_WRITE_SCOPE",
+    "OIDC_READ_SCOPE",
+    "TRUST_APP_SERVICE_AUTH",  # set it only where App Service Authentication fronts the app
+    "HEALTH_TIMEOUT_SECONDS",
+}
+
+
+def _setting_names(name: str) -> tuple[str, ...]:
+    """The app settings a `Settings` field is read from (its first alias names it)."""
+    alias = Settings.model_fields[name].validation_alias
+    if isinstance(alias, str):
+        return (alias,)
+    assert alias is not None, name
+    return tuple(str(choice) for choice in alias.choices)
+
+
+def _function_template() -> Template:
+    return main().module("api")
+
+
+def _app_settings() -> dict[str, Any]:
+    api = _function_template()
+    return {
+        key: api.resolve(value)
+        for key, value in object_entries(api.data["variables"]["appSettings"]["value"]).items()
+    }
+
+
+def test_the_function_app_applies_the_app_settings() -> None:
+    (site_config,) = _function_template().resources("Microsoft.Web/sites/config").values()
+
+    assert config(site_config)["name"] == "appsettings"
+    assert config(site_config)["properties"] == "appSettings"
+
+
+def test_every_setting_is_classified() -> None:
+    classified = SET_BY_INFRA | set(LOCAL_ONLY) | DEFAULT_IN_AZURE
+    unclassified = [name for name in Settings.model_fields if _setting_names(name)[0] not in classified]
+
+    assert unclassified == [], "classify each in tests/infra/test_code_and_templates.py"
+
+
+def test_infra_sets_every_setting_azure_needs() -> None:
+    assert SET_BY_INFRA - set(_app_settings()) == set()
+
+
+def test_infra_sets_no_local_only_setting() -> None:
+    assert set(LOCAL_ONLY) & set(_app_settings()) == set()
+
+
+def test_infra_sets_identity_based_storage_and_entra_telemetry() -> None:
+    settings = _app_settings()
+
+    assert settings["AzureWebJobsStorage__credential"] == "managedidentity"
+    assert settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"].endswith(";Authorization=AAD")
+    assert "APPLICATIONINSIGHTS_CONNECTION_STRING" in settings
+
+
+def test_secrets_come_from_key_vault_references() -> None:
+    key_vault = main().module("keyVault")
+    outputs = key_vault.data["outputs"]
+
+    for name in ("geminiApiKeyReference", "azureOpenAiApiKeyReference"):
+        assert "@Microsoft.KeyVault(SecretUri=" in json.dumps(outputs[name])
+    api = main().data["modules"]["api"]
+    params = config(api)["params"]
+    assert "geminiApiKeyReference" in json.dumps(params["geminiApiKeyReference"])
+
+
+def test_binding_expressions_name_settings_infra_sets() -> None:
+    expressions = set(re.findall(r"%([^%]+)%", json.dumps(function_bindings())))
+
+    assert expressions
+    assert expressions - set(_app_settings()) == set()
+
+
+def _settings_in_azure() -> Settings:
+    # Values known only in Azure (outputs of other resources) stand in as placeholders.
+    values = {k: v if isinstance(v, str) else f"<{k} from Azure>" for k, v in _app_settings().items()}
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def test_every_container_and_queue_the_code_uses_is_declared() -> None:
+    storage = main().module("storage")
+    settings = _settings_in_azure()
+
+    assert set(blob_containers(settings)) - set(storage.resolve("containerNames")) == set()
+    assert set(queues(settings)) - set(storage.resolve("queueNames")) == set()
+    # The names the code uses in Azure are the names infra declares, not just the code's defaults.
+    assert settings.images_container == main().resolve("imagesContainerName")
+
+
+def test_every_cosmos_container_the_code_uses_is_declared_with_its_partition_key_and_ttl() -> None:
+    declared = {c["name"]: c for c in main().resolve("cosmosContainers")}
+
+    for container in COSMOS_CONTAINERS:
+        assert container.name in declared
+        spec = declared[container.name]
+        assert spec["partitionKeyPath"] == container.partition_key
+        assert spec.get("defaultTtl") == container.default_ttl
+        assert spec["indexingPolicy"]["indexingMode"] == "consistent"
+    assert main().module("cosmos").resolve("databaseName") == _settings_in_azure().cosmos_database
+
+
+def test_event_grid_subscription_matches_the_local_configuration() -> None:
+    event_grid = main().module("eventGrid")
+    local = json.loads((ROOT / "devtools" / "devhost" / "eventgrid.local.json").read_text())
+    (subscription,) = [s for s in local["subscriptions"] if s["name"] == "thumbnails"]
+    settings = _settings_in_azure()
+    functions = function_bindings()
+
+    local_filter = subscription["subjectBeginsWith"].replace("%IMAGES_CONTAINER%", settings.images_container)
+    assert event_grid.resolve("imagesSubjectBeginsWith") == local_filter
+    assert event_grid.resolve("thumbnailFunctionName") == subscription["functionName"]
+    assert functions[subscription["functionName"]]["bindings"][0]["type"] == "eventGridTrigger"
+    delivery = event_grid.resolve("deliveryPolicy")
+    assert delivery["filter"]["includedEventTypes"] == subscription["includedEventTypes"]
+    assert delivery["filter"]["subjectBeginsWith"] == local_filter
+    assert delivery["retryPolicy"]["maxDeliveryAttempts"] == 30
+    dead_letter = delivery["deadLetterWithResourceIdentity"]["deadLetterDestination"]["properties"]
+    assert dead_letter["blobContainerName"] in main().module("storage").resolve("containerNames")
