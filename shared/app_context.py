@@ -11,10 +11,11 @@ from datetime import timedelta
 
 from shared.azure_clients import setup_blob_service, setup_cosmos_client, setup_queue_client
 from shared.images.store import ImageStore
+from shared.jobs.idempotency import IdempotencyStore
 from shared.jobs.queue import JobQueue
 from shared.jobs.repository import JobRepository
 from shared.providers.registry import ProviderRegistry
-from shared.resources import JOBS_CONTAINER
+from shared.resources import IDEMPOTENCY_CONTAINER, JOBS_CONTAINER
 from shared.settings import Settings, get_settings
 
 
@@ -25,6 +26,7 @@ class AppContext:
     job_queue: JobQueue
     images: ImageStore
     providers: ProviderRegistry
+    idempotency: IdempotencyStore
 
 
 _context: AppContext | None = None
@@ -41,6 +43,7 @@ def build_context(settings: Settings) -> AppContext:
             setup_blob_service(settings=settings), url_ttl=timedelta(minutes=settings.image_url_ttl_minutes)
         ),
         providers=ProviderRegistry(settings),
+        idempotency=IdempotencyStore(database.get_container_client(IDEMPOTENCY_CONTAINER.name)),
     )
 
 

@@ -134,6 +134,22 @@ class Settings(BaseSettings):
         description="Lifetime of the read-only SAS URLs handed out for images.",
     )
 
+    sync_wait_max_seconds: int = Field(
+        default=200,
+        ge=0,
+        le=220,
+        validation_alias="SYNC_WAIT_MAX_SECONDS",
+        description="Longest `Prefer: wait=N` a submit honours; below the 230 s limit of an HTTP request "
+        "on Azure's front ends.",
+    )
+    sync_poll_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=10,
+        validation_alias="SYNC_POLL_INTERVAL_SECONDS",
+        description="How often a waiting submit re-reads its job.",
+    )
+
     # --- Auth (development tenant; full key management comes with the API keys store) ----------------
     dev_api_key: SecretStr | None = Field(
         default=None,

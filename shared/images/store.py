@@ -37,6 +37,21 @@ class ImageStore:
             metadata=metadata,
         )
 
+    async def download(self, container: str, blob_name: str) -> bytes:
+        blob = self._service.get_blob_client(container, blob_name)
+        stream = await blob.download_blob()
+        return await stream.readall()
+
+    async def delete(self, container: str, blob_name: str) -> bool:
+        """Remove the blob; False when it was already gone."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            await self._service.get_blob_client(container, blob_name).delete_blob()
+        except ResourceNotFoundError:
+            return False
+        return True
+
     async def read_url(self, container: str, blob_name: str) -> str:
         """A read-only SAS URL: account-key signed where a key is configured, user-delegation signed
         (through the managed identity) otherwise."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import uuid
 
 from shared.app_context import AppContext
 from shared.errors import ApiError, not_found, validation_error
+from shared.jobs.idempotency import claim_idempotency_key, validate_key
 from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
 from shared.models.jobs import (
@@ -17,24 +19,49 @@ from shared.models.jobs import (
     JobError,
     JobStatus,
     JobView,
+    ResponseFormat,
+    StoredImage,
 )
 from shared.models.messages import JobMessage
-from shared.providers.catalog import UnknownModelError
+from shared.providers.catalog import ModelChoice, UnknownModelError
 
 logger = logging.getLogger(__name__)
 
 
-async def submit_generation(ctx: AppContext, tenant_id: str, request: GenerationRequest) -> JobDocument:
-    """Validate against the provider catalog, store the job `queued`, and queue its id."""
+async def submit_generation(
+    ctx: AppContext, tenant_id: str, request: GenerationRequest, *, idempotency_key: str | None = None
+) -> JobDocument:
+    """Validate against the provider catalog, store the job `queued`, and queue its id.
+
+    With an `idempotency_key`, a repeat of an earlier submit (same key, same body, within 24 h) returns
+    the earlier job instead of creating one."""
     try:
         choice = ctx.providers.catalog.resolve(request.provider, request.model)
     except UnknownModelError as exc:
         raise validation_error(
             f"Invalid request: {exc.field}: {exc}", details=[{"field": exc.field, "message": str(exc)}]
         ) from exc
+    job_id = str(uuid.uuid4())
+    if idempotency_key is not None:
+        idempotency_key = validate_key(idempotency_key)
+        existing = await claim_idempotency_key(ctx, tenant_id, idempotency_key, request, job_id)
+        if existing is not None:
+            logger.info("Job %s returned again for its Idempotency-Key", existing.id)
+            return existing
+    try:
+        return await _create_and_queue(ctx, tenant_id, request, job_id, choice)
+    except Exception:
+        if idempotency_key is not None:
+            await ctx.idempotency.release(tenant_id, idempotency_key, job_id)
+        raise
+
+
+async def _create_and_queue(
+    ctx: AppContext, tenant_id: str, request: GenerationRequest, job_id: str, choice: ModelChoice
+) -> JobDocument:
     now = utc_now()
     job = JobDocument(
-        id=str(uuid.uuid4()),
+        id=job_id,
         tenant_id=tenant_id,
         status=JobStatus.QUEUED,
         spec=GenerationSpec(
@@ -43,6 +70,7 @@ async def submit_generation(ctx: AppContext, tenant_id: str, request: Generation
             model=choice.model,
             aspect_ratio=request.aspect_ratio,
         ),
+        is_public=request.is_public,
         created_at=now,
         updated_at=now,
     )
@@ -69,24 +97,47 @@ async def _fail_unqueued(ctx: AppContext, job: JobDocument) -> None:
     await ctx.jobs.update(job.tenant_id, job.id, mark)
 
 
-async def get_job(ctx: AppContext, tenant_id: str, job_id: str) -> JobDocument:
+async def get_job(
+    ctx: AppContext, tenant_id: str, job_id: str, *, include_deleted: bool = False
+) -> JobDocument:
     job = await ctx.jobs.get(tenant_id, job_id)
-    if job is None:
+    if job is None or (job.deleted_at is not None and not include_deleted):
         raise not_found(f"Job {job_id!r}")
     return job
 
 
-async def job_view(ctx: AppContext, job: JobDocument, *, status_url: str) -> JobView:
-    outputs = [
-        ImageView(
-            url=await ctx.images.read_url(image.container, image.blob_name),
-            mime_type=image.mime_type,
-            width=image.width,
-            height=image.height,
-            bytes=image.bytes,
-        )
-        for image in job.outputs
-    ]
+async def image_view(
+    ctx: AppContext, job: JobDocument, image: StoredImage, response_format: ResponseFormat
+) -> ImageView:
+    """An output image as URL, base64 (read from the blob) or both."""
+    url = b64 = None
+    if response_format in (ResponseFormat.URL, ResponseFormat.BOTH):
+        url = await ctx.images.read_url(image.container, image.blob_name)
+    if response_format in (ResponseFormat.B64_JSON, ResponseFormat.BOTH):
+        b64 = base64.b64encode(await ctx.images.download(image.container, image.blob_name)).decode()
+    return ImageView(
+        id=image_id(job.id, image.index),
+        url=url,
+        b64_json=b64,
+        mime_type=image.mime_type,
+        width=image.width,
+        height=image.height,
+        bytes=image.bytes,
+    )
+
+
+def image_id(job_id: str, index: int) -> str:
+    return f"{job_id}-{index}"
+
+
+async def job_view(
+    ctx: AppContext,
+    job: JobDocument,
+    *,
+    status_url: str,
+    response_format: ResponseFormat = ResponseFormat.URL,
+) -> JobView:
+    outputs = [await image_view(ctx, job, image, response_format) for image in job.outputs]
     return JobView(
         id=job.id,
         status=job.status,
@@ -106,5 +157,11 @@ async def job_view(ctx: AppContext, job: JobDocument, *, status_url: str) -> Job
         size=job.size,
         usage=job.usage,
         warnings=job.warnings,
+        is_public=job.is_public,
+        preset_id=job.preset_id,
+        canceled_at=job.canceled_at,
+        deleted_at=job.deleted_at,
         status_query_get_uri=status_url,
+        terminate_post_uri=f"{status_url}/cancel",
+        purge_history_delete_uri=status_url,
     )

@@ -36,6 +36,8 @@ async def process_job(ctx: AppContext, message: JobMessage) -> None:
     except ProviderError as error:
         await _after_provider_error(ctx, job, message, error)
         return
+    if await _ended_meanwhile(ctx, job):
+        return
     try:
         outputs = await _store_images(ctx, job, result)
     except UnsupportedImageError as error:
@@ -68,6 +70,15 @@ async def _start(ctx: AppContext, message: JobMessage) -> JobDocument | None:
         logger.info("Job %s is already %s; redelivered message ignored", job.id, job.status)
         return None
     return job
+
+
+async def _ended_meanwhile(ctx: AppContext, job: JobDocument) -> bool:
+    """True when the job was canceled (or removed) while the provider worked: store nothing for it."""
+    current = await ctx.jobs.get(job.tenant_id, job.id)
+    if current is not None and not current.status.is_terminal:
+        return False
+    logger.info("Job %s is %s; its images are not stored", job.id, current.status if current else "gone")
+    return True
 
 
 async def _after_provider_error(
@@ -158,7 +169,20 @@ async def _succeed(
         doc.error = None
         return True
 
-    stored = await ctx.jobs.update(job.tenant_id, job.id, mark_succeeded)
+    applied = False
+
+    def mark_succeeded_once(doc: JobDocument) -> bool:
+        nonlocal applied
+        applied = mark_succeeded(doc)
+        return applied
+
+    stored = await ctx.jobs.update(job.tenant_id, job.id, mark_succeeded_once)
+    if not applied:
+        # Canceled or deleted between the upload and this write: the images belong to no job.
+        logger.info("Job %s ended elsewhere during upload; removing its %d image(s)", job.id, len(outputs))
+        for image in outputs:
+            await ctx.images.delete(image.container, image.blob_name)
+        return
     logger.info(
         "Job %s ended %s with %d image(s)", job.id, stored.status if stored else "missing", len(outputs)
     )

@@ -46,6 +46,15 @@ class GenerationRequest(RequestModel):
         default=None, description="Gemini model name or Azure OpenAI deployment; default per provider."
     )
     aspect_ratio: AspectRatio = Field(default="1:1", description="Width:height of the image.")
+    is_public: bool = Field(default=False, description="Show the job's images in the public gallery.")
+
+
+class ResponseFormat(StrEnum):
+    """How images appear in a job representation (`response_format` query parameter)."""
+
+    URL = "url"
+    B64_JSON = "b64_json"
+    BOTH = "both"
 
 
 class GenerationSpec(ApiModel):
@@ -97,10 +106,17 @@ class JobDocument(StoredModel):
     size: str | None = None
     usage: dict[str, int] | None = None
     warnings: list[str] = Field(default_factory=list)
+    is_public: bool = False
+    canceled_at: UtcDateTime | None = None
+    deleted_at: UtcDateTime | None = None
+    preset_id: str | None = None
+    preset_name: str | None = None
 
 
 class ImageView(ApiModel):
-    url: str
+    id: str | None = Field(default=None, description="Library id of the image: `{jobId}-{index}`.")
+    url: str | None = None
+    b64_json: str | None = None
     mime_type: str
     width: int
     height: int
@@ -128,4 +144,19 @@ class JobView(ApiModel):
     size: str | None = None
     usage: dict[str, int] | None = None
     warnings: list[str] = Field(default_factory=list)
+    is_public: bool = False
+    preset_id: str | None = None
+    canceled_at: UtcDateTime | None = None
+    deleted_at: UtcDateTime | None = None
     status_query_get_uri: str
+    terminate_post_uri: str | None = Field(default=None, description="POST here to cancel the job.")
+    purge_history_delete_uri: str | None = Field(default=None, description="DELETE here to delete the job.")
+
+
+class JobPage(ApiModel):
+    """One page of `GET /api/v1/images/generations`, newest first."""
+
+    items: list[JobView]
+    next_page_token: str | None = Field(
+        default=None, description="Pass as `pageToken` for the next page; absent on the last page."
+    )

@@ -25,6 +25,7 @@ TEST_SETTINGS = {
     "PROVIDER_MAX_ATTEMPTS": "3",
     "RETRY_BASE_SECONDS": "1",
     "RETRY_MAX_SECONDS": "5",
+    "SYNC_POLL_INTERVAL_SECONDS": "0.2",
     "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.500",
     "AzureFunctionsJobHost__extensions__queues__visibilityTimeout": "00:00:01",
     "AzureFunctionsJobHost__extensions__queues__maxDequeueCount": "3",

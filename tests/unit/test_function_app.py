@@ -28,6 +28,9 @@ def test_functions_and_their_triggers() -> None:
     assert set(bindings) == {
         "submit_generation",
         "get_generation",
+        "list_generations",
+        "cancel_generation",
+        "delete_generation",
         "generation_worker",
         "generation_poison",
         "stale_job_sweeper",
@@ -41,6 +44,9 @@ def test_functions_and_their_triggers() -> None:
         "route": "v1/images/generations",
     }
     assert bindings["get_generation"]["route"] == "v1/images/generations/{job_id}"
+    assert bindings["list_generations"]["methods"] == ["GET"]
+    assert bindings["cancel_generation"]["route"] == "v1/images/generations/{job_id}/cancel"
+    assert bindings["delete_generation"]["methods"] == ["DELETE"]
     assert bindings["generation_worker"]["queueName"] == "%JOBS_QUEUE%"
     assert bindings["generation_poison"]["queueName"] == "%JOBS_QUEUE%-poison"
     assert bindings["generation_worker"]["connection"] == "AzureWebJobsStorage"
