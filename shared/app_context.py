@@ -40,7 +40,10 @@ def build_context(settings: Settings) -> AppContext:
         jobs=JobRepository(database.get_container_client(JOBS_CONTAINER.name)),
         job_queue=JobQueue(setup_queue_client(settings=settings, queue_name=settings.jobs_queue)),
         images=ImageStore(
-            setup_blob_service(settings=settings), url_ttl=timedelta(minutes=settings.image_url_ttl_minutes)
+            setup_blob_service(settings=settings),
+            url_ttl=timedelta(minutes=settings.image_url_ttl_minutes),
+            public_base_url=settings.images_public_base_url,
+            container_public=settings.images_container_public,
         ),
         providers=ProviderRegistry(settings),
         idempotency=IdempotencyStore(database.get_container_client(IDEMPOTENCY_CONTAINER.name)),

@@ -150,6 +150,18 @@ class Settings(BaseSettings):
         description="How often a waiting submit re-reads its job.",
     )
 
+    images_public_base_url: str | None = Field(
+        default=None,
+        validation_alias="IMAGES_PUBLIC_BASE_URL",
+        description="Public base URL of the images container (a CDN in front of it); image URLs are then "
+        "`<base>/<blob name>` instead of SAS URLs.",
+    )
+    images_container_public: bool = Field(
+        default=False,
+        validation_alias="IMAGES_CONTAINER_PUBLIC",
+        description="The images container allows anonymous reads: hand out plain blob URLs, not SAS URLs.",
+    )
+
     # --- Auth (development tenant; full key management comes with the API keys store) ----------------
     dev_api_key: SecretStr | None = Field(
         default=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -17,10 +18,26 @@ def image_blob_name(tenant_id: str, created_at: datetime, job_id: str, index: in
     return f"images/{tenant_id}/{created_at:%Y-%m-%d}/{job_id}-{index}.{extension}"
 
 
+@dataclass(frozen=True)
+class BlobContent:
+    data: bytes
+    content_type: str
+    etag: str
+
+
 class ImageStore:
-    def __init__(self, service: BlobServiceClient, *, url_ttl: timedelta) -> None:
+    def __init__(
+        self,
+        service: BlobServiceClient,
+        *,
+        url_ttl: timedelta,
+        public_base_url: str | None = None,
+        container_public: bool = False,
+    ) -> None:
         self._service = service
         self._url_ttl = url_ttl
+        self._public_base_url = public_base_url.rstrip("/") if public_base_url else None
+        self._container_public = container_public
         self._delegation_key: UserDelegationKey | None = None
         self._delegation_key_expiry: datetime | None = None
 
@@ -38,9 +55,22 @@ class ImageStore:
         )
 
     async def download(self, container: str, blob_name: str) -> bytes:
+        return (await self.read(container, blob_name)).data
+
+    async def read(self, container: str, blob_name: str) -> BlobContent:
         blob = self._service.get_blob_client(container, blob_name)
         stream = await blob.download_blob()
-        return await stream.readall()
+        data = await stream.readall()
+        properties = stream.properties
+        return BlobContent(
+            data=data,
+            content_type=properties.content_settings.content_type or "application/octet-stream",
+            etag=properties.etag,
+        )
+
+    async def etag(self, container: str, blob_name: str) -> str:
+        properties = await self._service.get_blob_client(container, blob_name).get_blob_properties()
+        return str(properties.etag)
 
     async def delete(self, container: str, blob_name: str) -> bool:
         """Remove the blob; False when it was already gone."""
@@ -53,11 +83,16 @@ class ImageStore:
         return True
 
     async def read_url(self, container: str, blob_name: str) -> str:
-        """A read-only SAS URL: account-key signed where a key is configured, user-delegation signed
-        (through the managed identity) otherwise."""
+        """A plain URL where images are public by setting (a CDN base, or a container with anonymous
+        read); otherwise a read-only SAS URL: account-key signed where a key is configured,
+        user-delegation signed (through the managed identity) otherwise."""
         from azure.storage.blob import BlobSasPermissions, generate_blob_sas
 
+        if self._public_base_url:
+            return f"{self._public_base_url}/{blob_name}"
         blob = self._service.get_blob_client(container, blob_name)
+        if self._container_public:
+            return str(blob.url)
         expiry = utc_now() + self._url_ttl
         credential = self._service.credential
         account_key = getattr(credential, "account_key", None)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from azure.core import MatchConditions
 from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceNotFoundError
 
-from shared.cosmos_paging import query_page
+from shared.cosmos_paging import ModelT, query_page
 from shared.models.common import iso_utc, utc_now
 from shared.models.jobs import JobDocument, JobStatus
 
@@ -91,6 +91,27 @@ class JobRepository:
             limit=limit,
             continuation=continuation,
             model=JobDocument,
+        )
+
+    async def rows_page(
+        self,
+        query: str,
+        parameters: list[dict[str, Any]],
+        *,
+        tenant_id: str | None,
+        limit: int,
+        continuation: str | None,
+        model: type[ModelT],
+    ) -> tuple[list[ModelT], str | None]:
+        """As `page`, for queries whose rows are projections (e.g. a JOIN over outputs), not jobs."""
+        return await query_page(
+            self._container,
+            query,
+            parameters,
+            partition_key=tenant_id,
+            limit=limit,
+            continuation=continuation,
+            model=model,
         )
 
     async def delete(self, tenant_id: str, job_id: str) -> bool:

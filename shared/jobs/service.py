@@ -9,6 +9,7 @@ import uuid
 from shared.app_context import AppContext
 from shared.errors import ApiError, not_found, validation_error
 from shared.jobs.idempotency import claim_idempotency_key, validate_key
+from shared.library.images import image_id
 from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
 from shared.models.jobs import (
@@ -124,10 +125,6 @@ async def image_view(
         height=image.height,
         bytes=image.bytes,
     )
-
-
-def image_id(job_id: str, index: int) -> str:
-    return f"{job_id}-{index}"
 
 
 async def job_view(
