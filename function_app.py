@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from shared.routes import gallery, generations, library
+from shared.routes import gallery, generations, library, presets
 from shared.triggers import generation_poison, generation_worker, stale_jobs
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -10,6 +10,7 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(generations.bp)
 app.register_functions(library.bp)
 app.register_functions(gallery.bp)
+app.register_functions(presets.bp)
 app.register_functions(generation_worker.bp)
 app.register_functions(generation_poison.bp)
 app.register_functions(stale_jobs.bp)

@@ -14,8 +14,9 @@ from shared.images.store import ImageStore
 from shared.jobs.idempotency import IdempotencyStore
 from shared.jobs.queue import JobQueue
 from shared.jobs.repository import JobRepository
+from shared.presets.store import PresetStore
 from shared.providers.registry import ProviderRegistry
-from shared.resources import IDEMPOTENCY_CONTAINER, JOBS_CONTAINER
+from shared.resources import IDEMPOTENCY_CONTAINER, JOBS_CONTAINER, PRESETS_CONTAINER
 from shared.settings import Settings, get_settings
 
 
@@ -27,6 +28,7 @@ class AppContext:
     images: ImageStore
     providers: ProviderRegistry
     idempotency: IdempotencyStore
+    presets: PresetStore
 
 
 _context: AppContext | None = None
@@ -47,6 +49,7 @@ def build_context(settings: Settings) -> AppContext:
         ),
         providers=ProviderRegistry(settings),
         idempotency=IdempotencyStore(database.get_container_client(IDEMPOTENCY_CONTAINER.name)),
+        presets=PresetStore(database.get_container_client(PRESETS_CONTAINER.name)),
     )
 
 

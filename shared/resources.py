@@ -23,7 +23,9 @@ JOBS_CONTAINER = CosmosContainer(name="jobs", partition_key="/tenantId")
 # Idempotency-Key records expire after a day (Cosmos TTL; the code also checks `expiresAt`).
 IDEMPOTENCY_CONTAINER = CosmosContainer(name="idempotency", partition_key="/tenantId", default_ttl=24 * 3600)
 
-COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (JOBS_CONTAINER, IDEMPOTENCY_CONTAINER)
+PRESETS_CONTAINER = CosmosContainer(name="presets", partition_key="/tenantId")
+
+COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (JOBS_CONTAINER, IDEMPOTENCY_CONTAINER, PRESETS_CONTAINER)
 
 
 def blob_containers(settings: Settings) -> tuple[str, ...]:

@@ -24,20 +24,30 @@ from shared.models.jobs import (
     StoredImage,
 )
 from shared.models.messages import JobMessage
+from shared.presets.apply import PreparedSubmit, prepare_submit
+from shared.presets.uploads import Upload, attach_reference_images
 from shared.providers.catalog import ModelChoice, UnknownModelError
 
 logger = logging.getLogger(__name__)
 
 
 async def submit_generation(
-    ctx: AppContext, tenant_id: str, request: GenerationRequest, *, idempotency_key: str | None = None
+    ctx: AppContext,
+    tenant_id: str,
+    request: GenerationRequest,
+    *,
+    idempotency_key: str | None = None,
+    uploads: list[Upload] | None = None,
 ) -> JobDocument:
-    """Validate against the provider catalog, store the job `queued`, and queue its id.
+    """Validate against the preset (if any) and the provider catalog, store the job `queued`, and queue
+    its id.
 
     With an `idempotency_key`, a repeat of an earlier submit (same key, same body, within 24 h) returns
     the earlier job instead of creating one."""
+    prepared = await prepare_submit(ctx.presets, tenant_id, request, uploads or [])
+    request = attach_reference_images(request, prepared.reference_images)
     try:
-        choice = ctx.providers.catalog.resolve(request.provider, request.model)
+        choice = ctx.providers.catalog.resolve(prepared.provider, prepared.model)
     except UnknownModelError as exc:
         raise validation_error(
             f"Invalid request: {exc.field}: {exc}", details=[{"field": exc.field, "message": str(exc)}]
@@ -50,7 +60,7 @@ async def submit_generation(
             logger.info("Job %s returned again for its Idempotency-Key", existing.id)
             return existing
     try:
-        return await _create_and_queue(ctx, tenant_id, request, job_id, choice)
+        return await _create_and_queue(ctx, tenant_id, request, prepared, job_id, choice)
     except Exception:
         if idempotency_key is not None:
             await ctx.idempotency.release(tenant_id, idempotency_key, job_id)
@@ -58,7 +68,12 @@ async def submit_generation(
 
 
 async def _create_and_queue(
-    ctx: AppContext, tenant_id: str, request: GenerationRequest, job_id: str, choice: ModelChoice
+    ctx: AppContext,
+    tenant_id: str,
+    request: GenerationRequest,
+    prepared: PreparedSubmit,
+    job_id: str,
+    choice: ModelChoice,
 ) -> JobDocument:
     now = utc_now()
     job = JobDocument(
@@ -66,12 +81,16 @@ async def _create_and_queue(
         tenant_id=tenant_id,
         status=JobStatus.QUEUED,
         spec=GenerationSpec(
-            prompt=request.prompt,
+            prompt=prepared.prompt,
             provider=choice.provider.value,
             model=choice.model,
-            aspect_ratio=request.aspect_ratio,
+            aspect_ratio=prepared.aspect_ratio,
         ),
         is_public=request.is_public,
+        preset_id=prepared.preset_id,
+        preset_name=prepared.preset_name,
+        variables=prepared.variables,
+        user_prompt=request.prompt if prepared.preset_id else None,
         created_at=now,
         updated_at=now,
     )

@@ -38,7 +38,12 @@ class JobStatus(StrEnum):
 class GenerationRequest(RequestModel):
     """`POST /api/v1/images/generations`."""
 
-    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_LENGTH, description="What to draw.")
+    prompt: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_PROMPT_LENGTH,
+        description="What to draw; required unless a preset gives the prompt (then appended to it).",
+    )
     provider: str | None = Field(
         default=None, description="`gemini` or `azure-openai`; default from settings."
     )
@@ -47,6 +52,10 @@ class GenerationRequest(RequestModel):
     )
     aspect_ratio: AspectRatio = Field(default="1:1", description="Width:height of the image.")
     is_public: bool = Field(default=False, description="Show the job's images in the public gallery.")
+    preset_id: str | None = Field(default=None, max_length=64, description="Render this preset's template.")
+    variables: dict[str, str] = Field(
+        default_factory=dict, description="Values of the preset's text and enum requirements."
+    )
 
 
 class ResponseFormat(StrEnum):
@@ -111,6 +120,8 @@ class JobDocument(StoredModel):
     deleted_at: UtcDateTime | None = None
     preset_id: str | None = None
     preset_name: str | None = None
+    variables: dict[str, str] | None = None
+    user_prompt: str | None = None
 
 
 class ImageView(ApiModel):

@@ -10,6 +10,7 @@ from shared.app_context import get_context
 from shared.errors import validation_error
 from shared.http.auth import authenticate
 from shared.http.handler import api_endpoint, parse_json_body
+from shared.http.multipart import is_multipart, parse_generation_form
 from shared.http.query import parse_query, query_flag
 from shared.http.responses import json_response
 from shared.http.urls import api_base_url
@@ -34,9 +35,12 @@ async def submit_generation(req: func.HttpRequest) -> func.HttpResponse:
     principal = await authenticate(req, ctx)
     response_format = _response_format(req)
     wait = requested_wait(req.headers.get("prefer"), ctx.settings.sync_wait_max_seconds)
-    request = parse_json_body(req, GenerationRequest)
+    if is_multipart(req):
+        request, uploads = parse_generation_form(req)
+    else:
+        request, uploads = parse_json_body(req, GenerationRequest), []
     job = await service.submit_generation(
-        ctx, principal.tenant_id, request, idempotency_key=req.headers.get("idempotency-key")
+        ctx, principal.tenant_id, request, idempotency_key=req.headers.get("idempotency-key"), uploads=uploads
     )
     if wait is None:
         return await _job_response(req, job, response_format)

@@ -110,6 +110,20 @@ def jobs_container(stack: LocalStack) -> Iterator[ContainerProxy]:
 
 
 @pytest.fixture(scope="session")
+def cosmos_container(stack: LocalStack) -> Iterator[Callable[[str], ContainerProxy]]:
+    """Any of the app's Cosmos DB containers by name."""
+    settings = stack.settings
+    assert settings.cosmos_key
+    with CosmosClient(
+        settings.cosmos_endpoint,
+        credential=settings.cosmos_key.get_secret_value(),
+        enable_endpoint_discovery=False,
+    ) as client:
+        database = client.get_database_client(settings.cosmos_database)
+        yield database.get_container_client
+
+
+@pytest.fixture(scope="session")
 def blob_service(stack: LocalStack) -> Iterator[BlobServiceClient]:
     settings = stack.settings
     assert settings.storage_connection_string

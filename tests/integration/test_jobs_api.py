@@ -76,11 +76,12 @@ def _blobs_of(blob_service: BlobServiceClient, job_id: str) -> list[str]:
 
 
 def test_the_list_pages_newest_first_with_continuation_tokens_and_filters(api: httpx.Client) -> None:
-    since = _now_iso(timedelta(seconds=-1))
-    ids = []
+    jobs = []
     for n in range(3):
-        ids.append(submit(api, prompt=unique_prompt(f"listed {n}"))["id"])
+        jobs.append(submit(api, prompt=unique_prompt(f"listed {n}")))
         time.sleep(0.01)  # distinct creation times
+    ids = [job["id"] for job in jobs]
+    since = jobs[0]["createdAt"]
     for job_id in ids:
         wait_for_terminal(api, job_id)
 
