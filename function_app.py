@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from shared.routes import gallery, generations, library, presets
+from shared.routes import gallery, generations, library, presets, usage
 from shared.triggers import generation_poison, generation_worker, stale_jobs
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -11,6 +11,7 @@ app.register_functions(generations.bp)
 app.register_functions(library.bp)
 app.register_functions(gallery.bp)
 app.register_functions(presets.bp)
+app.register_functions(usage.bp)
 app.register_functions(generation_worker.bp)
 app.register_functions(generation_poison.bp)
 app.register_functions(stale_jobs.bp)

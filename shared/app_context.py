@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from shared.azure_clients import setup_blob_service, setup_cosmos_client, setup_queue_client
+from shared.credits.store import CreditStore
 from shared.images.store import ImageStore
 from shared.jobs.idempotency import IdempotencyStore
 from shared.jobs.queue import JobQueue
 from shared.jobs.repository import JobRepository
 from shared.presets.store import PresetStore
 from shared.providers.registry import ProviderRegistry
-from shared.resources import IDEMPOTENCY_CONTAINER, JOBS_CONTAINER, PRESETS_CONTAINER
+from shared.resources import CREDITS_CONTAINER, IDEMPOTENCY_CONTAINER, JOBS_CONTAINER, PRESETS_CONTAINER
 from shared.settings import Settings, get_settings
 
 
@@ -29,6 +30,7 @@ class AppContext:
     providers: ProviderRegistry
     idempotency: IdempotencyStore
     presets: PresetStore
+    credits: CreditStore
 
 
 _context: AppContext | None = None
@@ -50,6 +52,10 @@ def build_context(settings: Settings) -> AppContext:
         providers=ProviderRegistry(settings),
         idempotency=IdempotencyStore(database.get_container_client(IDEMPOTENCY_CONTAINER.name)),
         presets=PresetStore(database.get_container_client(PRESETS_CONTAINER.name)),
+        credits=CreditStore(
+            database.get_container_client(CREDITS_CONTAINER.name),
+            initial_balance=settings.default_credit_balance,
+        ),
     )
 
 

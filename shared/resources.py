@@ -25,7 +25,14 @@ IDEMPOTENCY_CONTAINER = CosmosContainer(name="idempotency", partition_key="/tena
 
 PRESETS_CONTAINER = CosmosContainer(name="presets", partition_key="/tenantId")
 
-COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (JOBS_CONTAINER, IDEMPOTENCY_CONTAINER, PRESETS_CONTAINER)
+CREDITS_CONTAINER = CosmosContainer(name="credits", partition_key="/tenantId")
+
+COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (
+    JOBS_CONTAINER,
+    IDEMPOTENCY_CONTAINER,
+    PRESETS_CONTAINER,
+    CREDITS_CONTAINER,
+)
 
 
 def blob_containers(settings: Settings) -> tuple[str, ...]:

@@ -44,6 +44,7 @@ def _split_mapping(value: object) -> object:
 
 CommaList = Annotated[list[str], NoDecode]
 CommaMapping = Annotated[dict[str, str], NoDecode]
+CommaIntMapping = Annotated[dict[str, int], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -162,6 +163,19 @@ class Settings(BaseSettings):
         description="The images container allows anonymous reads: hand out plain blob URLs, not SAS URLs.",
     )
 
+    # --- Credits --------------------------------------------------------------------------------------
+    credit_costs: CommaIntMapping = Field(
+        default_factory=lambda: {"low": 1, "standard": 1, "high": 2, "4k": 4},
+        validation_alias="CREDIT_COSTS",
+        description="Credits per image by resolution, `resolution=cost` pairs; a job costs cost x n.",
+    )
+    default_credit_balance: int = Field(
+        default=100,
+        ge=0,
+        validation_alias="DEFAULT_CREDIT_BALANCE",
+        description="Credits a tenant's account opens with on its first submit.",
+    )
+
     # --- Auth (development tenant; full key management comes with the API keys store) ----------------
     dev_api_key: SecretStr | None = Field(
         default=None,
@@ -256,7 +270,7 @@ class Settings(BaseSettings):
     def _parse_list(cls, value: object) -> object:
         return _split_list(value)
 
-    @field_validator("azure_openai_deployments", mode="before")
+    @field_validator("azure_openai_deployments", "credit_costs", mode="before")
     @classmethod
     def _parse_mapping(cls, value: object) -> object:
         return _split_mapping(value)

@@ -7,6 +7,7 @@ import logging
 import uuid
 
 from shared.app_context import AppContext
+from shared.credits.ledger import job_cost, refund_unstored, reserve_credits, settle_credits
 from shared.errors import ApiError, not_found, validation_error
 from shared.jobs.idempotency import claim_idempotency_key, validate_key
 from shared.library.images import image_id
@@ -52,32 +53,33 @@ async def submit_generation(
         raise validation_error(
             f"Invalid request: {exc.field}: {exc}", details=[{"field": exc.field, "message": str(exc)}]
         ) from exc
-    job_id = str(uuid.uuid4())
+    job = _new_job(tenant_id, request, prepared, choice)
+    job.credits = job_cost(ctx.settings, job.spec)
     if idempotency_key is not None:
         idempotency_key = validate_key(idempotency_key)
-        existing = await claim_idempotency_key(ctx, tenant_id, idempotency_key, request, job_id)
+        existing = await claim_idempotency_key(ctx, tenant_id, idempotency_key, request, job.id)
         if existing is not None:
             logger.info("Job %s returned again for its Idempotency-Key", existing.id)
             return existing
     try:
-        return await _create_and_queue(ctx, tenant_id, request, prepared, job_id, choice)
+        await reserve_credits(ctx, tenant_id, job.id, job.credits)
+        try:
+            return await _create_and_queue(ctx, job)
+        except Exception:
+            await refund_unstored(ctx, tenant_id, job.id)
+            raise
     except Exception:
         if idempotency_key is not None:
-            await ctx.idempotency.release(tenant_id, idempotency_key, job_id)
+            await ctx.idempotency.release(tenant_id, idempotency_key, job.id)
         raise
 
 
-async def _create_and_queue(
-    ctx: AppContext,
-    tenant_id: str,
-    request: GenerationRequest,
-    prepared: PreparedSubmit,
-    job_id: str,
-    choice: ModelChoice,
+def _new_job(
+    tenant_id: str, request: GenerationRequest, prepared: PreparedSubmit, choice: ModelChoice
 ) -> JobDocument:
     now = utc_now()
-    job = JobDocument(
-        id=job_id,
+    return JobDocument(
+        id=str(uuid.uuid4()),
         tenant_id=tenant_id,
         status=JobStatus.QUEUED,
         spec=GenerationSpec(
@@ -94,16 +96,21 @@ async def _create_and_queue(
         created_at=now,
         updated_at=now,
     )
+
+
+async def _create_and_queue(ctx: AppContext, job: JobDocument) -> JobDocument:
     await ctx.jobs.create(job)
     try:
-        await ctx.job_queue.enqueue(JobMessage(job_id=job.id, tenant_id=tenant_id))
+        await ctx.job_queue.enqueue(JobMessage(job_id=job.id, tenant_id=job.tenant_id))
     except Exception as exc:
         logger.error("Job %s could not be queued; ending it failed", job.id, exc_info=True)
         await _fail_unqueued(ctx, job)
         raise ApiError(
             503, ErrorCode.SERVICE_UNAVAILABLE, "The job queue is unavailable; try again."
         ) from exc
-    logger.info("Job %s queued for tenant %s (%s/%s)", job.id, tenant_id, choice.provider, choice.model)
+    logger.info(
+        "Job %s queued for tenant %s (%s/%s)", job.id, job.tenant_id, job.spec.provider, job.spec.model
+    )
     return job
 
 
@@ -114,7 +121,9 @@ async def _fail_unqueued(ctx: AppContext, job: JobDocument) -> None:
         doc.completed_at = utc_now()
         return True
 
-    await ctx.jobs.update(job.tenant_id, job.id, mark)
+    failed = await ctx.jobs.update(job.tenant_id, job.id, mark)
+    if failed is not None:
+        await settle_credits(ctx, failed)
 
 
 async def get_job(
@@ -175,6 +184,7 @@ async def job_view(
         warnings=job.warnings,
         is_public=job.is_public,
         preset_id=job.preset_id,
+        credits=job.credits,
         canceled_at=job.canceled_at,
         deleted_at=job.deleted_at,
         status_query_get_uri=status_url,

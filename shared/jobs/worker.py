@@ -12,6 +12,7 @@ import logging
 from datetime import datetime, timedelta
 
 from shared.app_context import AppContext
+from shared.credits.ledger import settle_credits
 from shared.images.inspect import UnsupportedImageError, inspect_image
 from shared.images.store import image_blob_name
 from shared.jobs.backoff import retry_delay_seconds
@@ -186,6 +187,8 @@ async def _succeed(
     logger.info(
         "Job %s ended %s with %d image(s)", job.id, stored.status if stored else "missing", len(outputs)
     )
+    if stored is not None:
+        await settle_credits(ctx, stored)
 
 
 async def end_job(ctx: AppContext, job: JobDocument, code: str, message: str) -> bool:
@@ -205,7 +208,9 @@ async def end_job(ctx: AppContext, job: JobDocument, code: str, message: str) ->
             doc.processing_time_ms = _elapsed_ms(doc.started_at, now)
         return True
 
-    await ctx.jobs.update(job.tenant_id, job.id, mark_failed)
+    stored = await ctx.jobs.update(job.tenant_id, job.id, mark_failed)
+    if stored is not None and stored.status.is_terminal:
+        await settle_credits(ctx, stored)
     return ended
 
 

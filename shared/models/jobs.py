@@ -73,6 +73,8 @@ class GenerationSpec(ApiModel):
     provider: str
     model: str
     aspect_ratio: str
+    resolution: str = "standard"
+    n: int = 1
 
 
 class JobError(ApiModel):
@@ -122,6 +124,7 @@ class JobDocument(StoredModel):
     preset_name: str | None = None
     variables: dict[str, str] | None = None
     user_prompt: str | None = None
+    credits: int | None = None  # reserved at submit; charged on success, refunded otherwise
 
 
 class ImageView(ApiModel):
@@ -157,6 +160,7 @@ class JobView(ApiModel):
     warnings: list[str] = Field(default_factory=list)
     is_public: bool = False
     preset_id: str | None = None
+    credits: int | None = Field(default=None, description="What the job costs (charged only on success).")
     canceled_at: UtcDateTime | None = None
     deleted_at: UtcDateTime | None = None
     status_query_get_uri: str

@@ -26,6 +26,8 @@ TEST_SETTINGS = {
     "RETRY_BASE_SECONDS": "1",
     "RETRY_MAX_SECONDS": "5",
     "SYNC_POLL_INTERVAL_SECONDS": "0.2",
+    # Every test submits as the one dev tenant; the credit tests set its balance themselves.
+    "DEFAULT_CREDIT_BALANCE": "1000000",
     "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.500",
     "AzureFunctionsJobHost__extensions__queues__visibilityTimeout": "00:00:01",
     "AzureFunctionsJobHost__extensions__queues__maxDequeueCount": "3",

@@ -40,6 +40,7 @@ def test_functions_and_their_triggers() -> None:
         "get_preset",
         "replace_preset",
         "delete_preset",
+        "get_usage",
         "generation_worker",
         "generation_poison",
         "stale_job_sweeper",
