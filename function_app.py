@@ -2,8 +2,8 @@
 
 import azure.functions as func
 
-from shared.routes import gallery, generations, library, presets, usage
-from shared.triggers import generation_poison, generation_worker, stale_jobs
+from shared.routes import gallery, generations, library, presets, usage, webhooks
+from shared.triggers import generation_poison, generation_worker, stale_jobs, webhook_delivery
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -12,6 +12,8 @@ app.register_functions(library.bp)
 app.register_functions(gallery.bp)
 app.register_functions(presets.bp)
 app.register_functions(usage.bp)
+app.register_functions(webhooks.bp)
 app.register_functions(generation_worker.bp)
 app.register_functions(generation_poison.bp)
 app.register_functions(stale_jobs.bp)
+app.register_functions(webhook_delivery.bp)

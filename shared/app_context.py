@@ -17,8 +17,16 @@ from shared.jobs.queue import JobQueue
 from shared.jobs.repository import JobRepository
 from shared.presets.store import PresetStore
 from shared.providers.registry import ProviderRegistry
-from shared.resources import CREDITS_CONTAINER, IDEMPOTENCY_CONTAINER, JOBS_CONTAINER, PRESETS_CONTAINER
+from shared.resources import (
+    CREDITS_CONTAINER,
+    IDEMPOTENCY_CONTAINER,
+    JOBS_CONTAINER,
+    PRESETS_CONTAINER,
+    WEBHOOKS_CONTAINER,
+)
 from shared.settings import Settings, get_settings
+from shared.webhooks.queue import WebhookQueue
+from shared.webhooks.secrets import WebhookSecretStore
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,8 @@ class AppContext:
     idempotency: IdempotencyStore
     presets: PresetStore
     credits: CreditStore
+    webhook_secrets: WebhookSecretStore
+    webhook_queue: WebhookQueue
 
 
 _context: AppContext | None = None
@@ -56,6 +66,8 @@ def build_context(settings: Settings) -> AppContext:
             database.get_container_client(CREDITS_CONTAINER.name),
             initial_balance=settings.default_credit_balance,
         ),
+        webhook_secrets=WebhookSecretStore(database.get_container_client(WEBHOOKS_CONTAINER.name)),
+        webhook_queue=WebhookQueue(setup_queue_client(settings=settings, queue_name=settings.webhooks_queue)),
     )
 
 

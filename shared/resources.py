@@ -27,11 +27,14 @@ PRESETS_CONTAINER = CosmosContainer(name="presets", partition_key="/tenantId")
 
 CREDITS_CONTAINER = CosmosContainer(name="credits", partition_key="/tenantId")
 
+WEBHOOKS_CONTAINER = CosmosContainer(name="webhooks", partition_key="/tenantId")
+
 COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (
     JOBS_CONTAINER,
     IDEMPOTENCY_CONTAINER,
     PRESETS_CONTAINER,
     CREDITS_CONTAINER,
+    WEBHOOKS_CONTAINER,
 )
 
 
@@ -40,4 +43,9 @@ def blob_containers(settings: Settings) -> tuple[str, ...]:
 
 
 def queues(settings: Settings) -> tuple[str, ...]:
-    return (settings.jobs_queue, settings.jobs_poison_queue)
+    return (
+        settings.jobs_queue,
+        settings.jobs_poison_queue,
+        settings.webhooks_queue,
+        settings.webhooks_poison_queue,
+    )

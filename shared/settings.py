@@ -176,6 +176,45 @@ class Settings(BaseSettings):
         description="Credits a tenant's account opens with on its first submit.",
     )
 
+    # --- Webhooks -------------------------------------------------------------------------------------
+    webhooks_queue: str = Field(
+        default="webhooks",
+        validation_alias="WEBHOOKS_QUEUE",
+        description="Queue of webhook deliveries (its poison queue is `<name>-poison`).",
+    )
+    webhook_dev_hosts: CommaList = Field(
+        default_factory=list,
+        validation_alias="WEBHOOK_DEV_HOSTS",
+        description="Development only: comma-separated `host` or `host:port` webhook targets allowed over "
+        "plain http and exempt from the public-address rule (e.g. a receiver on 127.0.0.1). Empty in Azure.",
+    )
+    webhook_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=50,
+        validation_alias="WEBHOOK_MAX_ATTEMPTS",
+        description="Deliveries of one event before it is given up (the job is never changed by it).",
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        validation_alias="WEBHOOK_RETRY_BASE_SECONDS",
+        description="First back-off delay of a failed delivery (doubles each retry).",
+    )
+    webhook_retry_max_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        validation_alias="WEBHOOK_RETRY_MAX_SECONDS",
+        description="Cap of one delivery back-off delay.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        validation_alias="WEBHOOK_TIMEOUT_SECONDS",
+        description="Timeout of one delivery (connect to answer).",
+    )
+
     # --- Auth (development tenant; full key management comes with the API keys store) ----------------
     dev_api_key: SecretStr | None = Field(
         default=None,
@@ -265,7 +304,7 @@ class Settings(BaseSettings):
             return _DEVELOPMENT_STORAGE
         return value or None
 
-    @field_validator("gemini_models", mode="before")
+    @field_validator("gemini_models", "webhook_dev_hosts", mode="before")
     @classmethod
     def _parse_list(cls, value: object) -> object:
         return _split_list(value)
@@ -278,6 +317,10 @@ class Settings(BaseSettings):
     @property
     def jobs_poison_queue(self) -> str:
         return f"{self.jobs_queue}-poison"
+
+    @property
+    def webhooks_poison_queue(self) -> str:
+        return f"{self.webhooks_queue}-poison"
 
 
 @lru_cache(maxsize=1)

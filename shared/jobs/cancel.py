@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 
 from shared.app_context import AppContext
-from shared.credits.ledger import settle_credits
 from shared.errors import ApiError, not_found
+from shared.jobs.terminal import job_ended
 from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument, JobStatus
@@ -35,7 +35,7 @@ async def mark_canceled(ctx: AppContext, tenant_id: str, job_id: str) -> tuple[J
     job = await ctx.jobs.update(tenant_id, job_id, cancel)
     if canceled and job is not None:
         logger.info("Job %s canceled", job_id)
-        await settle_credits(ctx, job)
+        await job_ended(ctx, job)
     return job, canceled
 
 

@@ -7,9 +7,10 @@ import logging
 import uuid
 
 from shared.app_context import AppContext
-from shared.credits.ledger import job_cost, refund_unstored, reserve_credits, settle_credits
+from shared.credits.ledger import job_cost, refund_unstored, reserve_credits
 from shared.errors import ApiError, not_found, validation_error
 from shared.jobs.idempotency import claim_idempotency_key, validate_key
+from shared.jobs.terminal import job_ended
 from shared.library.images import image_id
 from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
@@ -28,6 +29,8 @@ from shared.models.messages import JobMessage
 from shared.presets.apply import PreparedSubmit, prepare_submit
 from shared.presets.uploads import Upload, attach_reference_images
 from shared.providers.catalog import ModelChoice, UnknownModelError
+from shared.webhooks.notify import notify_webhook
+from shared.webhooks.urls import check_webhook_url
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +42,7 @@ async def submit_generation(
     *,
     idempotency_key: str | None = None,
     uploads: list[Upload] | None = None,
+    api_base_url: str | None = None,
 ) -> JobDocument:
     """Validate against the preset (if any) and the provider catalog, store the job `queued`, and queue
     its id.
@@ -53,8 +57,10 @@ async def submit_generation(
         raise validation_error(
             f"Invalid request: {exc.field}: {exc}", details=[{"field": exc.field, "message": str(exc)}]
         ) from exc
+    await _check_webhook(ctx, request)
     job = _new_job(tenant_id, request, prepared, choice)
     job.credits = job_cost(ctx.settings, job.spec)
+    job.api_base_url = api_base_url
     if idempotency_key is not None:
         idempotency_key = validate_key(idempotency_key)
         existing = await claim_idempotency_key(ctx, tenant_id, idempotency_key, request, job.id)
@@ -72,6 +78,16 @@ async def submit_generation(
         if idempotency_key is not None:
             await ctx.idempotency.release(tenant_id, idempotency_key, job.id)
         raise
+
+
+async def _check_webhook(ctx: AppContext, request: GenerationRequest) -> None:
+    if request.webhook:
+        await check_webhook_url(ctx.settings, request.webhook)
+    elif "webhook_events" in request.model_fields_set:
+        raise validation_error(
+            "Invalid request: webhookEvents: needs a webhook URL.",
+            details=[{"field": "webhookEvents", "message": "needs a webhook URL"}],
+        )
 
 
 def _new_job(
@@ -93,6 +109,8 @@ def _new_job(
         preset_name=prepared.preset_name,
         variables=prepared.variables,
         user_prompt=request.prompt if prepared.preset_id else None,
+        webhook=request.webhook,
+        webhook_events=list(dict.fromkeys(request.webhook_events)) if request.webhook else [],
         created_at=now,
         updated_at=now,
     )
@@ -111,6 +129,7 @@ async def _create_and_queue(ctx: AppContext, job: JobDocument) -> JobDocument:
     logger.info(
         "Job %s queued for tenant %s (%s/%s)", job.id, job.tenant_id, job.spec.provider, job.spec.model
     )
+    await notify_webhook(ctx, job, "queued")
     return job
 
 
@@ -123,7 +142,7 @@ async def _fail_unqueued(ctx: AppContext, job: JobDocument) -> None:
 
     failed = await ctx.jobs.update(job.tenant_id, job.id, mark)
     if failed is not None:
-        await settle_credits(ctx, failed)
+        await job_ended(ctx, failed)
 
 
 async def get_job(
@@ -185,6 +204,8 @@ async def job_view(
         is_public=job.is_public,
         preset_id=job.preset_id,
         credits=job.credits,
+        webhook=job.webhook,
+        webhook_events=job.webhook_events,
         canceled_at=job.canceled_at,
         deleted_at=job.deleted_at,
         status_query_get_uri=status_url,

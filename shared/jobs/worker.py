@@ -12,15 +12,16 @@ import logging
 from datetime import datetime, timedelta
 
 from shared.app_context import AppContext
-from shared.credits.ledger import settle_credits
 from shared.images.inspect import UnsupportedImageError, inspect_image
 from shared.images.store import image_blob_name
 from shared.jobs.backoff import retry_delay_seconds
+from shared.jobs.terminal import job_ended
 from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument, JobError, JobStatus, StoredImage
 from shared.models.messages import JobMessage
 from shared.providers.base import ImageCall, ProviderError, ProviderResult
+from shared.webhooks.notify import notify_webhook
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,8 @@ async def process_job(ctx: AppContext, message: JobMessage) -> None:
     job = await _start(ctx, message)
     if job is None:
         return
+    if job.attempts == 1:
+        await notify_webhook(ctx, job, "running")
     call = ImageCall(prompt=job.spec.prompt, model=job.spec.model, aspect_ratio=job.spec.aspect_ratio)
     provider = ctx.providers.get(job.spec.provider)
     logger.info("Job %s: attempt %d with %s/%s", job.id, job.attempts, job.spec.provider, job.spec.model)
@@ -188,7 +191,7 @@ async def _succeed(
         "Job %s ended %s with %d image(s)", job.id, stored.status if stored else "missing", len(outputs)
     )
     if stored is not None:
-        await settle_credits(ctx, stored)
+        await job_ended(ctx, stored)
 
 
 async def end_job(ctx: AppContext, job: JobDocument, code: str, message: str) -> bool:
@@ -209,8 +212,8 @@ async def end_job(ctx: AppContext, job: JobDocument, code: str, message: str) ->
         return True
 
     stored = await ctx.jobs.update(job.tenant_id, job.id, mark_failed)
-    if stored is not None and stored.status.is_terminal:
-        await settle_credits(ctx, stored)
+    if stored is not None:
+        await job_ended(ctx, stored, ended_now=ended)
     return ended
 
 

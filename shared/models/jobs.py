@@ -23,6 +23,9 @@ AspectRatio = Literal[
 ]  # fmt: skip
 
 
+WebhookEvent = Literal["queued", "running", "completed"]
+
+
 class JobStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -33,6 +36,10 @@ class JobStatus(StrEnum):
     @property
     def is_terminal(self) -> bool:
         return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
+
+
+def _completed_only() -> list[WebhookEvent]:
+    return ["completed"]
 
 
 class GenerationRequest(RequestModel):
@@ -55,6 +62,14 @@ class GenerationRequest(RequestModel):
     preset_id: str | None = Field(default=None, max_length=64, description="Render this preset's template.")
     variables: dict[str, str] = Field(
         default_factory=dict, description="Values of the preset's text and enum requirements."
+    )
+    webhook: str | None = Field(
+        default=None, max_length=2048, description="https URL told about the job's events (signed)."
+    )
+    webhook_events: list[WebhookEvent] = Field(
+        default_factory=_completed_only,
+        max_length=3,
+        description="Events to send: queued, running, completed.",
     )
 
 
@@ -125,6 +140,9 @@ class JobDocument(StoredModel):
     variables: dict[str, str] | None = None
     user_prompt: str | None = None
     credits: int | None = None  # reserved at submit; charged on success, refunded otherwise
+    webhook: str | None = None
+    webhook_events: list[WebhookEvent] = Field(default_factory=list)
+    api_base_url: str | None = None  # where the API was reached at submit: links in webhook deliveries
 
 
 class ImageView(ApiModel):
@@ -161,6 +179,8 @@ class JobView(ApiModel):
     is_public: bool = False
     preset_id: str | None = None
     credits: int | None = Field(default=None, description="What the job costs (charged only on success).")
+    webhook: str | None = None
+    webhook_events: list[WebhookEvent] = Field(default_factory=list)
     canceled_at: UtcDateTime | None = None
     deleted_at: UtcDateTime | None = None
     status_query_get_uri: str

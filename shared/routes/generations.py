@@ -40,7 +40,12 @@ async def submit_generation(req: func.HttpRequest) -> func.HttpResponse:
     else:
         request, uploads = parse_json_body(req, GenerationRequest), []
     job = await service.submit_generation(
-        ctx, principal.tenant_id, request, idempotency_key=req.headers.get("idempotency-key"), uploads=uploads
+        ctx,
+        principal.tenant_id,
+        request,
+        idempotency_key=req.headers.get("idempotency-key"),
+        uploads=uploads,
+        api_base_url=api_base_url(req, ctx.settings),
     )
     if wait is None:
         return await _job_response(req, job, response_format)

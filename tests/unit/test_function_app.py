@@ -41,6 +41,8 @@ def test_functions_and_their_triggers() -> None:
         "replace_preset",
         "delete_preset",
         "get_usage",
+        "get_webhook_secret",
+        "webhook_delivery",
         "generation_worker",
         "generation_poison",
         "stale_job_sweeper",
@@ -60,6 +62,7 @@ def test_functions_and_their_triggers() -> None:
     assert bindings["generation_worker"]["queueName"] == "%JOBS_QUEUE%"
     assert bindings["generation_poison"]["queueName"] == "%JOBS_QUEUE%-poison"
     assert bindings["generation_worker"]["connection"] == "AzureWebJobsStorage"
+    assert bindings["webhook_delivery"]["queueName"] == "%WEBHOOKS_QUEUE%"
     assert bindings["stale_job_sweeper"]["schedule"] == "0 */5 * * * *"
 
 
@@ -67,6 +70,7 @@ def test_binding_expressions_name_settings_the_example_configuration_sets() -> N
     values = json.loads((ROOT / "local.settings.json.example").read_text())["Values"]
 
     assert values["JOBS_QUEUE"] == "generation-jobs"
+    assert values["WEBHOOKS_QUEUE"] == "webhooks"
 
 
 def test_route_prefix_setting_matches_host_json() -> None:
