@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -137,6 +138,23 @@ def test_an_exhausted_balance_is_402_and_stores_nothing(
     assert retried.status_code == 202, retried.text
     wait_for_terminal(api, retried.json()["id"])
     assert account.wait_until_settled()["balance"] == 0
+
+
+def test_concurrent_submits_never_overdraw_the_balance(api: httpx.Client, account: Account) -> None:
+    account.set(balance=3)
+
+    def post(n: int) -> httpx.Response:
+        return api.post("/v1/images/generations", json={"prompt": unique_prompt(f"race {n}")})
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(post, range(6)))
+
+    assert sorted(r.status_code for r in responses) == [202, 202, 202, 402, 402, 402]
+    for response in responses:
+        if response.status_code == 202:
+            wait_for_terminal(api, response.json()["id"])
+    usage = account.wait_until_settled()
+    assert (usage["balance"], usage["spent"], usage["reserved"]) == (0, 3, 0)
 
 
 def test_an_idempotent_replay_reserves_nothing_more(api: httpx.Client, account: Account) -> None:
