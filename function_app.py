@@ -2,12 +2,17 @@
 
 import azure.functions as func
 
-from shared.routes import admin_keys, generations, health, openapi
-from shared.triggers import generation_poison, generation_worker, stale_jobs, thumbnails
+from shared.routes import admin_keys, gallery, generations, health, library, openapi, presets, usage, webhooks
+from shared.triggers import generation_poison, generation_worker, stale_jobs, thumbnails, webhook_delivery
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 app.register_functions(generations.bp)
+app.register_functions(library.bp)
+app.register_functions(gallery.bp)
+app.register_functions(presets.bp)
+app.register_functions(usage.bp)
+app.register_functions(webhooks.bp)
 app.register_functions(admin_keys.bp)
 app.register_functions(health.bp)
 app.register_functions(openapi.bp)
@@ -15,3 +20,4 @@ app.register_functions(generation_worker.bp)
 app.register_functions(generation_poison.bp)
 app.register_functions(stale_jobs.bp)
 app.register_functions(thumbnails.bp)
+app.register_functions(webhook_delivery.bp)

@@ -79,7 +79,7 @@ param deadLetterContainerName string = 'eventgrid-deadletter'
 @description('Queue of job ids (JOBS_QUEUE); its poison queue is <name>-poison.')
 param jobsQueueName string = 'generation-jobs'
 @description('Queue of webhook deliveries; its poison queue is <name>-poison.')
-param webhooksQueueName string = 'webhook-deliveries'
+param webhooksQueueName string = 'webhooks'
 @description('Days an uploaded input is kept.')
 @minValue(1)
 param inputsRetentionDays int = 7
@@ -152,6 +152,83 @@ var useAzureOpenAi = !empty(azureOpenAiAccountName)
 
 // Every Cosmos DB container the code uses (shared/resources.py COSMOS_CONTAINERS; tests/infra ties the two).
 var cosmosContainers = [
+  {
+    // Idempotency-Key records; each expires a day after the request.
+    name: 'idempotency'
+    partitionKeyPath: '/tenantId'
+    defaultTtl: 86400
+    indexingPolicy: {
+      indexingMode: 'consistent'
+      automatic: true
+      includedPaths: [
+        {
+          path: '/*'
+        }
+      ]
+      excludedPaths: [
+        {
+          path: '/"_etag"/?'
+        }
+      ]
+    }
+  }
+  {
+    // Each tenant's presets.
+    name: 'presets'
+    partitionKeyPath: '/tenantId'
+    indexingPolicy: {
+      indexingMode: 'consistent'
+      automatic: true
+      includedPaths: [
+        {
+          path: '/*'
+        }
+      ]
+      excludedPaths: [
+        {
+          path: '/"_etag"/?'
+        }
+      ]
+    }
+  }
+  {
+    // One credit account per tenant, with its open reservations.
+    name: 'credits'
+    partitionKeyPath: '/tenantId'
+    indexingPolicy: {
+      indexingMode: 'consistent'
+      automatic: true
+      includedPaths: [
+        {
+          path: '/*'
+        }
+      ]
+      excludedPaths: [
+        {
+          path: '/"_etag"/?'
+        }
+      ]
+    }
+  }
+  {
+    // Each tenant's webhook signing secret.
+    name: 'webhooks'
+    partitionKeyPath: '/tenantId'
+    indexingPolicy: {
+      indexingMode: 'consistent'
+      automatic: true
+      includedPaths: [
+        {
+          path: '/*'
+        }
+      ]
+      excludedPaths: [
+        {
+          path: '/"_etag"/?'
+        }
+      ]
+    }
+  }
   {
     // API keys by key id: authenticating a key is one point read.
     name: 'api-keys'
@@ -367,6 +444,7 @@ module api 'app/function.bicep' = {
     cosmosEndpoint: cosmos.outputs.endpoint
     cosmosDatabaseName: cosmosDatabaseName
     jobsQueueName: jobsQueueName
+    webhooksQueueName: webhooksQueueName
     imagesContainerName: imagesContainerName
     thumbnailsContainerName: thumbnailsContainerName
     defaultProvider: defaultProvider

@@ -12,14 +12,27 @@ from datetime import timedelta
 from shared.auth.keys import ApiKeyStore
 from shared.auth.tokens import JwksCache
 from shared.azure_clients import setup_blob_service, setup_cosmos_client, setup_queue_client
+from shared.credits.store import CreditStore
 from shared.health import HealthProbes
 from shared.images.store import ImageStore
+from shared.jobs.idempotency import IdempotencyStore
 from shared.jobs.queue import JobQueue
 from shared.jobs.repository import JobRepository
+from shared.presets.store import PresetStore
 from shared.providers.registry import ProviderRegistry
 from shared.ratelimit import RateLimiter
-from shared.resources import API_KEYS_CONTAINER, JOBS_CONTAINER, RATE_LIMITS_CONTAINER
+from shared.resources import (
+    API_KEYS_CONTAINER,
+    CREDITS_CONTAINER,
+    IDEMPOTENCY_CONTAINER,
+    JOBS_CONTAINER,
+    PRESETS_CONTAINER,
+    RATE_LIMITS_CONTAINER,
+    WEBHOOKS_CONTAINER,
+)
 from shared.settings import Settings, get_settings
+from shared.webhooks.queue import WebhookQueue
+from shared.webhooks.secrets import WebhookSecretStore
 
 
 @dataclass(frozen=True)
@@ -33,6 +46,11 @@ class AppContext:
     rate_limiter: RateLimiter
     jwks: JwksCache
     health: HealthProbes
+    idempotency: IdempotencyStore
+    presets: PresetStore
+    credits: CreditStore
+    webhook_secrets: WebhookSecretStore
+    webhook_queue: WebhookQueue
 
 
 _context: AppContext | None = None
@@ -48,7 +66,12 @@ def build_context(settings: Settings) -> AppContext:
         settings=settings,
         jobs=JobRepository(jobs_container),
         job_queue=JobQueue(queue_client),
-        images=ImageStore(blob_service, url_ttl=timedelta(minutes=settings.image_url_ttl_minutes)),
+        images=ImageStore(
+            blob_service,
+            url_ttl=timedelta(minutes=settings.image_url_ttl_minutes),
+            public_base_url=settings.images_public_base_url,
+            container_public=settings.images_container_public,
+        ),
         providers=ProviderRegistry(settings),
         api_keys=ApiKeyStore(database.get_container_client(API_KEYS_CONTAINER.name)),
         rate_limiter=RateLimiter(
@@ -59,6 +82,14 @@ def build_context(settings: Settings) -> AppContext:
         health=HealthProbes(
             settings, blob_service=blob_service, queue=queue_client, cosmos_container=jobs_container
         ),
+        idempotency=IdempotencyStore(database.get_container_client(IDEMPOTENCY_CONTAINER.name)),
+        presets=PresetStore(database.get_container_client(PRESETS_CONTAINER.name)),
+        credits=CreditStore(
+            database.get_container_client(CREDITS_CONTAINER.name),
+            initial_balance=settings.default_credit_balance,
+        ),
+        webhook_secrets=WebhookSecretStore(database.get_container_client(WEBHOOKS_CONTAINER.name)),
+        webhook_queue=WebhookQueue(setup_queue_client(settings=settings, queue_name=settings.webhooks_queue)),
     )
 
 

@@ -12,8 +12,11 @@ route template the trigger uses:
 - `request`: the body model (JSON unless `request_content_types` says otherwise); `query`: a model whose
   fields are the query parameters. Path parameters come from the template.
 - `responses`: status → model, `None` (no body) or a media type string (a binary body, e.g. `"image/png"`).
+- `responses` bodies given as a media type string may list several, comma-separated
+  (`"image/png,image/jpeg,image/webp"`).
 - `errors`: statuses this route answers with the error envelope besides those its `auth` implies
-  (401/403/429/503 for callers, 401 for admin routes) and 500, which every route may answer.
+  (401/403/429/503 for callers, 401 for admin routes) and 500, which every route may answer;
+  `error_model` replaces the envelope for route families whose documents define their own error shape.
 
 A unit test fails when a route of `function_app.app` has no operation here, or `docs/openapi.json` is not
 what this module generates (`make openapi` rewrites it: `python -m shared.openapi > docs/openapi.json`);
@@ -53,6 +56,7 @@ _ERROR_DESCRIPTIONS = {
     415: "Unsupported media type",
     429: "Rate limit exceeded",
     500: "Internal error",
+    501: "Not implemented",
     503: "Service unavailable",
     504: "Timed out",
 }
@@ -78,6 +82,7 @@ class Operation:
     query: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
     tags: tuple[str, ...] = field(default_factory=tuple)
+    error_model: type[BaseModel] = ErrorEnvelope
 
     @property
     def path(self) -> str:
@@ -111,6 +116,7 @@ def operation(
     query: type[BaseModel] | None = None,
     errors: tuple[int, ...] = (),
     tags: tuple[str, ...] = (),
+    error_model: type[BaseModel] = ErrorEnvelope,
 ) -> Callable[[F], F]:
     """Declare the decorated handler's operation in the document (the handler itself is unchanged)."""
 
@@ -127,6 +133,7 @@ def operation(
             query=query,
             errors=errors,
             tags=tags or (route.split("/")[1] if route.startswith("v1/") else route.split("/")[0],),
+            error_model=error_model,
         )
         # Keyed by method and path, so a module imported twice re-registers rather than duplicates.
         _operations[(entry.method, entry.path)] = entry
@@ -143,6 +150,7 @@ def build_document(operations: list[Operation] | None = None) -> dict[str, Any]:
     ops = registered_operations() if operations is None else operations
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorEnvelope, "serialization")]
     for op in ops:
+        models.append((op.error_model, "serialization"))
         if op.request is not None:
             models.append((op.request, "validation"))
         if op.query is not None:
@@ -167,7 +175,7 @@ def build_document(operations: list[Operation] | None = None) -> dict[str, Any]:
         "info": {
             "title": TITLE,
             "version": VERSION,
-            "description": "Image generation jobs on Gemini and Azure OpenAI. See docs/api.md.",
+            "description": "Image generation jobs on Gemini and Azure OpenAI. See docs/api.md, docs/auth.md.",
         },
         "servers": [{"url": "/api"}],
         "paths": paths,
@@ -209,8 +217,15 @@ def _operation_object(
     for status, body in sorted(op.responses.items()):
         response: dict[str, Any] = {"description": _describe(status), "headers": headers}
         if isinstance(body, str):
-            schema = {"type": "object"} if body.endswith("json") else {"type": "string", "format": "binary"}
-            response["content"] = {body: {"schema": schema}}
+            # One media type, or several separated by commas (an image may be PNG, JPEG or WebP).
+            response["content"] = {
+                media.strip(): {
+                    "schema": {"type": "object"}
+                    if media.endswith("json")
+                    else {"type": "string", "format": "binary"}
+                }
+                for media in body.split(",")
+            }
         elif body is not None:
             response["content"] = {"application/json": {"schema": ref(body, "serialization")}}
         responses[str(status)] = response
@@ -218,7 +233,7 @@ def _operation_object(
         responses[str(status)] = {
             "description": _ERROR_DESCRIPTIONS.get(status, "Error"),
             "headers": headers,
-            "content": {"application/json": {"schema": ref(ErrorEnvelope, "serialization")}},
+            "content": {"application/json": {"schema": ref(op.error_model, "serialization")}},
         }
     result: dict[str, Any] = {
         "operationId": op.operation_id,

@@ -24,7 +24,24 @@ API_KEYS_CONTAINER = CosmosContainer(name="api-keys", partition_key="/id")
 # One counter per caller and fixed window; each document sets its own `ttl` (-1: TTL on, no default).
 RATE_LIMITS_CONTAINER = CosmosContainer(name="rate-limits", partition_key="/id", default_ttl=-1)
 
-COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (JOBS_CONTAINER, API_KEYS_CONTAINER, RATE_LIMITS_CONTAINER)
+# Idempotency-Key records expire after a day (Cosmos TTL; the code also checks `expiresAt`).
+IDEMPOTENCY_CONTAINER = CosmosContainer(name="idempotency", partition_key="/tenantId", default_ttl=24 * 3600)
+
+PRESETS_CONTAINER = CosmosContainer(name="presets", partition_key="/tenantId")
+
+CREDITS_CONTAINER = CosmosContainer(name="credits", partition_key="/tenantId")
+
+WEBHOOKS_CONTAINER = CosmosContainer(name="webhooks", partition_key="/tenantId")
+
+COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (
+    JOBS_CONTAINER,
+    API_KEYS_CONTAINER,
+    RATE_LIMITS_CONTAINER,
+    IDEMPOTENCY_CONTAINER,
+    PRESETS_CONTAINER,
+    CREDITS_CONTAINER,
+    WEBHOOKS_CONTAINER,
+)
 
 
 def blob_containers(settings: Settings) -> tuple[str, ...]:
@@ -32,4 +49,9 @@ def blob_containers(settings: Settings) -> tuple[str, ...]:
 
 
 def queues(settings: Settings) -> tuple[str, ...]:
-    return (settings.jobs_queue, settings.jobs_poison_queue)
+    return (
+        settings.jobs_queue,
+        settings.jobs_poison_queue,
+        settings.webhooks_queue,
+        settings.webhooks_poison_queue,
+    )

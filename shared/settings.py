@@ -44,6 +44,7 @@ def _split_mapping(value: object) -> object:
 
 CommaList = Annotated[list[str], NoDecode]
 CommaMapping = Annotated[dict[str, str], NoDecode]
+CommaIntMapping = Annotated[dict[str, int], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -144,6 +145,86 @@ class Settings(BaseSettings):
         le=7 * 24 * 60,
         validation_alias="IMAGE_URL_TTL_MINUTES",
         description="Lifetime of the read-only SAS URLs handed out for images.",
+    )
+
+    sync_wait_max_seconds: int = Field(
+        default=200,
+        ge=0,
+        le=220,
+        validation_alias="SYNC_WAIT_MAX_SECONDS",
+        description="Longest `Prefer: wait=N` a submit honours; below the 230 s limit of an HTTP request "
+        "on Azure's front ends.",
+    )
+    sync_poll_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=10,
+        validation_alias="SYNC_POLL_INTERVAL_SECONDS",
+        description="How often a waiting submit re-reads its job.",
+    )
+
+    images_public_base_url: str | None = Field(
+        default=None,
+        validation_alias="IMAGES_PUBLIC_BASE_URL",
+        description="Public base URL of the images container (a CDN in front of it); image URLs are then "
+        "`<base>/<blob name>` instead of SAS URLs.",
+    )
+    images_container_public: bool = Field(
+        default=False,
+        validation_alias="IMAGES_CONTAINER_PUBLIC",
+        description="The images container allows anonymous reads: hand out plain blob URLs, not SAS URLs.",
+    )
+
+    # --- Credits --------------------------------------------------------------------------------------
+    credit_costs: CommaIntMapping = Field(
+        default_factory=lambda: {"low": 1, "standard": 1, "high": 2, "4k": 4},
+        validation_alias="CREDIT_COSTS",
+        description="Credits per image by resolution, `resolution=cost` pairs; a job costs cost x n.",
+    )
+    default_credit_balance: int = Field(
+        default=100,
+        ge=0,
+        validation_alias="DEFAULT_CREDIT_BALANCE",
+        description="Credits a tenant's account opens with on its first submit.",
+    )
+
+    # --- Webhooks -------------------------------------------------------------------------------------
+    webhooks_queue: str = Field(
+        default="webhooks",
+        validation_alias="WEBHOOKS_QUEUE",
+        description="Queue of webhook deliveries (its poison queue is `<name>-poison`).",
+    )
+    webhook_dev_hosts: CommaList = Field(
+        default_factory=list,
+        validation_alias="WEBHOOK_DEV_HOSTS",
+        description="Development only: comma-separated `host` or `host:port` webhook targets allowed over "
+        "plain http and exempt from the public-address rule (e.g. a receiver on 127.0.0.1). Empty in Azure.",
+    )
+    webhook_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=50,
+        validation_alias="WEBHOOK_MAX_ATTEMPTS",
+        description="Deliveries of one event before it is given up (the job is never changed by it).",
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        validation_alias="WEBHOOK_RETRY_BASE_SECONDS",
+        description="First back-off delay of a failed delivery (doubles each retry).",
+    )
+    webhook_retry_max_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        validation_alias="WEBHOOK_RETRY_MAX_SECONDS",
+        description="Cap of one delivery back-off delay.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        validation_alias="WEBHOOK_TIMEOUT_SECONDS",
+        description="Timeout of one delivery (connect to answer).",
     )
 
     # --- Auth (development tenant; full key management comes with the API keys store) ----------------
@@ -313,12 +394,12 @@ class Settings(BaseSettings):
             return _DEVELOPMENT_STORAGE
         return value or None
 
-    @field_validator("gemini_models", mode="before")
+    @field_validator("gemini_models", "webhook_dev_hosts", mode="before")
     @classmethod
     def _parse_list(cls, value: object) -> object:
         return _split_list(value)
 
-    @field_validator("azure_openai_deployments", mode="before")
+    @field_validator("azure_openai_deployments", "credit_costs", mode="before")
     @classmethod
     def _parse_mapping(cls, value: object) -> object:
         return _split_mapping(value)
@@ -326,6 +407,10 @@ class Settings(BaseSettings):
     @property
     def jobs_poison_queue(self) -> str:
         return f"{self.jobs_queue}-poison"
+
+    @property
+    def webhooks_poison_queue(self) -> str:
+        return f"{self.webhooks_queue}-poison"
 
 
 @lru_cache(maxsize=1)

@@ -60,6 +60,9 @@ param cosmosDatabaseName string
 @description('Queue of job ids.')
 param jobsQueueName string
 
+@description('Queue of webhook deliveries.')
+param webhooksQueueName string
+
 @description('Container of generated images.')
 param imagesContainerName string
 
@@ -113,6 +116,7 @@ var appSettings = union({
   COSMOS_ENDPOINT: cosmosEndpoint
   COSMOS_DATABASE: cosmosDatabaseName
   JOBS_QUEUE: jobsQueueName
+  WEBHOOKS_QUEUE: webhooksQueueName
   IMAGES_CONTAINER: imagesContainerName
   THUMBNAILS_CONTAINER: thumbnailsContainerName
   DEFAULT_PROVIDER: defaultProvider

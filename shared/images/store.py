@@ -24,16 +24,25 @@ def normalize_etag(etag: str) -> str:
 
 
 @dataclass(frozen=True)
-class DownloadedBlob:
+class BlobContent:
     data: bytes
-    etag: str
-    content_type: str | None
+    content_type: str
+    etag: str  # as the service quotes it, ready for an HTTP ETag header; compare with normalize_etag
 
 
 class ImageStore:
-    def __init__(self, service: BlobServiceClient, *, url_ttl: timedelta) -> None:
+    def __init__(
+        self,
+        service: BlobServiceClient,
+        *,
+        url_ttl: timedelta,
+        public_base_url: str | None = None,
+        container_public: bool = False,
+    ) -> None:
         self._service = service
         self._url_ttl = url_ttl
+        self._public_base_url = public_base_url.rstrip("/") if public_base_url else None
+        self._container_public = container_public
         self._delegation_key: UserDelegationKey | None = None
         self._delegation_key_expiry: datetime | None = None
 
@@ -50,8 +59,8 @@ class ImageStore:
             metadata=metadata,
         )
 
-    async def download(self, container: str, blob_name: str) -> DownloadedBlob | None:
-        """The blob's bytes, eTag and content type; None when it does not exist."""
+    async def read(self, container: str, blob_name: str) -> BlobContent | None:
+        """The blob's bytes, content type and eTag; None when it does not exist."""
         from azure.core.exceptions import ResourceNotFoundError
 
         blob = self._service.get_blob_client(container, blob_name)
@@ -60,18 +69,44 @@ class ImageStore:
             data = await stream.readall()
         except ResourceNotFoundError:
             return None
-        return DownloadedBlob(
+        properties = stream.properties
+        return BlobContent(
             data=data,
-            etag=normalize_etag(stream.properties.etag),
-            content_type=stream.properties.content_settings.content_type,
+            content_type=properties.content_settings.content_type or "application/octet-stream",
+            etag=properties.etag,
         )
 
+    async def download(self, container: str, blob_name: str) -> bytes:
+        """The blob's bytes; a missing blob raises ResourceNotFoundError."""
+        blob = self._service.get_blob_client(container, blob_name)
+        stream = await blob.download_blob()
+        return await stream.readall()
+
+    async def etag(self, container: str, blob_name: str) -> str:
+        properties = await self._service.get_blob_client(container, blob_name).get_blob_properties()
+        return str(properties.etag)
+
+    async def delete(self, container: str, blob_name: str) -> bool:
+        """Remove the blob; False when it was already gone."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            await self._service.get_blob_client(container, blob_name).delete_blob()
+        except ResourceNotFoundError:
+            return False
+        return True
+
     async def read_url(self, container: str, blob_name: str) -> str:
-        """A read-only SAS URL: account-key signed where a key is configured, user-delegation signed
-        (through the managed identity) otherwise."""
+        """A plain URL where images are public by setting (a CDN base, or a container with anonymous
+        read); otherwise a read-only SAS URL: account-key signed where a key is configured,
+        user-delegation signed (through the managed identity) otherwise."""
         from azure.storage.blob import BlobSasPermissions, generate_blob_sas
 
+        if self._public_base_url:
+            return f"{self._public_base_url}/{blob_name}"
         blob = self._service.get_blob_client(container, blob_name)
+        if self._container_public:
+            return str(blob.url)
         expiry = utc_now() + self._url_ttl
         credential = self._service.credential
         account_key = getattr(credential, "account_key", None)

@@ -135,7 +135,7 @@ async def process_blob_created(
     if output.thumbnail_blob_name and output.etag == normalize_etag(data.e_tag):
         logger.info("Job %s: thumbnail of output %d already made; duplicate event", job.id, ref.index)
         return ThumbnailOutcome.DUPLICATE
-    blob = await ctx.images.download(container, blob_name)
+    blob = await ctx.images.read(container, blob_name)
     if blob is None:
         logger.warning("Job %s: blob %s no longer exists; event ignored", job.id, blob_name)
         return ThumbnailOutcome.IGNORED
@@ -150,7 +150,7 @@ async def process_blob_created(
             "jobId": job.id,
             "tenantId": job.tenant_id,
             "imageIndex": str(ref.index),
-            "sourceETag": blob.etag,
+            "sourceETag": normalize_etag(blob.etag),
         },
     )
     recorded = False
@@ -158,11 +158,12 @@ async def process_blob_created(
     def record(doc: JobDocument) -> bool:
         nonlocal recorded
         current = _output_for(doc, ref)
-        if current is None or (current.etag == blob.etag and current.thumbnail_blob_name):
+        etag = normalize_etag(blob.etag)
+        if current is None or (current.etag == etag and current.thumbnail_blob_name):
             return False
         current.thumbnail_container = thumbnails_container
         current.thumbnail_blob_name = ref.thumbnail_blob_name
-        current.etag = blob.etag
+        current.etag = etag
         current.confirmed_bytes = len(blob.data)
         recorded = True
         return True

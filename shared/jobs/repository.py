@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from azure.core import MatchConditions
 from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceNotFoundError
 
+from shared.cosmos_paging import ModelT, query_page
 from shared.models.common import iso_utc, utc_now
 from shared.models.jobs import JobDocument, JobStatus
 
@@ -70,6 +71,56 @@ class JobRepository:
         )
         async for item in self._container.query_items(query, parameters=parameters):
             yield JobDocument.model_validate(item)
+
+    async def page(
+        self,
+        query: str,
+        parameters: list[dict[str, Any]],
+        *,
+        tenant_id: str | None,
+        limit: int,
+        continuation: str | None,
+    ) -> tuple[list[JobDocument], str | None]:
+        """One page of a query, in the tenant's partition (or across tenants when `tenant_id` is None),
+        with the SDK's continuation token for the next page (None on the last)."""
+        return await query_page(
+            self._container,
+            query,
+            parameters,
+            partition_key=tenant_id,
+            limit=limit,
+            continuation=continuation,
+            model=JobDocument,
+        )
+
+    async def rows_page(
+        self,
+        query: str,
+        parameters: list[dict[str, Any]],
+        *,
+        tenant_id: str | None,
+        limit: int,
+        continuation: str | None,
+        model: type[ModelT],
+    ) -> tuple[list[ModelT], str | None]:
+        """As `page`, for queries whose rows are projections (e.g. a JOIN over outputs), not jobs."""
+        return await query_page(
+            self._container,
+            query,
+            parameters,
+            partition_key=tenant_id,
+            limit=limit,
+            continuation=continuation,
+            model=model,
+        )
+
+    async def delete(self, tenant_id: str, job_id: str) -> bool:
+        """Remove the document; False when it was already gone."""
+        try:
+            await self._container.delete_item(job_id, partition_key=tenant_id)
+        except CosmosResourceNotFoundError:
+            return False
+        return True
 
     async def _read(self, tenant_id: str, job_id: str) -> dict[str, Any] | None:
         try:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import uuid
 
 from shared.app_context import AppContext
+from shared.credits.ledger import job_cost, refund_unstored, reserve_credits
 from shared.errors import ApiError, not_found, validation_error
 from shared.images.thumbnails import thumbnail_url
+from shared.jobs.idempotency import claim_idempotency_key, validate_key
+from shared.jobs.terminal import job_ended
+from shared.library.images import image_id
 from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
 from shared.models.jobs import (
@@ -18,45 +23,114 @@ from shared.models.jobs import (
     JobError,
     JobStatus,
     JobView,
+    ResponseFormat,
+    StoredImage,
 )
 from shared.models.messages import JobMessage
-from shared.providers.catalog import UnknownModelError
+from shared.presets.apply import PreparedSubmit, prepare_submit
+from shared.presets.uploads import Upload, attach_reference_images
+from shared.providers.catalog import ModelChoice, UnknownModelError
+from shared.webhooks.notify import notify_webhook
+from shared.webhooks.urls import check_webhook_url
 
 logger = logging.getLogger(__name__)
 
 
-async def submit_generation(ctx: AppContext, tenant_id: str, request: GenerationRequest) -> JobDocument:
-    """Validate against the provider catalog, store the job `queued`, and queue its id."""
+async def submit_generation(
+    ctx: AppContext,
+    tenant_id: str,
+    request: GenerationRequest,
+    *,
+    idempotency_key: str | None = None,
+    uploads: list[Upload] | None = None,
+    api_base_url: str | None = None,
+) -> JobDocument:
+    """Validate against the preset (if any) and the provider catalog, store the job `queued`, and queue
+    its id.
+
+    With an `idempotency_key`, a repeat of an earlier submit (same key, same body, within 24 h) returns
+    the earlier job instead of creating one."""
+    prepared = await prepare_submit(ctx.presets, tenant_id, request, uploads or [])
+    request = attach_reference_images(request, prepared.reference_images)
     try:
-        choice = ctx.providers.catalog.resolve(request.provider, request.model)
+        choice = ctx.providers.catalog.resolve(prepared.provider, prepared.model)
     except UnknownModelError as exc:
         raise validation_error(
             f"Invalid request: {exc.field}: {exc}", details=[{"field": exc.field, "message": str(exc)}]
         ) from exc
+    await _check_webhook(ctx, request)
+    job = _new_job(tenant_id, request, prepared, choice)
+    job.credits = job_cost(ctx.settings, job.spec)
+    job.api_base_url = api_base_url
+    if idempotency_key is not None:
+        idempotency_key = validate_key(idempotency_key)
+        existing = await claim_idempotency_key(ctx, tenant_id, idempotency_key, request, job.id)
+        if existing is not None:
+            logger.info("Job %s returned again for its Idempotency-Key", existing.id)
+            return existing
+    try:
+        await reserve_credits(ctx, tenant_id, job.id, job.credits)
+        try:
+            return await _create_and_queue(ctx, job)
+        except Exception:
+            await refund_unstored(ctx, tenant_id, job.id)
+            raise
+    except Exception:
+        if idempotency_key is not None:
+            await ctx.idempotency.release(tenant_id, idempotency_key, job.id)
+        raise
+
+
+async def _check_webhook(ctx: AppContext, request: GenerationRequest) -> None:
+    if request.webhook:
+        await check_webhook_url(ctx.settings, request.webhook)
+    elif "webhook_events" in request.model_fields_set:
+        raise validation_error(
+            "Invalid request: webhookEvents: needs a webhook URL.",
+            details=[{"field": "webhookEvents", "message": "needs a webhook URL"}],
+        )
+
+
+def _new_job(
+    tenant_id: str, request: GenerationRequest, prepared: PreparedSubmit, choice: ModelChoice
+) -> JobDocument:
     now = utc_now()
-    job = JobDocument(
+    return JobDocument(
         id=str(uuid.uuid4()),
         tenant_id=tenant_id,
         status=JobStatus.QUEUED,
         spec=GenerationSpec(
-            prompt=request.prompt,
+            prompt=prepared.prompt,
             provider=choice.provider.value,
             model=choice.model,
-            aspect_ratio=request.aspect_ratio,
+            aspect_ratio=prepared.aspect_ratio,
         ),
+        is_public=request.is_public,
+        preset_id=prepared.preset_id,
+        preset_name=prepared.preset_name,
+        variables=prepared.variables,
+        user_prompt=request.prompt if prepared.preset_id else None,
+        webhook=request.webhook,
+        webhook_events=list(dict.fromkeys(request.webhook_events)) if request.webhook else [],
         created_at=now,
         updated_at=now,
     )
+
+
+async def _create_and_queue(ctx: AppContext, job: JobDocument) -> JobDocument:
     await ctx.jobs.create(job)
     try:
-        await ctx.job_queue.enqueue(JobMessage(job_id=job.id, tenant_id=tenant_id))
+        await ctx.job_queue.enqueue(JobMessage(job_id=job.id, tenant_id=job.tenant_id))
     except Exception as exc:
         logger.error("Job %s could not be queued; ending it failed", job.id, exc_info=True)
         await _fail_unqueued(ctx, job)
         raise ApiError(
             503, ErrorCode.SERVICE_UNAVAILABLE, "The job queue is unavailable; try again."
         ) from exc
-    logger.info("Job %s queued for tenant %s (%s/%s)", job.id, tenant_id, choice.provider, choice.model)
+    logger.info(
+        "Job %s queued for tenant %s (%s/%s)", job.id, job.tenant_id, job.spec.provider, job.spec.model
+    )
+    await notify_webhook(ctx, job, "queued")
     return job
 
 
@@ -67,28 +141,49 @@ async def _fail_unqueued(ctx: AppContext, job: JobDocument) -> None:
         doc.completed_at = utc_now()
         return True
 
-    await ctx.jobs.update(job.tenant_id, job.id, mark)
+    failed = await ctx.jobs.update(job.tenant_id, job.id, mark)
+    if failed is not None:
+        await job_ended(ctx, failed)
 
 
-async def get_job(ctx: AppContext, tenant_id: str, job_id: str) -> JobDocument:
+async def get_job(
+    ctx: AppContext, tenant_id: str, job_id: str, *, include_deleted: bool = False
+) -> JobDocument:
     job = await ctx.jobs.get(tenant_id, job_id)
-    if job is None:
+    if job is None or (job.deleted_at is not None and not include_deleted):
         raise not_found(f"Job {job_id!r}")
     return job
 
 
-async def job_view(ctx: AppContext, job: JobDocument, *, status_url: str) -> JobView:
-    outputs = [
-        ImageView(
-            url=await ctx.images.read_url(image.container, image.blob_name),
-            mime_type=image.mime_type,
-            width=image.width,
-            height=image.height,
-            bytes=image.bytes,
-            thumbnail_url=await thumbnail_url(ctx.images, image),
-        )
-        for image in job.outputs
-    ]
+async def image_view(
+    ctx: AppContext, job: JobDocument, image: StoredImage, response_format: ResponseFormat
+) -> ImageView:
+    """An output image as URL, base64 (read from the blob) or both."""
+    url = b64 = None
+    if response_format in (ResponseFormat.URL, ResponseFormat.BOTH):
+        url = await ctx.images.read_url(image.container, image.blob_name)
+    if response_format in (ResponseFormat.B64_JSON, ResponseFormat.BOTH):
+        b64 = base64.b64encode(await ctx.images.download(image.container, image.blob_name)).decode()
+    return ImageView(
+        id=image_id(job.id, image.index),
+        url=url,
+        b64_json=b64,
+        mime_type=image.mime_type,
+        width=image.width,
+        height=image.height,
+        bytes=image.bytes,
+        thumbnail_url=await thumbnail_url(ctx.images, image),
+    )
+
+
+async def job_view(
+    ctx: AppContext,
+    job: JobDocument,
+    *,
+    status_url: str,
+    response_format: ResponseFormat = ResponseFormat.URL,
+) -> JobView:
+    outputs = [await image_view(ctx, job, image, response_format) for image in job.outputs]
     return JobView(
         id=job.id,
         status=job.status,
@@ -108,5 +203,14 @@ async def job_view(ctx: AppContext, job: JobDocument, *, status_url: str) -> Job
         size=job.size,
         usage=job.usage,
         warnings=job.warnings,
+        is_public=job.is_public,
+        preset_id=job.preset_id,
+        credits=job.credits,
+        webhook=job.webhook,
+        webhook_events=job.webhook_events,
+        canceled_at=job.canceled_at,
+        deleted_at=job.deleted_at,
         status_query_get_uri=status_url,
+        terminate_post_uri=f"{status_url}/cancel",
+        purge_history_delete_uri=status_url,
     )

@@ -15,11 +15,13 @@ from shared.app_context import AppContext
 from shared.images.inspect import UnsupportedImageError, inspect_image
 from shared.images.store import image_blob_name
 from shared.jobs.backoff import retry_delay_seconds
+from shared.jobs.terminal import job_ended
 from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument, JobError, JobStatus, StoredImage
 from shared.models.messages import JobMessage
 from shared.providers.base import ImageCall, ProviderError, ProviderResult
+from shared.webhooks.notify import notify_webhook
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,8 @@ async def process_job(ctx: AppContext, message: JobMessage) -> None:
     job = await _start(ctx, message)
     if job is None:
         return
+    if job.attempts == 1:
+        await notify_webhook(ctx, job, "running")
     call = ImageCall(prompt=job.spec.prompt, model=job.spec.model, aspect_ratio=job.spec.aspect_ratio)
     provider = ctx.providers.get(job.spec.provider)
     logger.info("Job %s: attempt %d with %s/%s", job.id, job.attempts, job.spec.provider, job.spec.model)
@@ -35,6 +39,8 @@ async def process_job(ctx: AppContext, message: JobMessage) -> None:
         result = await provider.generate(call)
     except ProviderError as error:
         await _after_provider_error(ctx, job, message, error)
+        return
+    if await _ended_meanwhile(ctx, job):
         return
     try:
         outputs = await _store_images(ctx, job, result)
@@ -68,6 +74,15 @@ async def _start(ctx: AppContext, message: JobMessage) -> JobDocument | None:
         logger.info("Job %s is already %s; redelivered message ignored", job.id, job.status)
         return None
     return job
+
+
+async def _ended_meanwhile(ctx: AppContext, job: JobDocument) -> bool:
+    """True when the job was canceled (or removed) while the provider worked: store nothing for it."""
+    current = await ctx.jobs.get(job.tenant_id, job.id)
+    if current is not None and not current.status.is_terminal:
+        return False
+    logger.info("Job %s is %s; its images are not stored", job.id, current.status if current else "gone")
+    return True
 
 
 async def _after_provider_error(
@@ -158,10 +173,25 @@ async def _succeed(
         doc.error = None
         return True
 
-    stored = await ctx.jobs.update(job.tenant_id, job.id, mark_succeeded)
+    applied = False
+
+    def mark_succeeded_once(doc: JobDocument) -> bool:
+        nonlocal applied
+        applied = mark_succeeded(doc)
+        return applied
+
+    stored = await ctx.jobs.update(job.tenant_id, job.id, mark_succeeded_once)
+    if not applied:
+        # Canceled or deleted between the upload and this write: the images belong to no job.
+        logger.info("Job %s ended elsewhere during upload; removing its %d image(s)", job.id, len(outputs))
+        for image in outputs:
+            await ctx.images.delete(image.container, image.blob_name)
+        return
     logger.info(
         "Job %s ended %s with %d image(s)", job.id, stored.status if stored else "missing", len(outputs)
     )
+    if stored is not None:
+        await job_ended(ctx, stored)
 
 
 async def end_job(ctx: AppContext, job: JobDocument, code: str, message: str) -> bool:
@@ -181,7 +211,9 @@ async def end_job(ctx: AppContext, job: JobDocument, code: str, message: str) ->
             doc.processing_time_ms = _elapsed_ms(doc.started_at, now)
         return True
 
-    await ctx.jobs.update(job.tenant_id, job.id, mark_failed)
+    stored = await ctx.jobs.update(job.tenant_id, job.id, mark_failed)
+    if stored is not None:
+        await job_ended(ctx, stored, ended_now=ended)
     return ended
 
 

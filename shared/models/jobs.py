@@ -23,6 +23,9 @@ AspectRatio = Literal[
 ]  # fmt: skip
 
 
+WebhookEvent = Literal["queued", "running", "completed"]
+
+
 class JobStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -35,10 +38,19 @@ class JobStatus(StrEnum):
         return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
 
 
+def _completed_only() -> list[WebhookEvent]:
+    return ["completed"]
+
+
 class GenerationRequest(RequestModel):
     """`POST /api/v1/images/generations`."""
 
-    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_LENGTH, description="What to draw.")
+    prompt: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_PROMPT_LENGTH,
+        description="What to draw; required unless a preset gives the prompt (then appended to it).",
+    )
     provider: str | None = Field(
         default=None, description="`gemini` or `azure-openai`; default from settings."
     )
@@ -46,6 +58,27 @@ class GenerationRequest(RequestModel):
         default=None, description="Gemini model name or Azure OpenAI deployment; default per provider."
     )
     aspect_ratio: AspectRatio = Field(default="1:1", description="Width:height of the image.")
+    is_public: bool = Field(default=False, description="Show the job's images in the public gallery.")
+    preset_id: str | None = Field(default=None, max_length=64, description="Render this preset's template.")
+    variables: dict[str, str] = Field(
+        default_factory=dict, description="Values of the preset's text and enum requirements."
+    )
+    webhook: str | None = Field(
+        default=None, max_length=2048, description="https URL told about the job's events (signed)."
+    )
+    webhook_events: list[WebhookEvent] = Field(
+        default_factory=_completed_only,
+        max_length=3,
+        description="Events to send: queued, running, completed.",
+    )
+
+
+class ResponseFormat(StrEnum):
+    """How images appear in a job representation (`response_format` query parameter)."""
+
+    URL = "url"
+    B64_JSON = "b64_json"
+    BOTH = "both"
 
 
 class GenerationSpec(ApiModel):
@@ -55,6 +88,8 @@ class GenerationSpec(ApiModel):
     provider: str
     model: str
     aspect_ratio: str
+    resolution: str = "standard"
+    n: int = 1
 
 
 class JobError(ApiModel):
@@ -102,10 +137,23 @@ class JobDocument(StoredModel):
     size: str | None = None
     usage: dict[str, int] | None = None
     warnings: list[str] = Field(default_factory=list)
+    is_public: bool = False
+    canceled_at: UtcDateTime | None = None
+    deleted_at: UtcDateTime | None = None
+    preset_id: str | None = None
+    preset_name: str | None = None
+    variables: dict[str, str] | None = None
+    user_prompt: str | None = None
+    credits: int | None = None  # reserved at submit; charged on success, refunded otherwise
+    webhook: str | None = None
+    webhook_events: list[WebhookEvent] = Field(default_factory=list)
+    api_base_url: str | None = None  # where the API was reached at submit: links in webhook deliveries
 
 
 class ImageView(ApiModel):
-    url: str
+    id: str | None = Field(default=None, description="Library id of the image: `{jobId}-{index}`.")
+    url: str | None = None
+    b64_json: str | None = None
     mime_type: str
     width: int
     height: int
@@ -134,4 +182,22 @@ class JobView(ApiModel):
     size: str | None = None
     usage: dict[str, int] | None = None
     warnings: list[str] = Field(default_factory=list)
+    is_public: bool = False
+    preset_id: str | None = None
+    credits: int | None = Field(default=None, description="What the job costs (charged only on success).")
+    webhook: str | None = None
+    webhook_events: list[WebhookEvent] = Field(default_factory=list)
+    canceled_at: UtcDateTime | None = None
+    deleted_at: UtcDateTime | None = None
     status_query_get_uri: str
+    terminate_post_uri: str | None = Field(default=None, description="POST here to cancel the job.")
+    purge_history_delete_uri: str | None = Field(default=None, description="DELETE here to delete the job.")
+
+
+class JobPage(ApiModel):
+    """One page of `GET /api/v1/images/generations`, newest first."""
+
+    items: list[JobView]
+    next_page_token: str | None = Field(
+        default=None, description="Pass as `pageToken` for the next page; absent on the last page."
+    )

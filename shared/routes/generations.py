@@ -1,4 +1,4 @@
-"""Native API: `/api/v1/images/generations` (submit, status)."""
+"""Native API: `/api/v1/images/generations` (submit, status, list, cancel, delete)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,19 @@ import logging
 import azure.functions as func
 
 from shared.app_context import get_context
+from shared.errors import validation_error
 from shared.http.auth import WRITE_SCOPE, authenticate
 from shared.http.handler import api_endpoint, parse_json_body
+from shared.http.multipart import is_multipart, parse_generation_form
+from shared.http.query import parse_query, query_flag
 from shared.http.responses import json_response
 from shared.http.urls import api_base_url
 from shared.jobs import service
-from shared.models.jobs import GenerationRequest, JobDocument, JobView
+from shared.jobs.cancel import cancel_job
+from shared.jobs.deletion import delete_job
+from shared.jobs.listing import JobListQuery, list_jobs
+from shared.jobs.waiting import requested_wait, wait_for_terminal
+from shared.models.jobs import GenerationRequest, JobDocument, JobPage, JobView, ResponseFormat
 from shared.openapi import Auth, operation
 
 logger = logging.getLogger(__name__)
@@ -25,36 +32,129 @@ COLLECTION = "v1/images/generations"
 @bp.route(route=COLLECTION, methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @operation(
     "POST", COLLECTION, summary="Submit a generation job", auth=Auth.WRITE, request=GenerationRequest,
-    responses={202: JobView, 200: JobView}, errors=(400, 415, 503),
+    request_content_types=("application/json", "multipart/form-data"),
+    responses={202: JobView, 200: JobView}, errors=(400, 402, 404, 409, 415, 501, 503),
 )  # fmt: skip
 @api_endpoint
 async def submit_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
-    request = parse_json_body(req, GenerationRequest)
-    job = await service.submit_generation(ctx, principal.tenant_id, request)
-    return await _job_response(req, job)
+    response_format = _response_format(req)
+    wait = requested_wait(req.headers.get("prefer"), ctx.settings.sync_wait_max_seconds)
+    if is_multipart(req):
+        request, uploads = parse_generation_form(req)
+    else:
+        request, uploads = parse_json_body(req, GenerationRequest), []
+    job = await service.submit_generation(
+        ctx,
+        principal.tenant_id,
+        request,
+        idempotency_key=req.headers.get("idempotency-key"),
+        uploads=uploads,
+        api_base_url=api_base_url(req, ctx.settings),
+    )
+    if wait is None:
+        return await _job_response(req, job, response_format)
+    job = await wait_for_terminal(ctx, job, wait)
+    return await _job_response(
+        req, job, response_format, extra_headers={"Preference-Applied": f"wait={wait}"}
+    )
+
+
+@bp.route(route=COLLECTION, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@operation(
+    "GET", COLLECTION, summary="List jobs, newest first, continuation-token paged",
+    auth=Auth.READ,
+    query=JobListQuery, responses={200: JobPage}, errors=(400,),
+)  # fmt: skip
+@api_endpoint
+async def list_generations(req: func.HttpRequest) -> func.HttpResponse:
+    ctx = get_context()
+    principal = await authenticate(req, ctx)
+    query = parse_query(req, JobListQuery)
+    jobs, next_token = await list_jobs(ctx, principal.tenant_id, query)
+    base = api_base_url(req, ctx.settings)
+    views = [
+        await service.job_view(
+            ctx, job, status_url=f"{base}/{COLLECTION}/{job.id}", response_format=query.response_format
+        )
+        for job in jobs
+    ]
+    return json_response(JobPage(items=views, next_page_token=next_token))
 
 
 @bp.route(route=COLLECTION + "/{job_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @operation(
     "GET", COLLECTION + "/{job_id}", summary="A job: 202 while queued or running, 200 once ended",
-    auth=Auth.READ, responses={200: JobView, 202: JobView}, errors=(404,),
+    auth=Auth.READ, responses={200: JobView, 202: JobView}, errors=(400, 404),
 )  # fmt: skip
 @api_endpoint
 async def get_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
-    job = await service.get_job(ctx, principal.tenant_id, req.route_params["job_id"])
-    return await _job_response(req, job)
+    response_format = _response_format(req)
+    job = await service.get_job(
+        ctx,
+        principal.tenant_id,
+        req.route_params["job_id"],
+        include_deleted=query_flag(req, "includeDeleted"),
+    )
+    return await _job_response(req, job, response_format)
 
 
-async def _job_response(req: func.HttpRequest, job: JobDocument) -> func.HttpResponse:
+@bp.route(route=COLLECTION + "/{job_id}/cancel", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@operation(
+    "POST", COLLECTION + "/{job_id}/cancel", summary="Cancel a queued or running job",
+    auth=Auth.WRITE,
+    responses={200: JobView}, errors=(404, 409),
+)  # fmt: skip
+@api_endpoint
+async def cancel_generation(req: func.HttpRequest) -> func.HttpResponse:
+    ctx = get_context()
+    principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
+    job = await cancel_job(ctx, principal.tenant_id, req.route_params["job_id"])
+    return await _job_response(req, job, ResponseFormat.URL)
+
+
+@bp.route(route=COLLECTION + "/{job_id}", methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
+@operation(
+    "DELETE", COLLECTION + "/{job_id}", summary="Delete a job (soft; ?hard=true removes it and its images)",
+    auth=Auth.WRITE,
+    responses={204: None}, errors=(404,),
+)  # fmt: skip
+@api_endpoint
+async def delete_generation(req: func.HttpRequest) -> func.HttpResponse:
+    ctx = get_context()
+    principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
+    await delete_job(ctx, principal.tenant_id, req.route_params["job_id"], hard=query_flag(req, "hard"))
+    return func.HttpResponse(status_code=204)
+
+
+def _response_format(req: func.HttpRequest) -> ResponseFormat:
+    value = req.params.get("response_format") or ResponseFormat.URL.value
+    try:
+        return ResponseFormat(value)
+    except ValueError as exc:
+        allowed = ", ".join(f.value for f in ResponseFormat)
+        raise validation_error(
+            f"Invalid query parameter response_format: expected one of {allowed}.",
+            details=[{"field": "response_format", "message": f"expected one of {allowed}"}],
+        ) from exc
+
+
+async def _job_response(
+    req: func.HttpRequest,
+    job: JobDocument,
+    response_format: ResponseFormat,
+    *,
+    extra_headers: dict[str, str] | None = None,
+) -> func.HttpResponse:
     """202 with Location and Retry-After while the job is not finished, 200 once it is."""
     ctx = get_context()
     status_url = f"{api_base_url(req, ctx.settings)}/{COLLECTION}/{job.id}"
-    view = await service.job_view(ctx, job, status_url=status_url)
+    view = await service.job_view(ctx, job, status_url=status_url, response_format=response_format)
+    headers = dict(extra_headers or {})
     if job.status.is_terminal:
-        return json_response(view, status=200)
-    headers = {"Location": status_url, "Retry-After": str(ctx.settings.status_retry_after_seconds)}
+        return json_response(view, status=200, headers=headers)
+    headers.update({"Location": status_url, "Retry-After": str(ctx.settings.status_retry_after_seconds)})
     return json_response(view, status=202, headers=headers)

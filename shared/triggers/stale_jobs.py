@@ -7,6 +7,7 @@ import logging
 import azure.functions as func
 
 from shared.app_context import get_context
+from shared.credits.ledger import reconcile_reservations
 from shared.jobs.worker import fail_stale_jobs
 
 logger = logging.getLogger(__name__)
@@ -19,3 +20,6 @@ async def stale_job_sweeper(timer: func.TimerRequest) -> None:
     ended = await fail_stale_jobs(get_context())
     if ended:
         logger.warning("Stale job sweep ended %d job(s)", ended)
+    settled = await reconcile_reservations(get_context())
+    if settled:
+        logger.warning("Stale job sweep settled %d credit reservation(s)", settled)

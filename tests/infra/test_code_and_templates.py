@@ -23,6 +23,7 @@ SET_BY_INFRA = {
     "COSMOS_ENDPOINT",
     "COSMOS_DATABASE",
     "JOBS_QUEUE",
+    "WEBHOOKS_QUEUE",
     "IMAGES_CONTAINER",
     "THUMBNAILS_CONTAINER",
     "DEFAULT_PROVIDER",
@@ -47,6 +48,7 @@ LOCAL_ONLY = {
     "DEV_TENANT_ID": "only meaningful with DEV_API_KEY",
     "GEMINI_BASE_URL": "points Gemini at the local simulator or a gateway",
     "DEV_API_KEY_RATE_LIMIT": "only meaningful with DEV_API_KEY",
+    "WEBHOOK_DEV_HOSTS": "lets webhooks reach plain-http and private hosts; a local receiver only",
 }
 # Read in Azure, where the code's default is the right value (override by adding an app setting).
 DEFAULT_IN_AZURE = {
@@ -70,6 +72,16 @@ DEFAULT_IN_AZURE = {
     "OIDC_READ_SCOPE",
     "TRUST_APP_SERVICE_AUTH",  # set it only where App Service Authentication fronts the app
     "HEALTH_TIMEOUT_SECONDS",
+    "SYNC_WAIT_MAX_SECONDS",
+    "SYNC_POLL_INTERVAL_SECONDS",
+    "IMAGES_PUBLIC_BASE_URL",  # set it where a CDN fronts the images container
+    "IMAGES_CONTAINER_PUBLIC",  # public blob access is off in the templates, so the default (false) holds
+    "CREDIT_COSTS",
+    "DEFAULT_CREDIT_BALANCE",
+    "WEBHOOK_MAX_ATTEMPTS",
+    "WEBHOOK_RETRY_BASE_SECONDS",
+    "WEBHOOK_RETRY_MAX_SECONDS",
+    "WEBHOOK_TIMEOUT_SECONDS",
 }
 
 

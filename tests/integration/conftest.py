@@ -28,6 +28,14 @@ TEST_SETTINGS = {
     "PROVIDER_MAX_ATTEMPTS": "3",
     "RETRY_BASE_SECONDS": "1",
     "RETRY_MAX_SECONDS": "5",
+    "SYNC_POLL_INTERVAL_SECONDS": "0.2",
+    # Every test submits as the one dev tenant; the credit tests set its balance themselves.
+    "DEFAULT_CREDIT_BALANCE": "1000000",
+    # The test's webhook receiver listens on loopback; `localhost` stays refused (abuse tests use it).
+    "WEBHOOK_DEV_HOSTS": "127.0.0.1",
+    "WEBHOOK_MAX_ATTEMPTS": "3",
+    "WEBHOOK_RETRY_BASE_SECONDS": "1",
+    "WEBHOOK_RETRY_MAX_SECONDS": "2",
     "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.500",
     "AzureFunctionsJobHost__extensions__queues__visibilityTimeout": "00:00:01",
     "AzureFunctionsJobHost__extensions__queues__maxDequeueCount": "3",

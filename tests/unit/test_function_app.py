@@ -28,6 +28,21 @@ def test_functions_and_their_triggers(app_functions: list[func.Function]) -> Non
     assert set(bindings) == {
         "submit_generation",
         "get_generation",
+        "list_generations",
+        "cancel_generation",
+        "delete_generation",
+        "list_library_images",
+        "get_library_image",
+        "get_library_image_content",
+        "list_gallery_images",
+        "create_preset",
+        "list_presets",
+        "get_preset",
+        "replace_preset",
+        "delete_preset",
+        "get_usage",
+        "get_webhook_secret",
+        "webhook_delivery",
         "generation_worker",
         "generation_poison",
         "stale_job_sweeper",
@@ -47,9 +62,13 @@ def test_functions_and_their_triggers(app_functions: list[func.Function]) -> Non
         "route": "v1/images/generations",
     }
     assert bindings["get_generation"]["route"] == "v1/images/generations/{job_id}"
+    assert bindings["list_generations"]["methods"] == ["GET"]
+    assert bindings["cancel_generation"]["route"] == "v1/images/generations/{job_id}/cancel"
+    assert bindings["delete_generation"]["methods"] == ["DELETE"]
     assert bindings["generation_worker"]["queueName"] == "%JOBS_QUEUE%"
     assert bindings["generation_poison"]["queueName"] == "%JOBS_QUEUE%-poison"
     assert bindings["generation_worker"]["connection"] == "AzureWebJobsStorage"
+    assert bindings["webhook_delivery"]["queueName"] == "%WEBHOOKS_QUEUE%"
     assert bindings["stale_job_sweeper"]["schedule"] == "0 */5 * * * *"
     assert bindings["make_thumbnail"] == {"direction": "IN", "type": "eventGridTrigger", "name": "event"}
 
@@ -58,6 +77,7 @@ def test_binding_expressions_name_settings_the_example_configuration_sets() -> N
     values = json.loads((ROOT / "local.settings.json.example").read_text())["Values"]
 
     assert values["JOBS_QUEUE"] == "generation-jobs"
+    assert values["WEBHOOKS_QUEUE"] == "webhooks"
 
 
 def test_route_prefix_setting_matches_host_json() -> None:

@@ -1,0 +1,43 @@
+"""`multipart/form-data` submits (seed 002): the request's fields as form fields, `variables` as a JSON
+string, and files in the form fields of the preset's file requirements."""
+
+from __future__ import annotations
+
+import json
+
+import azure.functions as func
+
+from shared.errors import validation_error
+from shared.http.handler import validate_body
+from shared.models.jobs import GenerationRequest
+from shared.presets.uploads import Upload, make_upload
+
+# Form fields that carry JSON rather than a plain string.
+_JSON_FIELDS = ("variables",)
+
+
+def is_multipart(req: func.HttpRequest) -> bool:
+    return req.headers.get("content-type", "").split(";")[0].strip().lower() == "multipart/form-data"
+
+
+def parse_generation_form(req: func.HttpRequest) -> tuple[GenerationRequest, list[Upload]]:
+    fields: dict[str, object] = {}
+    for name, value in req.form.items():
+        if value == "":
+            continue  # an empty form field means "not given"
+        if name in _JSON_FIELDS:
+            try:
+                fields[name] = json.loads(value)
+            except ValueError as exc:
+                raise validation_error(
+                    f"Invalid request: {name}: not valid JSON.",
+                    details=[{"field": name, "message": "not valid JSON"}],
+                ) from exc
+        else:
+            fields[name] = value
+    request = validate_body(fields, GenerationRequest)
+    uploads = [
+        make_upload(name, storage.filename or name, storage.read())
+        for name, storage in req.files.items(multi=True)
+    ]
+    return request, uploads

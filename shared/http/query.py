@@ -1,0 +1,31 @@
+"""Query parameters parsed into a pydantic model, with the same 400 as a bad body."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import azure.functions as func
+from pydantic import BaseModel, ValidationError
+
+from shared.errors import validation_error
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def parse_query(req: func.HttpRequest, model: type[ModelT]) -> ModelT:
+    try:
+        return model.model_validate(dict(req.params))
+    except ValidationError as exc:
+        errors = [
+            {"field": ".".join(str(p) for p in item["loc"]) or "query", "message": item["msg"]}
+            for item in exc.errors(include_url=False, include_input=False)
+        ]
+        first = errors[0]
+        raise validation_error(
+            f"Invalid query parameter {first['field']}: {first['message']}.", details=errors
+        ) from exc
+
+
+def query_flag(req: func.HttpRequest, name: str) -> bool:
+    """A boolean query parameter: `true`/`1` is true, absent or anything else is false."""
+    return (req.params.get(name) or "").strip().lower() in ("true", "1")

@@ -1,0 +1,1 @@
+"""The image library and the public gallery, read from the outputs of succeeded jobs."""

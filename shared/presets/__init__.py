@@ -1,0 +1,1 @@
+"""Presets: storage, template rendering, and the uploads that fill their file requirements."""

@@ -1,0 +1,100 @@
+"""Files of a `multipart/form-data` submit: grouped by the preset's file requirements.
+
+A requirement `key` takes one file in the form field `key`; with `multiple`, several in `key_0`,
+`key_1`, ... (and `key` itself). The files become reference images of the job.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from shared.errors import ApiError
+from shared.models.errors import ErrorCode
+from shared.models.jobs import GenerationRequest
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+_INDEXED = re.compile(r"^(?P<key>.+)_(?P<index>\d{1,2})$")
+
+
+@dataclass(frozen=True)
+class Upload:
+    field: str
+    filename: str
+    mime_type: str
+    data: bytes
+
+
+def sniff_image_type(data: bytes) -> str | None:
+    """The image type from the magic numbers (no image library on the HTTP path)."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def make_upload(field: str, filename: str, data: bytes) -> Upload:
+    """A checked upload: an image of a supported type, within the size limit; else 400 naming the field."""
+    problem = None
+    mime_type = sniff_image_type(data)
+    if not data:
+        problem = "the file is empty"
+    elif len(data) > MAX_UPLOAD_BYTES:
+        problem = f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+    elif mime_type is None:
+        problem = "not a PNG, JPEG or WebP image"
+    if problem or mime_type is None:
+        raise ApiError(
+            400,
+            ErrorCode.VALIDATION_ERROR,
+            f"Invalid request: {field}: {problem}.",
+            details=[{"field": field, "message": problem}],
+        )
+    return Upload(field=field, filename=filename, mime_type=mime_type, data=data)
+
+
+def group_uploads(uploads: list[Upload], file_keys: set[str]) -> tuple[dict[str, list[Upload]], list[str]]:
+    """Uploads per requirement key (`key`, then `key_0`, `key_1`, ... in index order), and the form
+    fields that name no file requirement."""
+    grouped: dict[str, list[tuple[int, Upload]]] = {}
+    unknown: list[str] = []
+    for upload in uploads:
+        if upload.field in file_keys:
+            grouped.setdefault(upload.field, []).append((-1, upload))
+            continue
+        match = _INDEXED.match(upload.field)
+        if match and match.group("key") in file_keys:
+            grouped.setdefault(match.group("key"), []).append((int(match.group("index")), upload))
+            continue
+        unknown.append(upload.field)
+    ordered = {key: [u for _, u in sorted(items, key=lambda pair: pair[0])] for key, items in grouped.items()}
+    return ordered, unknown
+
+
+def reference_images(uploads: list[Upload]) -> list[dict[str, Any]]:
+    """The uploads as base64 reference images, in the shape of the request's `referenceImages` items."""
+    return [{"b64": base64.b64encode(u.data).decode(), "mimeType": u.mime_type} for u in uploads]
+
+
+def attach_reference_images(request: GenerationRequest, images: list[dict[str, Any]]) -> GenerationRequest:
+    """INTEGRATION POINT (issue 3, reference images): the one place uploaded files join the request.
+
+    Issue 3 adds `referenceImages` (base64 items stored in the `inputs` container) to the request. Until
+    that field is on this branch, a submit that carries files is refused rather than run without them.
+    At merge this becomes:
+        return request.model_copy(update={"reference_images": [*request.reference_images,
+            *(ImageInput.model_validate(i) for i in images)]})  # then re-validated by the model's limits
+    """
+    if not images:
+        return request
+    raise ApiError(
+        501,
+        ErrorCode.NOT_IMPLEMENTED,
+        "Reference images from file requirements are not available in this build.",
+        details={"files": len(images)},
+    )

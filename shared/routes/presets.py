@@ -1,0 +1,95 @@
+"""Native API: `/api/v1/presets` (create, list, read, replace, delete)."""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from shared.app_context import get_context
+from shared.http.auth import WRITE_SCOPE, authenticate
+from shared.http.handler import api_endpoint, parse_json_body
+from shared.http.query import parse_query
+from shared.http.responses import json_response
+from shared.http.urls import api_base_url
+from shared.models.presets import PresetInput, PresetListQuery, PresetPage, PresetView
+from shared.openapi import Auth, operation
+from shared.presets import service
+
+logger = logging.getLogger(__name__)
+
+bp = func.Blueprint()
+
+COLLECTION = "v1/presets"
+
+
+@bp.route(route=COLLECTION, methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@operation(
+    "POST", COLLECTION, summary="Create a preset",
+    auth=Auth.WRITE,
+    request=PresetInput, responses={201: PresetView}, errors=(400, 415),
+)  # fmt: skip
+@api_endpoint
+async def create_preset(req: func.HttpRequest) -> func.HttpResponse:
+    ctx = get_context()
+    principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
+    body = parse_json_body(req, PresetInput)
+    preset = await service.create_preset(ctx, principal.tenant_id, body)
+    location = f"{api_base_url(req, ctx.settings)}/{COLLECTION}/{preset.id}"
+    return json_response(PresetView.of(preset), status=201, headers={"Location": location})
+
+
+@bp.route(route=COLLECTION, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@operation(
+    "GET", COLLECTION, summary="The tenant's presets", auth=Auth.READ,
+    query=PresetListQuery, responses={200: PresetPage}, errors=(400,),
+)  # fmt: skip
+@api_endpoint
+async def list_presets(req: func.HttpRequest) -> func.HttpResponse:
+    ctx = get_context()
+    principal = await authenticate(req, ctx)
+    presets, token = await service.list_presets(ctx, principal.tenant_id, parse_query(req, PresetListQuery))
+    return json_response(PresetPage(items=[PresetView.of(p) for p in presets], next_page_token=token))
+
+
+@bp.route(route=COLLECTION + "/{preset_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@operation(
+    "GET", COLLECTION + "/{preset_id}", summary="A preset",
+    auth=Auth.READ,
+    responses={200: PresetView}, errors=(404,),
+)  # fmt: skip
+@api_endpoint
+async def get_preset(req: func.HttpRequest) -> func.HttpResponse:
+    ctx = get_context()
+    principal = await authenticate(req, ctx)
+    preset = await service.get_preset(ctx, principal.tenant_id, req.route_params["preset_id"])
+    return json_response(PresetView.of(preset))
+
+
+@bp.route(route=COLLECTION + "/{preset_id}", methods=["PUT"], auth_level=func.AuthLevel.ANONYMOUS)
+@operation(
+    "PUT", COLLECTION + "/{preset_id}", summary="Replace a preset",
+    auth=Auth.WRITE,
+    request=PresetInput, responses={200: PresetView}, errors=(400, 404, 415),
+)  # fmt: skip
+@api_endpoint
+async def replace_preset(req: func.HttpRequest) -> func.HttpResponse:
+    ctx = get_context()
+    principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
+    body = parse_json_body(req, PresetInput)
+    preset = await service.replace_preset(ctx, principal.tenant_id, req.route_params["preset_id"], body)
+    return json_response(PresetView.of(preset))
+
+
+@bp.route(route=COLLECTION + "/{preset_id}", methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
+@operation(
+    "DELETE", COLLECTION + "/{preset_id}", summary="Delete a preset",
+    auth=Auth.WRITE,
+    responses={204: None}, errors=(404,),
+)  # fmt: skip
+@api_endpoint
+async def delete_preset(req: func.HttpRequest) -> func.HttpResponse:
+    ctx = get_context()
+    principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
+    await service.delete_preset(ctx, principal.tenant_id, req.route_params["preset_id"])
+    return func.HttpResponse(status_code=204)

@@ -1,0 +1,26 @@
+"""Queue trigger: one webhook delivery per message, retried with back-off by re-queueing."""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+from pydantic import ValidationError
+
+from shared.app_context import get_context
+from shared.models.webhooks import WebhookMessage
+from shared.webhooks.delivery import process_delivery
+
+logger = logging.getLogger(__name__)
+
+bp = func.Blueprint()
+
+
+@bp.queue_trigger(arg_name="msg", queue_name="%WEBHOOKS_QUEUE%", connection="AzureWebJobsStorage")
+async def webhook_delivery(msg: func.QueueMessage) -> None:
+    try:
+        message = WebhookMessage.model_validate_json(msg.get_body())
+    except ValidationError:
+        logger.error("Webhook message %s is not a delivery; dropped", msg.id)
+        return
+    await process_delivery(get_context(), message)

@@ -1,0 +1,1 @@
+"""Webhooks: URL rules at submit, signed deliveries from a queue-triggered function, per-tenant secrets."""

@@ -1,0 +1,95 @@
+"""Sending one webhook delivery, signed, and scheduling its retry with back-off when it fails.
+
+A delivery succeeds on any 2xx answer. Anything else (another status, a timeout, a refused address) is
+retried by putting the message back on the queue with a visibility delay, up to WEBHOOK_MAX_ATTEMPTS;
+then it is given up. Nothing here reads or writes the job.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from shared.app_context import AppContext
+from shared.jobs.backoff import retry_delay_seconds
+from shared.models.webhooks import WebhookMessage
+from shared.settings import Settings
+from shared.webhooks.signing import sign
+from shared.webhooks.urls import WebhookUrlRefused, resolve_checked
+
+logger = logging.getLogger(__name__)
+
+
+class DeliveryFailed(Exception):
+    """The receiver did not take the delivery; the message says how."""
+
+
+async def deliver(settings: Settings, url: str, body: str, headers: dict[str, str]) -> int:
+    """POST `body` to `url`; the answer's status.
+
+    MERGE NOTE: replace with the shared SSRF-safe fetcher (shared/net/, issue 3), which pins the
+    connection to the vetted address and vets redirects. Until then: the URL and its resolved addresses
+    are checked again here, redirects are not followed, and one timeout covers the whole exchange.
+    """
+    import aiohttp
+
+    try:
+        await resolve_checked(settings, url)
+    except WebhookUrlRefused as exc:
+        raise DeliveryFailed(f"refused: {exc}") from exc
+    timeout = aiohttp.ClientTimeout(total=settings.webhook_timeout_seconds)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            async with session.post(
+                url, data=body.encode(), headers=headers, allow_redirects=False
+            ) as answer:
+                await answer.read()
+                return answer.status
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
+
+
+async def process_delivery(ctx: AppContext, message: WebhookMessage) -> bool:
+    """Send the delivery; on failure queue the next attempt. True when the receiver took it."""
+    settings = ctx.settings
+    secret = await ctx.webhook_secrets.get(message.tenant_id)
+    timestamp = int(time.time())
+    headers = {
+        "content-type": "application/json",
+        "user-agent": "image-api-webhooks/1",
+        "webhook-id": message.webhook_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(secret, message.webhook_id, timestamp, message.body),
+    }
+    try:
+        status = await deliver(settings, message.url, message.body, headers)
+        if 200 <= status < 300:
+            logger.info("Job %s: webhook %s delivered (%d)", message.job_id, message.webhook_id, status)
+            return True
+        problem = f"answered {status}"
+    except DeliveryFailed as exc:
+        problem = str(exc)
+    if message.attempt >= settings.webhook_max_attempts:
+        logger.error(
+            "Job %s: webhook %s given up after %d attempts: %s",
+            message.job_id,
+            message.webhook_id,
+            message.attempt,
+            problem,
+        )
+        return False
+    delay = retry_delay_seconds(
+        message.attempt, base=settings.webhook_retry_base_seconds, cap=settings.webhook_retry_max_seconds
+    )
+    await ctx.webhook_queue.enqueue(
+        message.model_copy(update={"attempt": message.attempt + 1}), delay_seconds=delay
+    )
+    logger.warning(
+        "Job %s: webhook %s attempt %d failed (%s); retry in %ds",
+        message.job_id,
+        message.webhook_id,
+        message.attempt,
+        problem,
+        delay,
+    )
+    return False
