@@ -19,7 +19,14 @@ import pytest
 from aiohttp import web
 from azure.cosmos import ContainerProxy
 
-from tests.integration.conftest import QueueFactory, Simulator, submit, unique_prompt, wait_for_terminal
+from tests.integration.conftest import (
+    QueueFactory,
+    Simulator,
+    submit,
+    unique_prompt,
+    wait_for_terminal,
+    wait_for_thumbnail,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -174,7 +181,7 @@ def test_a_failed_delivery_is_retried_and_never_changes_the_job(
 ) -> None:
     path = receiver.path(500, 503, 200)
     job = submit(api, prompt=unique_prompt("flaky receiver"), webhook=receiver.url(path))
-    wait_for_terminal(api, job["id"])
+    wait_for_thumbnail(api, job["id"])  # the thumbnail is the job's last write; compare after it
     stored = cosmos_containers("jobs").read_item(job["id"], partition_key="dev")
 
     first, second, third = receiver.wait_for(path, 3)
