@@ -24,7 +24,7 @@ COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (JOBS_CONTAINER,)
 
 
 def blob_containers(settings: Settings) -> tuple[str, ...]:
-    return (settings.images_container,)
+    return (settings.images_container, settings.inputs_container)
 
 
 def queues(settings: Settings) -> tuple[str, ...]:

@@ -17,6 +17,11 @@ def image_blob_name(tenant_id: str, created_at: datetime, job_id: str, index: in
     return f"images/{tenant_id}/{created_at:%Y-%m-%d}/{job_id}-{index}.{extension}"
 
 
+def input_blob_name(tenant_id: str, created_at: datetime, job_id: str, name: str) -> str:
+    """`inputs/{tenant}/{yyyy-mm-dd}/{jobId}/{name}`: a job's reference images and mask."""
+    return f"inputs/{tenant_id}/{created_at:%Y-%m-%d}/{job_id}/{name}"
+
+
 class ImageStore:
     def __init__(self, service: BlobServiceClient, *, url_ttl: timedelta) -> None:
         self._service = service
@@ -36,6 +41,22 @@ class ImageStore:
             content_settings=ContentSettings(content_type=content_type),
             metadata=metadata,
         )
+
+    @property
+    def account_url(self) -> str:
+        """The blob endpoint of the service's own storage account (always on the fetch allowlist)."""
+        return str(self._service.url)
+
+    async def download(self, container: str, blob_name: str) -> bytes | None:
+        """A blob's bytes, or None when it does not exist."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        blob = self._service.get_blob_client(container, blob_name)
+        try:
+            stream = await blob.download_blob()
+            return bytes(await stream.readall())
+        except ResourceNotFoundError:
+            return None
 
     async def read_url(self, container: str, blob_name: str) -> str:
         """A read-only SAS URL: account-key signed where a key is configured, user-delegation signed

@@ -7,6 +7,7 @@ import uuid
 
 from shared.app_context import AppContext
 from shared.errors import ApiError, not_found, validation_error
+from shared.jobs.references import check_parameters, store_inputs
 from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
 from shared.models.jobs import (
@@ -32,9 +33,12 @@ async def submit_generation(ctx: AppContext, tenant_id: str, request: Generation
         raise validation_error(
             f"Invalid request: {exc.field}: {exc}", details=[{"field": exc.field, "message": str(exc)}]
         ) from exc
+    warnings = check_parameters(ctx, choice, request)
     now = utc_now()
+    job_id = str(uuid.uuid4())
+    inputs = await store_inputs(ctx, tenant_id, job_id, now, request)
     job = JobDocument(
-        id=str(uuid.uuid4()),
+        id=job_id,
         tenant_id=tenant_id,
         status=JobStatus.QUEUED,
         spec=GenerationSpec(
@@ -42,9 +46,26 @@ async def submit_generation(ctx: AppContext, tenant_id: str, request: Generation
             provider=choice.provider.value,
             model=choice.model,
             aspect_ratio=request.aspect_ratio,
+            size=request.size,
+            quality=request.quality,
+            style=request.style,
+            resolution=request.resolution,
+            negative_prompt=request.negative_prompt,
+            n=request.n,
+            output_format=request.output_format,
+            output_compression=request.output_compression,
+            reference_blobs=inputs.reference_blobs,
+            mask_blob=inputs.mask_blob,
+            auto_enhance=request.auto_enhance,
+            enhancement_template=(
+                (request.enhancement_options.template if request.enhancement_options else "general")
+                if request.auto_enhance
+                else None
+            ),
         ),
         created_at=now,
         updated_at=now,
+        warnings=warnings,
     )
     await ctx.jobs.create(job)
     try:
@@ -79,6 +100,7 @@ async def get_job(ctx: AppContext, tenant_id: str, job_id: str) -> JobDocument:
 async def job_view(ctx: AppContext, job: JobDocument, *, status_url: str) -> JobView:
     outputs = [
         ImageView(
+            id=f"{job.id}-{image.index}",
             url=await ctx.images.read_url(image.container, image.blob_name),
             mime_type=image.mime_type,
             width=image.width,
@@ -90,7 +112,11 @@ async def job_view(ctx: AppContext, job: JobDocument, *, status_url: str) -> Job
     return JobView(
         id=job.id,
         status=job.status,
-        prompt=job.spec.prompt,
+        prompt=job.enhanced_prompt or job.spec.prompt,
+        original_prompt=job.spec.prompt,
+        mode=job.spec.mode,
+        n=job.spec.n,
+        served_by=job.served_by,
         provider=job.spec.provider,
         model=job.spec.model,
         aspect_ratio=job.spec.aspect_ratio,
