@@ -212,9 +212,10 @@ class Settings(BaseSettings):
     provider_fallbacks: CommaMapping = Field(
         default_factory=dict,
         validation_alias="PROVIDER_FALLBACKS",
-        description="Comma-separated `provider=fallback` pairs (e.g. `gemini=azure-openai`): when a "
-        "provider is unavailable (429, 5xx, timeout) the job is tried on the fallback's default model; "
-        "never on a content-policy block.",
+        description="Comma-separated `source=target` pairs, each side `provider` or `provider/model` (e.g. "
+        "`gemini=azure-openai/gpt-image-1`): when the source is unavailable (429, 5xx, timeout) the job is "
+        "tried on the target (its provider's default model when none is named); never on a content-policy "
+        "block.",
     )
     max_images_per_job: int = Field(
         default=4,

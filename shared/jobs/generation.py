@@ -28,7 +28,7 @@ async def generate_for_job(ctx: AppContext, job: JobDocument) -> Generated:
     mask = await _input(ctx, job, job.spec.mask_blob) if job.spec.mask_blob else None
     prompt = await _prompt(ctx, job)
     call = ImageCall(prompt=prompt, model=job.spec.model, spec=job.spec, references=references, mask=mask)
-    chain = [(job.spec.provider, job.spec.model), *_fallbacks(ctx, job.spec.provider)]
+    chain = [(job.spec.provider, job.spec.model), *_fallbacks(ctx, job.spec.provider, job.spec.model)]
     warnings: list[str] = []
     for position, (provider_name, model) in enumerate(chain):
         provider = ctx.providers.get(provider_name)
@@ -48,20 +48,25 @@ async def generate_for_job(ctx: AppContext, job: JobDocument) -> Generated:
     raise AssertionError("the provider chain is never empty")
 
 
-def _fallbacks(ctx: AppContext, provider: str) -> list[tuple[str, str]]:
-    """The settings' fallback chain from `provider` (each hop on its provider's default model)."""
+def _fallbacks(ctx: AppContext, provider: str, model: str) -> list[tuple[str, str]]:
+    """The settings' fallback chain from `provider/model`: a `provider/model` key wins over a `provider`
+    key; a target without a model runs on its provider's default model."""
+    fallbacks = ctx.settings.provider_fallbacks
     chain: list[tuple[str, str]] = []
-    seen = {provider}
-    current = provider
-    while (following := ctx.settings.provider_fallbacks.get(current)) and following not in seen:
+    seen = {(provider, model)}
+    current = (provider, model)
+    while target := fallbacks.get(f"{current[0]}/{current[1]}") or fallbacks.get(current[0]):
+        target_provider, _, target_model = target.partition("/")
         try:
-            choice = ctx.providers.catalog.resolve(following, None)
+            choice = ctx.providers.catalog.resolve(target_provider, target_model or None)
         except UnknownModelError:
-            logger.warning("Fallback provider %s is not configured; chain ends at %s", following, current)
+            logger.warning("Fallback %s is not configured; the chain ends at %s/%s", target, *current)
             break
-        chain.append((choice.provider.value, choice.model))
-        seen.add(following)
-        current = following
+        current = (choice.provider.value, choice.model)
+        if current in seen:
+            break
+        seen.add(current)
+        chain.append(current)
     return chain
 
 
