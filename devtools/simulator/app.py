@@ -214,7 +214,7 @@ def _gemini_inputs(body: dict[str, Any]) -> tuple[list[str], list[tuple[bytes, s
                 texts.append(part["text"])
             inline = part.get("inlineData")
             if inline:
-                references.append((base64.b64decode(inline.get("data", "")), inline.get("mimeType", "")))
+                references.append((_decode_b64(inline.get("data", "")), inline.get("mimeType", "")))
     return texts, references
 
 
@@ -427,6 +427,17 @@ async def _apply_transport_fault(
                 "Retry-After": str(int(retry_after)) if float(retry_after).is_integer() else str(retry_after)
             },
         )
+    if fault.kind == "http_400":
+        return web.json_response(
+            {
+                "error": {
+                    "code": "invalid_request_error" if provider == "azure-openai" else 400,
+                    "message": "The request is not valid for this model.",
+                    "status": "INVALID_ARGUMENT",
+                }
+            },
+            status=400,
+        )
     if fault.kind == "http_500":
         return web.json_response(
             {"error": {"code": 500, "message": "Internal error.", "status": "INTERNAL"}}, status=500
@@ -455,6 +466,11 @@ def _rate_limited(retry_after: float) -> web.Response:
     )
 
 
+def _decode_b64(value: str) -> bytes:
+    """Standard or URL-safe base64, padded or not (google-genai sends URL-safe without padding)."""
+    return base64.urlsafe_b64decode(value.replace("+", "-").replace("/", "_") + "=" * (-len(value) % 4))
+
+
 def _describe_bytes(data: bytes, mime: str) -> dict[str, Any]:
     return {"mimeType": mime, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
@@ -464,7 +480,7 @@ def _redact_inline_data(value: Any) -> Any:
     if isinstance(value, dict):
         if "inlineData" in value and isinstance(value["inlineData"], dict):
             inline = value["inlineData"]
-            data = base64.b64decode(inline.get("data", ""))
+            data = _decode_b64(inline.get("data", ""))
             return {**value, "inlineData": _describe_bytes(data, inline.get("mimeType", ""))}
         return {key: _redact_inline_data(item) for key, item in value.items()}
     if isinstance(value, list):

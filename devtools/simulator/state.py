@@ -8,6 +8,7 @@ from typing import Any
 
 FAULT_KINDS = {
     "http_429",  # 429 with Retry-After
+    "http_400",  # the provider refuses the request as invalid
     "http_500",
     "http_503",
     "hang",  # never answers within the client's timeout
