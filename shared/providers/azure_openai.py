@@ -154,7 +154,11 @@ def _classify_status_error(exc: openai.APIStatusError) -> ProviderError:
         return transient_error(
             message, retry_after=parse_retry_after(exc.response.headers.get("retry-after"))
         )
-    if code in {"content_policy_violation", "content_filter", "moderation_blocked"}:
+    inner = (error.get("inner_error") or error.get("innererror")) if isinstance(error, dict) else None
+    inner_code = str(inner.get("code") or "") if isinstance(inner, dict) else ""
+    if code in {"content_policy_violation", "content_filter", "moderation_blocked"} or inner_code in {
+        "ResponsibleAIPolicyViolation"
+    }:
         return ProviderError(ErrorCode.CONTENT_POLICY, message)
     return ProviderError(ErrorCode.INVALID_INPUT, message)
 
