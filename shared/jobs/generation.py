@@ -7,11 +7,12 @@ import logging
 from dataclasses import dataclass, replace
 
 from shared.app_context import AppContext
+from shared.images.sniff import sniff_mime
 from shared.jobs.enhancement import enhance_prompt
 from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument
 from shared.providers.base import ImageCall, InputImage, ProviderError, ProviderResult
-from shared.providers.catalog import UnknownModelError
+from shared.providers.catalog import ProviderCatalog, UnknownModelError
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,12 @@ async def generate_for_job(ctx: AppContext, job: JobDocument) -> Generated:
     mask = await _input(ctx, job, job.spec.mask_blob) if job.spec.mask_blob else None
     prompt = await _prompt(ctx, job)
     call = ImageCall(prompt=prompt, model=job.spec.model, spec=job.spec, references=references, mask=mask)
-    chain = [(job.spec.provider, job.spec.model), *_fallbacks(ctx, job.spec.provider, job.spec.model)]
+    chain = [
+        (job.spec.provider, job.spec.model),
+        *fallback_chain(
+            ctx.settings.provider_fallbacks, ctx.providers.catalog, job.spec.provider, job.spec.model
+        ),
+    ]
     warnings: list[str] = []
     for position, (provider_name, model) in enumerate(chain):
         provider = ctx.providers.get(provider_name)
@@ -48,17 +54,19 @@ async def generate_for_job(ctx: AppContext, job: JobDocument) -> Generated:
     raise AssertionError("the provider chain is never empty")
 
 
-def _fallbacks(ctx: AppContext, provider: str, model: str) -> list[tuple[str, str]]:
-    """The settings' fallback chain from `provider/model`: a `provider/model` key wins over a `provider`
-    key; a target without a model runs on its provider's default model."""
-    fallbacks = ctx.settings.provider_fallbacks
+def fallback_chain(
+    fallbacks: dict[str, str], catalog: ProviderCatalog, provider: str, model: str
+) -> list[tuple[str, str]]:
+    """The fallback chain (PROVIDER_FALLBACKS) from `provider/model`: a `provider/model` key wins over a
+    `provider` key; a target without a model runs on its provider's default model; a target that is not
+    configured ends the chain, and so does a loop."""
     chain: list[tuple[str, str]] = []
     seen = {(provider, model)}
     current = (provider, model)
     while target := fallbacks.get(f"{current[0]}/{current[1]}") or fallbacks.get(current[0]):
         target_provider, _, target_model = target.partition("/")
         try:
-            choice = ctx.providers.catalog.resolve(target_provider, target_model or None)
+            choice = catalog.resolve(target_provider, target_model or None)
         except UnknownModelError:
             logger.warning("Fallback %s is not configured; the chain ends at %s/%s", target, *current)
             break
@@ -71,8 +79,6 @@ def _fallbacks(ctx: AppContext, provider: str, model: str) -> list[tuple[str, st
 
 
 async def _input(ctx: AppContext, job: JobDocument, blob_name: str) -> InputImage:
-    from shared.images.sniff import sniff_mime
-
     data = await ctx.images.download(ctx.settings.inputs_container, blob_name)
     if data is None:
         raise ProviderError(ErrorCode.INVALID_INPUT, f"The job's input {blob_name} is no longer stored.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 import pytest
@@ -127,3 +128,19 @@ def test_convert_image_changes_the_format_only_when_asked(fmt: str, mime: str) -
     assert inspect_image(converted).mime_type == mime
     assert (inspect_image(converted).width, inspect_image(converted).height) == (20, 10)
     assert convert_image(png, None) is png
+
+
+def test_base64_references_are_decoded_raw_or_from_a_data_url_and_capped() -> None:
+    from shared.errors import ApiError
+    from shared.jobs.references import _decode_base64
+
+    png = _encode("RGB", (4, 4), "PNG")
+    encoded = base64.b64encode(png).decode()
+
+    assert _decode_base64(encoded, "x", 1000) == png
+    assert _decode_base64(f"data:image/png;base64,{encoded}", "x", 1000) == png
+    assert _decode_base64(encoded[:40] + "\n" + encoded[40:], "x", 1000) == png  # line-wrapped base64
+    with pytest.raises(ApiError, match="larger than 10 bytes"):
+        _decode_base64(encoded, "x", 10)
+    with pytest.raises(ApiError, match="Not valid base64"):
+        _decode_base64("@@@@", "x", 1000)
