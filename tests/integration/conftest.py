@@ -35,6 +35,9 @@ TEST_SETTINGS = {
     "PROVIDER_FALLBACKS": "gemini/gemini-2.0-flash-preview-image-generation=azure-openai/gpt-image-2",
     "AZURE_OPENAI_CHAT_DEPLOYMENT": "gpt-4o-mini",
     "FETCH_ALLOWED_HOSTS": "images.example.com,assets.example.org",
+    # Small caps so the size checks are exercised with small bodies.
+    "REFERENCE_MAX_BYTES": "2000000",
+    "REFERENCE_TOTAL_MAX_BYTES": "3000000",
 }
 
 

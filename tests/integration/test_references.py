@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import uuid
 from typing import Any
 
@@ -254,3 +255,22 @@ def test_a_refused_reference_stores_nothing(api: httpx.Client, blob_service: Blo
     _refused(api, {"referenceImages": [REF, {"url": "https://evil.example.net/a.png"}]})
     after = {blob.name for blob in blob_service.get_container_client("inputs").list_blobs()}
     assert after == before
+
+
+def _noise_png(width: int, height: int) -> bytes:
+    """An incompressible PNG: about 3 bytes per pixel."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_reference_size_caps_per_image_and_in_total(api: httpx.Client) -> None:
+    big = _noise_png(850, 800)  # over REFERENCE_MAX_BYTES (2,000,000) in the test settings
+    assert len(big) > 2_000_000
+    error = _refused(api, {"referenceImages": [{"b64": _b64(big)}]})
+    assert "larger than 2000000 bytes" in error["message"]
+
+    medium = _noise_png(600, 600)  # each within the cap, three together over REFERENCE_TOTAL_MAX_BYTES
+    assert 1_000_000 < len(medium) < 2_000_000
+    error = _refused(api, {"referenceImages": [{"b64": _b64(medium)}] * 3})
+    assert "at most 3000000 are accepted" in error["message"]
