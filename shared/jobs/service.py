@@ -57,11 +57,7 @@ async def submit_generation(ctx: AppContext, tenant_id: str, request: Generation
             reference_blobs=inputs.reference_blobs,
             mask_blob=inputs.mask_blob,
             auto_enhance=request.auto_enhance,
-            enhancement_template=(
-                (request.enhancement_options.template if request.enhancement_options else "general")
-                if request.auto_enhance
-                else None
-            ),
+            enhancement_template=request.enhancement_template,
         ),
         created_at=now,
         updated_at=now,

@@ -102,6 +102,13 @@ class GenerationRequest(RequestModel):
     auto_enhance: bool = Field(default=False, description="Rewrite the prompt with a text model first.")
     enhancement_options: EnhancementOptions | None = None
 
+    @property
+    def enhancement_template(self) -> str | None:
+        """The template enhancement uses; None when `autoEnhance` is off."""
+        if not self.auto_enhance:
+            return None
+        return (self.enhancement_options or EnhancementOptions()).template
+
 
 class GenerationSpec(ApiModel):
     """The request after defaults are resolved: exactly what the worker will ask the provider for."""

@@ -29,7 +29,7 @@ TEST_SETTINGS = {
     "AzureFunctionsJobHost__extensions__queues__visibilityTimeout": "00:00:01",
     "AzureFunctionsJobHost__extensions__queues__maxDequeueCount": "3",
     # Issue 3: a hung provider call gives up quickly; one Gemini model falls back to Azure OpenAI.
-    "PROVIDER_TIMEOUT_SECONDS": "8",
+    "PROVIDER_TIMEOUT_SECONDS": "10",
     "GEMINI_MODELS": "gemini-2.5-flash-image,gemini-3-pro-image-preview,gemini-3.1-flash-image-preview,"
     "gemini-2.0-flash-preview-image-generation",
     "PROVIDER_FALLBACKS": "gemini/gemini-2.0-flash-preview-image-generation=azure-openai/gpt-image-2",

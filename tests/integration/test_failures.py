@@ -229,7 +229,7 @@ def test_a_hung_reply_times_out_and_is_retried(
     assert done["status"] == "succeeded", done
     assert done["retryCount"] == 1
     first, second = simulator.requests_for(prompt)
-    assert second["receivedAt"] - first["receivedAt"] >= 8  # PROVIDER_TIMEOUT_SECONDS in the test settings
+    assert second["receivedAt"] - first["receivedAt"] >= 10  # PROVIDER_TIMEOUT_SECONDS in the test settings
 
 
 def test_a_slow_reply_within_the_timeout_succeeds_first_time(api: httpx.Client, simulator: Simulator) -> None:
