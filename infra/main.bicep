@@ -445,6 +445,7 @@ module api 'app/function.bicep' = {
     cosmosDatabaseName: cosmosDatabaseName
     jobsQueueName: jobsQueueName
     webhooksQueueName: webhooksQueueName
+    inputsContainerName: inputsContainerName
     imagesContainerName: imagesContainerName
     thumbnailsContainerName: thumbnailsContainerName
     defaultProvider: defaultProvider

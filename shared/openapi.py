@@ -56,7 +56,6 @@ _ERROR_DESCRIPTIONS = {
     415: "Unsupported media type",
     429: "Rate limit exceeded",
     500: "Internal error",
-    501: "Not implemented",
     503: "Service unavailable",
     504: "Timed out",
 }

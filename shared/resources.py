@@ -45,7 +45,7 @@ COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (
 
 
 def blob_containers(settings: Settings) -> tuple[str, ...]:
-    return (settings.images_container, settings.thumbnails_container)
+    return (settings.images_container, settings.thumbnails_container, settings.inputs_container)
 
 
 def queues(settings: Settings) -> tuple[str, ...]:

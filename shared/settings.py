@@ -380,6 +380,66 @@ class Settings(BaseSettings):
         validation_alias="RETRY_MAX_SECONDS",
         description="Cap of one back-off delay, Retry-After included.",
     )
+    provider_fallbacks: CommaMapping = Field(
+        default_factory=dict,
+        validation_alias="PROVIDER_FALLBACKS",
+        description="Comma-separated `source=target` pairs, each side `provider` or `provider/model` (e.g. "
+        "`gemini=azure-openai/gpt-image-1`): when the source is unavailable (429, 5xx, timeout) the job is "
+        "tried on the target (its provider's default model when none is named); never on a content-policy "
+        "block.",
+    )
+    max_images_per_job: int = Field(
+        default=4,
+        ge=1,
+        le=10,
+        validation_alias="MAX_IMAGES_PER_JOB",
+        description="Largest `n` a request may ask for.",
+    )
+    gemini_text_model: str | None = Field(
+        default="gemini-2.5-flash",
+        validation_alias="GEMINI_TEXT_MODEL",
+        description="Gemini text model that rewrites prompts for `autoEnhance`; empty disables enhancement.",
+    )
+    azure_openai_chat_deployment: str | None = Field(
+        default=None,
+        validation_alias="AZURE_OPENAI_CHAT_DEPLOYMENT",
+        description="Azure OpenAI chat deployment that rewrites prompts for `autoEnhance`.",
+    )
+    inputs_container: str = Field(
+        default="inputs",
+        validation_alias="INPUTS_CONTAINER",
+        description="Blob container for reference images and masks received with jobs.",
+    )
+    reference_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1,
+        validation_alias="REFERENCE_MAX_BYTES",
+        description="Largest reference image or mask, in bytes (also the cut-off of a fetched body).",
+    )
+    reference_total_max_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1,
+        validation_alias="REFERENCE_TOTAL_MAX_BYTES",
+        description="Largest total of all reference images and the mask of one job, in bytes.",
+    )
+    fetch_allowed_hosts: CommaList = Field(
+        default_factory=list,
+        validation_alias="FETCH_ALLOWED_HOSTS",
+        description="Comma-separated hosts (or `host:port`) whose https URLs the service may fetch; the "
+        "service's own storage account is always allowed.",
+    )
+    fetch_dev_http_hosts: CommaList = Field(
+        default_factory=list,
+        validation_alias="FETCH_DEV_HTTP_HOSTS",
+        description="Development only: `host:port` entries fetched over plain http and exempt from the "
+        "private-address check (the local storage emulator). Empty in production.",
+    )
+    fetch_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias="FETCH_TIMEOUT_SECONDS",
+        description="Total timeout of one URL fetch, redirects included.",
+    )
     stale_job_minutes: int = Field(
         default=30,
         ge=1,
@@ -394,12 +454,14 @@ class Settings(BaseSettings):
             return _DEVELOPMENT_STORAGE
         return value or None
 
-    @field_validator("gemini_models", "webhook_dev_hosts", mode="before")
+    @field_validator(
+        "gemini_models", "webhook_dev_hosts", "fetch_allowed_hosts", "fetch_dev_http_hosts", mode="before"
+    )
     @classmethod
     def _parse_list(cls, value: object) -> object:
         return _split_list(value)
 
-    @field_validator("azure_openai_deployments", "credit_costs", mode="before")
+    @field_validator("azure_openai_deployments", "credit_costs", "provider_fallbacks", mode="before")
     @classmethod
     def _parse_mapping(cls, value: object) -> object:
         return _split_mapping(value)

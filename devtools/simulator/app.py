@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import math
 import time
 from typing import Any
 
@@ -23,6 +24,7 @@ def create_app(state: SimulatorState | None = None) -> web.Application:
     app.router.add_post("/{version}/models/{model_action}", gemini_generate)
     app.router.add_post("/openai/deployments/{deployment}/images/generations", azure_generate)
     app.router.add_post("/openai/deployments/{deployment}/images/edits", azure_edit)
+    app.router.add_post("/openai/deployments/{deployment}/chat/completions", azure_chat)
     app.router.add_get("/_sim/requests", list_requests)
     app.router.add_delete("/_sim/requests", clear_requests)
     app.router.add_post("/_sim/faults", add_fault)
@@ -55,6 +57,7 @@ async def add_fault(request: web.Request) -> web.Response:
         provider=body.get("provider"),
         model=body.get("model"),
         retry_after=body.get("retryAfter"),
+        delay_seconds=float(body.get("delaySeconds", 0)),
     )
     request.app[STATE_KEY].faults.append(fault)
     return web.json_response({"kind": fault.kind, "remaining": fault.remaining}, status=201)
@@ -70,7 +73,11 @@ async def configure(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     if "latencyMs" in body:
         state.latency_ms = int(body["latencyMs"])
-    return web.json_response({"latencyMs": state.latency_ms})
+    if "quotaPerMinute" in body:
+        quota = body["quotaPerMinute"]
+        state.quota_per_minute = None if quota is None else int(quota)
+        state._calls.clear()
+    return web.json_response({"latencyMs": state.latency_ms, "quotaPerMinute": state.quota_per_minute})
 
 
 # --- Gemini ---------------------------------------------------------------------------------------
@@ -85,18 +92,24 @@ async def gemini_generate(request: web.Request) -> web.StreamResponse:
         body = await request.json()
     except json.JSONDecodeError:
         return _gemini_error(400, "INVALID_ARGUMENT", "body is not JSON")
-    prompt, references = _gemini_inputs(body)
-    image_config = (body.get("generationConfig") or {}).get("imageConfig") or {}
+    texts, references = _gemini_inputs(body)
+    prompt = texts[0] if texts else ""
+    generation_config = body.get("generationConfig") or {}
+    image_config = generation_config.get("imageConfig") or {}
     aspect_ratio = image_config.get("aspectRatio") or "1:1"
+    wants_image = "IMAGE" in [m.upper() for m in generation_config.get("responseModalities") or ["IMAGE"]]
     state.record(
         {
             "provider": "gemini",
+            "kind": "image" if wants_image else "text",
             "model": model,
             "path": request.path,
             "query": dict(request.query),
             "apiKey": request.headers.get("x-goog-api-key"),
             "prompt": prompt,
+            "texts": texts,
             "aspectRatio": aspect_ratio,
+            "imageSize": image_config.get("imageSize"),
             "references": [_describe_bytes(data, mime) for data, mime in references],
             "body": _redact_inline_data(body),
         }
@@ -104,9 +117,13 @@ async def gemini_generate(request: web.Request) -> web.StreamResponse:
     if not request.headers.get("x-goog-api-key") and "key" not in request.query:
         return _gemini_error(401, "UNAUTHENTICATED", "API key not valid.")
     fault = state.take_fault("gemini", model)
-    early = await _apply_transport_fault(fault, state)
+    early = await _apply_transport_fault(fault, state, "gemini", model)
     if early is not None:
         return early
+    if fault and fault.kind == "prompt_blocked":
+        return web.json_response({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}})
+    if not wants_image:
+        return web.json_response(_gemini_text_answer(body, prompt, model))
     if fault and fault.kind == "safety":
         return web.json_response(
             {
@@ -134,6 +151,12 @@ async def gemini_generate(request: web.Request) -> web.StreamResponse:
         width, height = size_for_aspect_ratio(aspect_ratio)
     except (ValueError, ZeroDivisionError):
         return _gemini_error(400, "INVALID_ARGUMENT", f"unsupported aspect ratio {aspect_ratio!r}")
+    scale = {"1K": 1, "2K": 2, "4K": 4}.get(str(image_config.get("imageSize") or "1K").upper())
+    if scale is None:
+        return _gemini_error(
+            400, "INVALID_ARGUMENT", f"unsupported image size {image_config.get('imageSize')!r}"
+        )
+    width, height = width * scale, height * scale
     mime = image_config.get("outputMimeType") or "image/png"
     image_format = "JPEG" if mime == "image/jpeg" else "PNG"
     reference = references[0][0] if references else None
@@ -166,7 +189,23 @@ async def gemini_generate(request: web.Request) -> web.StreamResponse:
     )
 
 
-def _gemini_inputs(body: dict[str, Any]) -> tuple[str, list[tuple[bytes, str]]]:
+def _gemini_text_answer(body: dict[str, Any], prompt: str, model: str) -> dict[str, Any]:
+    """A text model's answer: the prompt, 'enhanced' visibly and deterministically."""
+    instruction = " ".join(
+        part.get("text", "") for part in ((body.get("systemInstruction") or {}).get("parts") or [])
+    )
+    style = instruction.rpartition("Style:")[2].strip().split(":")[0] or "balanced"
+    text = f"{prompt}, rendered as {style}, with careful lighting and composition"
+    return {
+        "candidates": [
+            {"finishReason": "STOP", "index": 0, "content": {"role": "model", "parts": [{"text": text}]}}
+        ],
+        "usageMetadata": {"promptTokenCount": 40, "candidatesTokenCount": 30, "totalTokenCount": 70},
+        "modelVersion": model,
+    }
+
+
+def _gemini_inputs(body: dict[str, Any]) -> tuple[list[str], list[tuple[bytes, str]]]:
     texts: list[str] = []
     references: list[tuple[bytes, str]] = []
     for content in body.get("contents") or []:
@@ -175,8 +214,8 @@ def _gemini_inputs(body: dict[str, Any]) -> tuple[str, list[tuple[bytes, str]]]:
                 texts.append(part["text"])
             inline = part.get("inlineData")
             if inline:
-                references.append((base64.b64decode(inline.get("data", "")), inline.get("mimeType", "")))
-    return "\n".join(texts), references
+                references.append((_decode_b64(inline.get("data", "")), inline.get("mimeType", "")))
+    return texts, references
 
 
 def _gemini_error(
@@ -232,6 +271,7 @@ async def _azure_answer(
     state.record(
         {
             "provider": "azure-openai",
+            "kind": "edit" if references else "image",
             "model": deployment,
             "path": request.path,
             "query": dict(request.query),
@@ -250,10 +290,10 @@ async def _azure_answer(
     if "api-version" not in request.query:
         return _azure_error(404, "404", "Resource not found")
     fault = state.take_fault("azure-openai", deployment)
-    early = await _apply_transport_fault(fault, state)
+    early = await _apply_transport_fault(fault, state, "azure-openai", deployment)
     if early is not None:
         return early
-    if fault and fault.kind == "safety":
+    if fault and fault.kind in ("safety", "prompt_blocked"):
         return _azure_error(
             400, "content_policy_violation", "Your request was rejected as a result of our safety system."
         )
@@ -270,13 +310,16 @@ async def _azure_answer(
     output_format = str(body.get("output_format") or "png").lower()
     image_format = {"jpeg": "JPEG", "webp": "WEBP"}.get(output_format, "PNG")
     reference = references[0][0] if references else None
+    count = int(body.get("n") or 1)
+    if dall_e and count != 1:
+        return _azure_error(400, "invalid_request_error", "dall-e-3 only supports n=1")
     data = await asyncio.to_thread(
         render, prompt, width, height, image_format=image_format, reference=reference
     )
-    item: dict[str, Any] = {"b64_json": base64.b64encode(data).decode()}
-    answer: dict[str, Any] = {"created": int(time.time()), "data": [item]}
+    items: list[dict[str, Any]] = [{"b64_json": base64.b64encode(data).decode()} for _ in range(count)]
+    answer: dict[str, Any] = {"created": int(time.time()), "data": items}
     if dall_e:
-        item["revised_prompt"] = f"A detailed rendering of {prompt}"
+        items[0]["revised_prompt"] = f"A detailed rendering of {prompt}"
     else:
         input_tokens = max(1, len(prompt.split())) + 65 * len(references)
         answer["usage"] = {
@@ -291,6 +334,50 @@ async def _azure_answer(
         answer["size"] = size
         answer["output_format"] = output_format
     return web.json_response(answer)
+
+
+async def azure_chat(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE_KEY]
+    deployment = request.match_info["deployment"]
+    try:
+        body = await request.json()
+    except json.JSONDecodeError:
+        return _azure_error(400, "invalid_request_error", "body is not JSON")
+    messages = body.get("messages") or []
+    system = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
+    prompt = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "user")
+    state.record(
+        {
+            "provider": "azure-openai",
+            "kind": "chat",
+            "model": deployment,
+            "path": request.path,
+            "query": dict(request.query),
+            "prompt": prompt,
+            "system": system,
+            "body": body,
+        }
+    )
+    if not request.headers.get("api-key") and not request.headers.get("authorization"):
+        return _azure_error(401, "401", "Access denied due to invalid subscription key.")
+    fault = state.take_fault("azure-openai", deployment)
+    early = await _apply_transport_fault(fault, state, "azure-openai", deployment)
+    if early is not None:
+        return early
+    style = system.rpartition("Style:")[2].strip().split(":")[0] or "balanced"
+    text = f"{prompt}, rendered as {style}, with careful lighting and composition"
+    return web.json_response(
+        {
+            "id": "chatcmpl-sim",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": deployment,
+            "choices": [
+                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+            ],
+            "usage": {"prompt_tokens": 40, "completion_tokens": 30, "total_tokens": 70},
+        }
+    )
 
 
 def _azure_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -310,14 +397,21 @@ def _azure_error(status: int, code: str, message: str, headers: dict[str, str] |
 # --- shared ---------------------------------------------------------------------------------------
 
 
-async def _apply_transport_fault(fault: Fault | None, state: SimulatorState) -> web.StreamResponse | None:
-    """Latency first, then the faults that happen before any answer body is formed."""
+async def _apply_transport_fault(
+    fault: Fault | None, state: SimulatorState, provider: str, model: str
+) -> web.StreamResponse | None:
+    """Latency first, then the quota, then the faults that happen before any answer body is formed."""
     if state.latency_ms:
         await asyncio.sleep(state.latency_ms / 1000)
+    quota_wait = state.quota_wait(provider, model)
+    if quota_wait is not None:
+        return _rate_limited(max(1, math.ceil(quota_wait)))
     if fault is None:
         return None
     if fault.kind == "hang":
         await asyncio.sleep(3600)
+    if fault.kind == "slow":
+        await asyncio.sleep(fault.delay_seconds)
     if fault.kind == "http_429":
         retry_after = fault.retry_after if fault.retry_after is not None else 1
         return web.json_response(
@@ -333,6 +427,17 @@ async def _apply_transport_fault(fault: Fault | None, state: SimulatorState) -> 
                 "Retry-After": str(int(retry_after)) if float(retry_after).is_integer() else str(retry_after)
             },
         )
+    if fault.kind == "http_400":
+        return web.json_response(
+            {
+                "error": {
+                    "code": "invalid_request_error" if provider == "azure-openai" else 400,
+                    "message": "The request is not valid for this model.",
+                    "status": "INVALID_ARGUMENT",
+                }
+            },
+            status=400,
+        )
     if fault.kind == "http_500":
         return web.json_response(
             {"error": {"code": 500, "message": "Internal error.", "status": "INTERNAL"}}, status=500
@@ -347,6 +452,25 @@ async def _apply_transport_fault(fault: Fault | None, state: SimulatorState) -> 
     return None
 
 
+def _rate_limited(retry_after: float) -> web.Response:
+    return web.json_response(
+        {
+            "error": {
+                "code": 429,
+                "message": "Requests per minute quota exceeded.",
+                "status": "RESOURCE_EXHAUSTED",
+            }
+        },
+        status=429,
+        headers={"Retry-After": str(int(retry_after))},
+    )
+
+
+def _decode_b64(value: str) -> bytes:
+    """Standard or URL-safe base64, padded or not (google-genai sends URL-safe without padding)."""
+    return base64.urlsafe_b64decode(value.replace("+", "-").replace("/", "_") + "=" * (-len(value) % 4))
+
+
 def _describe_bytes(data: bytes, mime: str) -> dict[str, Any]:
     return {"mimeType": mime, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
@@ -356,7 +480,7 @@ def _redact_inline_data(value: Any) -> Any:
     if isinstance(value, dict):
         if "inlineData" in value and isinstance(value["inlineData"], dict):
             inline = value["inlineData"]
-            data = base64.b64decode(inline.get("data", ""))
+            data = _decode_b64(inline.get("data", ""))
             return {**value, "inlineData": _describe_bytes(data, inline.get("mimeType", ""))}
         return {key: _redact_inline_data(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -69,6 +69,9 @@ param imagesContainerName string
 @description('Container of thumbnails.')
 param thumbnailsContainerName string
 
+@description('Blob container of reference images and masks received with jobs.')
+param inputsContainerName string
+
 @description('Provider used when a request names none.')
 param defaultProvider string
 
@@ -119,6 +122,7 @@ var appSettings = union({
   WEBHOOKS_QUEUE: webhooksQueueName
   IMAGES_CONTAINER: imagesContainerName
   THUMBNAILS_CONTAINER: thumbnailsContainerName
+  INPUTS_CONTAINER: inputsContainerName
   DEFAULT_PROVIDER: defaultProvider
   GEMINI_MODELS: geminiModels
   AZURE_OPENAI_API_VERSION: azureOpenAiApiVersion

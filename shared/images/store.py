@@ -18,6 +18,11 @@ def image_blob_name(tenant_id: str, created_at: datetime, job_id: str, index: in
     return f"images/{tenant_id}/{created_at:%Y-%m-%d}/{job_id}-{index}.{extension}"
 
 
+def input_blob_name(tenant_id: str, created_at: datetime, job_id: str, name: str) -> str:
+    """`inputs/{tenant}/{yyyy-mm-dd}/{jobId}/{name}`: a job's reference images and mask."""
+    return f"inputs/{tenant_id}/{created_at:%Y-%m-%d}/{job_id}/{name}"
+
+
 def normalize_etag(etag: str) -> str:
     """The SDK quotes eTags, Event Grid does not: compare them without quotes."""
     return etag.strip('"')
@@ -59,6 +64,11 @@ class ImageStore:
             metadata=metadata,
         )
 
+    @property
+    def account_url(self) -> str:
+        """The blob endpoint of the service's own storage account (always on the fetch allowlist)."""
+        return str(self._service.url)
+
     async def read(self, container: str, blob_name: str) -> BlobContent | None:
         """The blob's bytes, content type and eTag; None when it does not exist."""
         from azure.core.exceptions import ResourceNotFoundError
@@ -76,11 +86,10 @@ class ImageStore:
             etag=properties.etag,
         )
 
-    async def download(self, container: str, blob_name: str) -> bytes:
-        """The blob's bytes; a missing blob raises ResourceNotFoundError."""
-        blob = self._service.get_blob_client(container, blob_name)
-        stream = await blob.download_blob()
-        return await stream.readall()
+    async def download(self, container: str, blob_name: str) -> bytes | None:
+        """A blob's bytes, or None when it does not exist."""
+        content = await self.read(container, blob_name)
+        return None if content is None else content.data
 
     async def etag(self, container: str, blob_name: str) -> str:
         properties = await self._service.get_blob_client(container, blob_name).get_blob_properties()

@@ -11,6 +11,7 @@ from shared.credits.ledger import job_cost, refund_unstored, reserve_credits
 from shared.errors import ApiError, not_found, validation_error
 from shared.images.thumbnails import thumbnail_url
 from shared.jobs.idempotency import claim_idempotency_key, validate_key
+from shared.jobs.references import check_parameters, store_inputs
 from shared.jobs.terminal import job_ended
 from shared.library.images import image_id
 from shared.models.common import utc_now
@@ -58,8 +59,9 @@ async def submit_generation(
         raise validation_error(
             f"Invalid request: {exc.field}: {exc}", details=[{"field": exc.field, "message": str(exc)}]
         ) from exc
+    warnings = check_parameters(ctx, choice, request)
     await _check_webhook(ctx, request)
-    job = _new_job(tenant_id, request, prepared, choice)
+    job = _new_job(tenant_id, request, prepared, choice, warnings)
     job.credits = job_cost(ctx.settings, job.spec)
     job.api_base_url = api_base_url
     if idempotency_key is not None:
@@ -71,6 +73,11 @@ async def submit_generation(
     try:
         await reserve_credits(ctx, tenant_id, job.id, job.credits)
         try:
+            # Reference images are fetched and checked only now, once the job is sure to be created;
+            # a refusal (a 400 naming the image) refunds and releases like any other failure.
+            inputs = await store_inputs(ctx, tenant_id, job.id, job.created_at, request)
+            job.spec.reference_blobs = inputs.reference_blobs
+            job.spec.mask_blob = inputs.mask_blob
             return await _create_and_queue(ctx, job)
         except Exception:
             await refund_unstored(ctx, tenant_id, job.id)
@@ -92,7 +99,11 @@ async def _check_webhook(ctx: AppContext, request: GenerationRequest) -> None:
 
 
 def _new_job(
-    tenant_id: str, request: GenerationRequest, prepared: PreparedSubmit, choice: ModelChoice
+    tenant_id: str,
+    request: GenerationRequest,
+    prepared: PreparedSubmit,
+    choice: ModelChoice,
+    warnings: list[str],
 ) -> JobDocument:
     now = utc_now()
     return JobDocument(
@@ -104,6 +115,16 @@ def _new_job(
             provider=choice.provider.value,
             model=choice.model,
             aspect_ratio=prepared.aspect_ratio,
+            size=request.size,
+            quality=request.quality,
+            style=request.style,
+            resolution=request.resolution,
+            negative_prompt=request.negative_prompt,
+            n=request.n,
+            output_format=request.output_format,
+            output_compression=request.output_compression,
+            auto_enhance=request.auto_enhance,
+            enhancement_template=request.enhancement_template,
         ),
         is_public=request.is_public,
         preset_id=prepared.preset_id,
@@ -114,6 +135,7 @@ def _new_job(
         webhook_events=list(dict.fromkeys(request.webhook_events)) if request.webhook else [],
         created_at=now,
         updated_at=now,
+        warnings=warnings,
     )
 
 
@@ -163,7 +185,8 @@ async def image_view(
     if response_format in (ResponseFormat.URL, ResponseFormat.BOTH):
         url = await ctx.images.read_url(image.container, image.blob_name)
     if response_format in (ResponseFormat.B64_JSON, ResponseFormat.BOTH):
-        b64 = base64.b64encode(await ctx.images.download(image.container, image.blob_name)).decode()
+        data = await ctx.images.download(image.container, image.blob_name)
+        b64 = None if data is None else base64.b64encode(data).decode()
     return ImageView(
         id=image_id(job.id, image.index),
         url=url,
@@ -187,7 +210,11 @@ async def job_view(
     return JobView(
         id=job.id,
         status=job.status,
-        prompt=job.spec.prompt,
+        prompt=job.enhanced_prompt or job.spec.prompt,
+        original_prompt=job.spec.prompt,
+        mode=job.spec.mode,
+        n=job.spec.n,
+        served_by=job.served_by,
         provider=job.spec.provider,
         model=job.spec.model,
         aspect_ratio=job.spec.aspect_ratio,

@@ -12,15 +12,17 @@ import logging
 from datetime import datetime, timedelta
 
 from shared.app_context import AppContext
+from shared.images.convert import convert_image
 from shared.images.inspect import UnsupportedImageError, inspect_image
 from shared.images.store import image_blob_name
 from shared.jobs.backoff import retry_delay_seconds
+from shared.jobs.generation import generate_for_job
 from shared.jobs.terminal import job_ended
 from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument, JobError, JobStatus, StoredImage
 from shared.models.messages import JobMessage
-from shared.providers.base import ImageCall, ProviderError, ProviderResult
+from shared.providers.base import ProviderError, ProviderResult
 from shared.webhooks.notify import notify_webhook
 
 logger = logging.getLogger(__name__)
@@ -32,22 +34,20 @@ async def process_job(ctx: AppContext, message: JobMessage) -> None:
         return
     if job.attempts == 1:
         await notify_webhook(ctx, job, "running")
-    call = ImageCall(prompt=job.spec.prompt, model=job.spec.model, aspect_ratio=job.spec.aspect_ratio)
-    provider = ctx.providers.get(job.spec.provider)
-    logger.info("Job %s: attempt %d with %s/%s", job.id, job.attempts, job.spec.provider, job.spec.model)
     try:
-        result = await provider.generate(call)
+        generated = await generate_for_job(ctx, job)
     except ProviderError as error:
         await _after_provider_error(ctx, job, message, error)
         return
     if await _ended_meanwhile(ctx, job):
         return
+    result = generated.result
     try:
         outputs = await _store_images(ctx, job, result)
     except UnsupportedImageError as error:
         await end_job(ctx, job, ErrorCode.NO_IMAGE, f"The provider returned an unusable image: {error}")
         return
-    await _succeed(ctx, job, result, outputs)
+    await _succeed(ctx, job, result, outputs, served_by=generated.served_by)
 
 
 async def _start(ctx: AppContext, message: JobMessage) -> JobDocument | None:
@@ -125,12 +125,15 @@ async def _store_images(ctx: AppContext, job: JobDocument, result: ProviderResul
     container = ctx.settings.images_container
     stored: list[StoredImage] = []
     for index, image in enumerate(result.images):
-        info = await asyncio.to_thread(inspect_image, image.data)
+        data = await asyncio.to_thread(
+            convert_image, image.data, job.spec.output_format, job.spec.output_compression
+        )
+        info = await asyncio.to_thread(inspect_image, data)
         blob_name = image_blob_name(job.tenant_id, job.created_at, job.id, index, info.extension)
         await ctx.images.upload(
             container,
             blob_name,
-            image.data,
+            data,
             content_type=info.mime_type,
             metadata={
                 "jobId": job.id,
@@ -155,11 +158,20 @@ async def _store_images(ctx: AppContext, job: JobDocument, result: ProviderResul
 
 
 async def _succeed(
-    ctx: AppContext, job: JobDocument, result: ProviderResult, outputs: list[StoredImage]
+    ctx: AppContext,
+    job: JobDocument,
+    result: ProviderResult,
+    outputs: list[StoredImage],
+    *,
+    served_by: str | None = None,
 ) -> None:
+    applied = False
+
     def mark_succeeded(doc: JobDocument) -> bool:
+        nonlocal applied
         if doc.status.is_terminal:
             return False
+        applied = True
         now = utc_now()
         doc.status = JobStatus.SUCCEEDED
         doc.outputs = outputs
@@ -170,17 +182,11 @@ async def _succeed(
         doc.size = result.size
         doc.usage = result.usage
         doc.warnings = [*doc.warnings, *result.warnings]
+        doc.served_by = served_by
         doc.error = None
         return True
 
-    applied = False
-
-    def mark_succeeded_once(doc: JobDocument) -> bool:
-        nonlocal applied
-        applied = mark_succeeded(doc)
-        return applied
-
-    stored = await ctx.jobs.update(job.tenant_id, job.id, mark_succeeded_once)
+    stored = await ctx.jobs.update(job.tenant_id, job.id, mark_succeeded)
     if not applied:
         # Canceled or deleted between the upload and this write: the images belong to no job.
         logger.info("Job %s ended elsewhere during upload; removing its %d image(s)", job.id, len(outputs))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from shared.models.common import ApiModel, RequestModel, StoredModel, UtcDateTime
 
@@ -24,6 +24,39 @@ AspectRatio = Literal[
 
 
 WebhookEvent = Literal["queued", "running", "completed"]
+
+Resolution = Literal["low", "standard", "high", "4k"]
+OutputFormat = Literal["png", "jpeg", "webp"]
+EnhancementTemplate = Literal[
+    "general", "photorealistic", "illustration", "minimalist", "sticker", "product", "comic"
+]  # fmt: skip
+MAX_REFERENCE_IMAGES = 5
+
+
+class ImageInput(RequestModel):
+    """A reference image or mask: exactly one of base64 bytes, an https URL, or an earlier output's id."""
+
+    b64: str | None = Field(default=None, description="Base64 bytes, raw or as a `data:` URL.")
+    url: str | None = Field(default=None, max_length=4096, description="An https URL the service fetches.")
+    output_id: str | None = Field(
+        default=None,
+        max_length=80,
+        description="An earlier output of this tenant: `{jobId}` (its first image) or `{jobId}-{n}`.",
+    )
+    mime_type: Literal["image/png", "image/jpeg", "image/webp"] | None = Field(
+        default=None, description="Optional; the bytes' magic numbers decide, and must agree."
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> ImageInput:
+        given = [name for name in ("b64", "url", "output_id") if getattr(self, name)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of b64, url, outputId")
+        return self
+
+
+class EnhancementOptions(RequestModel):
+    template: EnhancementTemplate = Field(default="general", description="Style of the prompt rewrite.")
 
 
 class JobStatus(StrEnum):
@@ -72,6 +105,35 @@ class GenerationRequest(RequestModel):
         description="Events to send: queued, running, completed.",
     )
 
+    # --- issue 3: generation knobs, edit mode and prompt enhancement ----------------------------------
+    size: str | None = Field(
+        default=None, max_length=20, description="Pixel size as the model family allows."
+    )
+    quality: str | None = Field(default=None, max_length=20, description="gpt-image or dall-e-3 quality.")
+    style: str | None = Field(default=None, max_length=20, description="dall-e-3 style: vivid or natural.")
+    resolution: Resolution = Field(default="standard", description="low, standard, high or 4k.")
+    negative_prompt: str | None = Field(
+        default=None, max_length=MAX_PROMPT_LENGTH, description="What to avoid (Gemini only)."
+    )
+    n: int = Field(default=1, ge=1, le=10, description="Number of images (at most MAX_IMAGES_PER_JOB).")
+    output_format: OutputFormat | None = Field(default=None, description="png, jpeg or webp.")
+    output_compression: int | None = Field(
+        default=None, ge=0, le=100, description="jpeg/webp quality 0-100 (gpt-image's output_compression)."
+    )
+    reference_images: list[ImageInput] = Field(
+        default_factory=list, max_length=MAX_REFERENCE_IMAGES, description="Edit mode: up to 5 images."
+    )
+    mask: ImageInput | None = Field(default=None, description="Azure gpt-image only: PNG, alpha = editable.")
+    auto_enhance: bool = Field(default=False, description="Rewrite the prompt with a text model first.")
+    enhancement_options: EnhancementOptions | None = None
+
+    @property
+    def enhancement_template(self) -> str | None:
+        """The template enhancement uses; None when `autoEnhance` is off."""
+        if not self.auto_enhance:
+            return None
+        return (self.enhancement_options or EnhancementOptions()).template
+
 
 class ResponseFormat(StrEnum):
     """How images appear in a job representation (`response_format` query parameter)."""
@@ -88,8 +150,23 @@ class GenerationSpec(ApiModel):
     provider: str
     model: str
     aspect_ratio: str
+    size: str | None = None
+    quality: str | None = None
+    style: str | None = None
     resolution: str = "standard"
+    negative_prompt: str | None = None
     n: int = 1
+    output_format: str | None = None
+    output_compression: int | None = None
+    # Claim check: the reference images and mask live in the inputs container, named here.
+    reference_blobs: list[str] = Field(default_factory=list)
+    mask_blob: str | None = None
+    auto_enhance: bool = False
+    enhancement_template: str | None = None
+
+    @property
+    def mode(self) -> Literal["generate", "edit"]:
+        return "edit" if self.reference_blobs else "generate"
 
 
 class JobError(ApiModel):
@@ -149,9 +226,15 @@ class JobDocument(StoredModel):
     webhook_events: list[WebhookEvent] = Field(default_factory=list)
     api_base_url: str | None = None  # where the API was reached at submit: links in webhook deliveries
 
+    enhanced_prompt: str | None = None
+    served_by: str | None = None  # `provider/model` that produced the images (differs after a fallback)
+
 
 class ImageView(ApiModel):
-    id: str | None = Field(default=None, description="Library id of the image: `{jobId}-{index}`.")
+    id: str | None = Field(
+        default=None,
+        description="Library id of the image, `{jobId}-{n}`; pass it as a reference's `outputId` to edit it.",
+    )
     url: str | None = None
     b64_json: str | None = None
     mime_type: str
@@ -189,6 +272,10 @@ class JobView(ApiModel):
     webhook_events: list[WebhookEvent] = Field(default_factory=list)
     canceled_at: UtcDateTime | None = None
     deleted_at: UtcDateTime | None = None
+    original_prompt: str | None = None
+    mode: str = "generate"
+    n: int = 1
+    served_by: str | None = None
     status_query_get_uri: str
     terminate_post_uri: str | None = Field(default=None, description="POST here to cancel the job.")
     purge_history_delete_uri: str | None = Field(default=None, description="DELETE here to delete the job.")

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from shared.errors import ApiError
+from shared.errors import ApiError, validation_error
 from shared.models.errors import ErrorCode
-from shared.models.jobs import GenerationRequest
+from shared.models.jobs import MAX_REFERENCE_IMAGES, GenerationRequest, ImageInput
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 _INDEXED = re.compile(r"^(?P<key>.+)_(?P<index>\d{1,2})$")
@@ -82,19 +82,14 @@ def reference_images(uploads: list[Upload]) -> list[dict[str, Any]]:
 
 
 def attach_reference_images(request: GenerationRequest, images: list[dict[str, Any]]) -> GenerationRequest:
-    """INTEGRATION POINT (issue 3, reference images): the one place uploaded files join the request.
-
-    Issue 3 adds `referenceImages` (base64 items stored in the `inputs` container) to the request. Until
-    that field is on this branch, a submit that carries files is refused rather than run without them.
-    At merge this becomes:
-        return request.model_copy(update={"reference_images": [*request.reference_images,
-            *(ImageInput.model_validate(i) for i in images)]})  # then re-validated by the model's limits
-    """
+    """The one place uploaded files join the request: as base64 reference images, after any the body
+    names, within the same limit (they are then checked and stored like every reference image)."""
     if not images:
         return request
-    raise ApiError(
-        501,
-        ErrorCode.NOT_IMPLEMENTED,
-        "Reference images from file requirements are not available in this build.",
-        details={"files": len(images)},
-    )
+    combined = [*request.reference_images, *(ImageInput.model_validate(image) for image in images)]
+    if len(combined) > MAX_REFERENCE_IMAGES:
+        raise validation_error(
+            f"Invalid request: referenceImages: at most {MAX_REFERENCE_IMAGES} images, files included.",
+            details=[{"field": "referenceImages", "message": f"at most {MAX_REFERENCE_IMAGES} images"}],
+        )
+    return request.model_copy(update={"reference_images": combined})

@@ -6,15 +6,31 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from shared.models.errors import ErrorCode
+from shared.models.jobs import GenerationSpec
+
+
+@dataclass(frozen=True)
+class InputImage:
+    """A reference image or mask, as stored at submit (its MIME type read from its bytes)."""
+
+    data: bytes
+    mime_type: str
 
 
 @dataclass(frozen=True)
 class ImageCall:
-    """One call to a provider, already validated and defaulted."""
+    """One job's request to a provider, already validated and defaulted. `prompt` is the prompt to send
+    (enhanced or not); `spec` holds the caller's knobs, which each provider maps to its wire format."""
 
     prompt: str
     model: str
-    aspect_ratio: str
+    spec: GenerationSpec
+    references: tuple[InputImage, ...] = ()
+    mask: InputImage | None = None
+
+    @property
+    def aspect_ratio(self) -> str:
+        return self.spec.aspect_ratio
 
 
 @dataclass(frozen=True)
@@ -53,7 +69,33 @@ def transient_error(message: str, retry_after: float | None = None) -> ProviderE
 class ImageProvider(Protocol):
     name: str
 
-    async def generate(self, call: ImageCall) -> ProviderResult: ...
+    async def generate(self, call: ImageCall) -> ProviderResult:
+        """All `call.spec.n` images (in parallel calls where the model returns one image per call)."""
+        ...
+
+    async def complete_text(self, instruction: str, text: str) -> str:
+        """The provider's text model answering `text` under `instruction` (prompt enhancement)."""
+        ...
+
+
+def merge_results(results: list[ProviderResult]) -> ProviderResult:
+    """Parallel single-image calls as one result: images in order, token usage summed."""
+    usage: dict[str, int] | None = None
+    for result in results:
+        if result.usage:
+            usage = usage or {}
+            for key, value in result.usage.items():
+                usage[key] = usage.get(key, 0) + value
+    texts = [result.text for result in results if result.text]
+    first = results[0]
+    return ProviderResult(
+        images=[image for result in results for image in result.images],
+        text="\n".join(texts) or None,
+        revised_prompt=first.revised_prompt,
+        usage=usage,
+        size=first.size,
+        warnings=[warning for result in results for warning in result.warnings],
+    )
 
 
 def parse_retry_after(value: str | None) -> float | None:

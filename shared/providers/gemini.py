@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -17,10 +18,12 @@ from shared.providers.base import (
     ProviderError,
     ProviderImage,
     ProviderResult,
+    merge_results,
     parse_retry_after,
     transient_error,
 )
 from shared.providers.catalog import ProviderCatalog
+from shared.providers.parameters import gemini_aspect_ratio, gemini_image_size
 from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -39,17 +42,52 @@ _BLOCKING_FINISH_REASONS = {
 class GeminiProvider:
     name = "gemini"
 
-    def __init__(self, client: genai.Client) -> None:
+    def __init__(self, client: genai.Client, *, text_model: str | None = None) -> None:
         self._client = client
+        self._text_model = text_model
 
     async def generate(self, call: ImageCall) -> ProviderResult:
+        # One image per generateContent call: n images are n parallel calls.
+        results = await asyncio.gather(*(self._generate_one(call) for _ in range(call.spec.n)))
+        return merge_results(list(results))
+
+    async def _generate_one(self, call: ImageCall) -> ProviderResult:
+        image_size = gemini_image_size(call.spec)
         config = types.GenerateContentConfig(
             response_modalities=["TEXT", "IMAGE"],
-            image_config=types.ImageConfig(aspect_ratio=call.aspect_ratio),
+            image_config=types.ImageConfig(
+                aspect_ratio=gemini_aspect_ratio(call.spec), image_size=image_size
+            ),
         )
+        parts: list[types.Part] = [
+            types.Part(inline_data=types.Blob(data=image.data, mime_type=image.mime_type))
+            for image in call.references
+        ]
+        parts.append(types.Part(text=call.prompt))
+        if call.spec.negative_prompt:
+            # Gemini has no negative-prompt parameter; the model honours it stated in the prompt.
+            parts.append(types.Part(text=f"Avoid in the image: {call.spec.negative_prompt}"))
+        response = await self._call(call.model, types.Content(role="user", parts=parts), config)
+        return _read_response(response)
+
+    async def complete_text(self, instruction: str, text: str) -> str:
+        if not self._text_model:
+            raise ProviderError(
+                ErrorCode.INVALID_INPUT, "No Gemini text model is configured (GEMINI_TEXT_MODEL)."
+            )
+        config = types.GenerateContentConfig(system_instruction=instruction, response_modalities=["TEXT"])
+        response = await self._call(self._text_model, text, config)
+        answer = (response.text or "").strip()
+        if not answer:
+            raise ProviderError(ErrorCode.NO_IMAGE, "Gemini's text model returned no text.")
+        return answer
+
+    async def _call(
+        self, model: str, contents: types.ContentListUnion, config: types.GenerateContentConfig
+    ) -> types.GenerateContentResponse:
         try:
-            response = await self._client.aio.models.generate_content(
-                model=call.model, contents=call.prompt, config=config
+            return await self._client.aio.models.generate_content(
+                model=model, contents=contents, config=config
             )
         except genai_errors.APIError as exc:
             raise _classify_api_error(exc) from exc
@@ -58,7 +96,6 @@ class GeminiProvider:
         except json.JSONDecodeError as exc:
             # A gateway's HTML error page or a cut-off body: the same call may well succeed next time.
             raise transient_error("Gemini answered with a malformed body") from exc
-        return _read_response(response)
 
 
 def _classify_api_error(exc: genai_errors.APIError) -> ProviderError:
@@ -92,7 +129,18 @@ def _read_response(response: types.GenerateContentResponse) -> ProviderResult:
     if not images:
         detail = f" The model said: {text}" if text else ""
         raise ProviderError(ErrorCode.NO_IMAGE, f"Gemini returned no image.{detail}")
-    return ProviderResult(images=images, text=text)
+    return ProviderResult(images=images, text=text, usage=_usage(response))
+
+
+def _usage(response: types.GenerateContentResponse) -> dict[str, int] | None:
+    metadata = response.usage_metadata
+    if metadata is None or metadata.total_token_count is None:
+        return None
+    return {
+        "inputTokens": metadata.prompt_token_count or 0,
+        "outputTokens": metadata.candidates_token_count or 0,
+        "totalTokens": metadata.total_token_count,
+    }
 
 
 def create_provider(settings: Settings, catalog: ProviderCatalog) -> GeminiProvider:
@@ -102,4 +150,4 @@ def create_provider(settings: Settings, catalog: ProviderCatalog) -> GeminiProvi
         base_url=settings.gemini_base_url, timeout=int(settings.provider_timeout_seconds * 1000)
     )
     client = genai.Client(api_key=settings.gemini_api_key.get_secret_value(), http_options=http_options)
-    return GeminiProvider(client)
+    return GeminiProvider(client, text_model=settings.gemini_text_model or None)

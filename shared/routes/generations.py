@@ -33,7 +33,7 @@ COLLECTION = "v1/images/generations"
 @operation(
     "POST", COLLECTION, summary="Submit a generation job", auth=Auth.WRITE, request=GenerationRequest,
     request_content_types=("application/json", "multipart/form-data"),
-    responses={202: JobView, 200: JobView}, errors=(400, 402, 404, 409, 415, 501, 503),
+    responses={202: JobView, 200: JobView}, errors=(400, 402, 404, 409, 415, 503),
 )  # fmt: skip
 @api_endpoint
 async def submit_generation(req: func.HttpRequest) -> func.HttpResponse:

@@ -26,6 +26,7 @@ SET_BY_INFRA = {
     "WEBHOOKS_QUEUE",
     "IMAGES_CONTAINER",
     "THUMBNAILS_CONTAINER",
+    "INPUTS_CONTAINER",
     "DEFAULT_PROVIDER",
     "GEMINI_API_KEY",  # a Key Vault reference, when a key is given
     "GEMINI_MODELS",
@@ -49,6 +50,7 @@ LOCAL_ONLY = {
     "GEMINI_BASE_URL": "points Gemini at the local simulator or a gateway",
     "DEV_API_KEY_RATE_LIMIT": "only meaningful with DEV_API_KEY",
     "WEBHOOK_DEV_HOSTS": "lets webhooks reach plain-http and private hosts; a local receiver only",
+    "FETCH_DEV_HTTP_HOSTS": "lets the fetcher reach plain-http loopback storage; the local stack only",
 }
 # Read in Azure, where the code's default is the right value (override by adding an app setting).
 DEFAULT_IN_AZURE = {
@@ -82,6 +84,14 @@ DEFAULT_IN_AZURE = {
     "WEBHOOK_RETRY_BASE_SECONDS",
     "WEBHOOK_RETRY_MAX_SECONDS",
     "WEBHOOK_TIMEOUT_SECONDS",
+    "PROVIDER_FALLBACKS",  # none by default; add the app setting to enable a fallback chain
+    "MAX_IMAGES_PER_JOB",
+    "GEMINI_TEXT_MODEL",
+    "AZURE_OPENAI_CHAT_DEPLOYMENT",  # none by default: enhancement of Azure jobs is off until it is set
+    "REFERENCE_MAX_BYTES",
+    "REFERENCE_TOTAL_MAX_BYTES",
+    "FETCH_ALLOWED_HOSTS",  # empty by default: only the service's own storage account is fetched
+    "FETCH_TIMEOUT_SECONDS",
 }
 
 

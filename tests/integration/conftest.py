@@ -42,6 +42,16 @@ TEST_SETTINGS = {
     "ADMIN_API_KEY": ADMIN_KEY,
     "API_KEY_HASH_SECRET": "test-hash-secret",
     "TRUST_APP_SERVICE_AUTH": "true",
+    # Issue 3: a hung provider call gives up quickly; one Gemini model falls back to Azure OpenAI.
+    "PROVIDER_TIMEOUT_SECONDS": "10",
+    "GEMINI_MODELS": "gemini-2.5-flash-image,gemini-3-pro-image-preview,gemini-3.1-flash-image-preview,"
+    "gemini-2.0-flash-preview-image-generation",
+    "PROVIDER_FALLBACKS": "gemini/gemini-2.0-flash-preview-image-generation=azure-openai/gpt-image-2",
+    "AZURE_OPENAI_CHAT_DEPLOYMENT": "gpt-4o-mini",
+    "FETCH_ALLOWED_HOSTS": "images.example.com,assets.example.org",
+    # Small caps so the size checks are exercised with small bodies.
+    "REFERENCE_MAX_BYTES": "2000000",
+    "REFERENCE_TOTAL_MAX_BYTES": "3000000",
 }
 
 
@@ -62,6 +72,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, oidc_issuer: Issuer) -> Iter
     values, endpoints = settings_on_free_ports(example)
     values.update(TEST_SETTINGS)
     values.update(oidc_issuer.settings)
+    # The local storage account is plain http on loopback: allowed for fetching by URL (chaining), and
+    # only it; every other loopback URL stays refused.
+    values["FETCH_DEV_HTTP_HOSTS"] = f"127.0.0.1:{endpoints.blob_port}"
     data_dir = tmp_path_factory.mktemp("stack")
     local = LocalStack(
         values=values,
@@ -128,18 +141,33 @@ class Simulator:
         self._client = client
 
     def fault(
-        self, kind: str, *, count: int = 1, model: str | None = None, retry_after: float | None = None
+        self,
+        kind: str,
+        *,
+        count: int = 1,
+        model: str | None = None,
+        retry_after: float | None = None,
+        delay_seconds: float | None = None,
     ) -> None:
         body: dict[str, Any] = {"kind": kind, "count": count, "model": model}
         if retry_after is not None:
             body["retryAfter"] = retry_after
+        if delay_seconds is not None:
+            body["delaySeconds"] = delay_seconds
         self._client.post("/_sim/faults", json=body).raise_for_status()
+
+    def configure(self, **body: Any) -> None:
+        self._client.post("/_sim/config", json=body).raise_for_status()
 
     def clear_faults(self) -> None:
         self._client.delete("/_sim/faults").raise_for_status()
 
-    def requests_for(self, prompt: str) -> list[dict[str, Any]]:
-        return [r for r in self._client.get("/_sim/requests").json() if r["prompt"] == prompt]
+    def requests_for(self, prompt: str, kind: str | None = None) -> list[dict[str, Any]]:
+        return [
+            r
+            for r in self._client.get("/_sim/requests").json()
+            if r["prompt"] == prompt and kind in (None, r.get("kind"))
+        ]
 
 
 @pytest.fixture(scope="session")

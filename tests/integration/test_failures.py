@@ -178,3 +178,139 @@ def _queued_job(job_id: str, timestamp: str) -> dict[str, object]:
         "createdAt": timestamp,
         "updatedAt": timestamp,
     }
+
+
+# --- issue 3: every failure class, timeouts, fallback, quota -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "provider", "model", "code", "in_message"),
+    [
+        (
+            "prompt_blocked",
+            "gemini",
+            "gemini-3.1-flash-image-preview",
+            "CONTENT_POLICY",
+            "PROHIBITED_CONTENT",
+        ),
+        ("no_image", "azure-openai", "gpt-image-2", "NO_IMAGE", "no image"),
+        ("http_400", "gemini", "gemini-3.1-flash-image-preview", "INVALID_INPUT", "400"),
+        ("http_400", "azure-openai", "gpt-image-2", "INVALID_INPUT", "400"),
+    ],
+)
+def test_each_failure_class_ends_the_job_without_retrying(
+    api: httpx.Client, simulator: Simulator, kind: str, provider: str, model: str, code: str, in_message: str
+) -> None:
+    simulator.fault(kind, model=model)
+    prompt = unique_prompt(f"fails with {kind}")
+    job = submit(api, prompt=prompt, provider=provider, model=model)
+
+    done = wait_for_terminal(api, job["id"])
+
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == code
+    assert in_message in done["error"]["message"]
+    assert done["retryCount"] == 0
+    assert len(simulator.requests_for(prompt)) == 1
+
+
+@pytest.mark.parametrize(
+    ("provider", "model"), [("gemini", "gemini-3-pro-image-preview"), ("azure-openai", "gpt-image-1")]
+)
+def test_a_hung_reply_times_out_and_is_retried(
+    api: httpx.Client, simulator: Simulator, provider: str, model: str
+) -> None:
+    simulator.fault("hang", model=model)
+    prompt = unique_prompt("hangs once")
+    job = submit(api, prompt=prompt, provider=provider, model=model)
+
+    done = wait_for_terminal(api, job["id"], timeout=90)
+
+    assert done["status"] == "succeeded", done
+    assert done["retryCount"] == 1
+    first, second = simulator.requests_for(prompt)
+    assert second["receivedAt"] - first["receivedAt"] >= 10  # PROVIDER_TIMEOUT_SECONDS in the test settings
+
+
+def test_a_slow_reply_within_the_timeout_succeeds_first_time(api: httpx.Client, simulator: Simulator) -> None:
+    simulator.fault("slow", model="gemini-3-pro-image-preview", delay_seconds=2)
+    prompt = unique_prompt("slow but fine")
+    done = wait_for_terminal(api, submit(api, prompt=prompt, model="gemini-3-pro-image-preview")["id"])
+
+    assert done["status"] == "succeeded", done
+    assert done["retryCount"] == 0
+
+
+FALLBACK_SOURCE = "gemini-2.0-flash-preview-image-generation"  # falls back to azure-openai/gpt-image-2
+
+
+def test_an_unavailable_provider_falls_back_and_the_job_records_who_served_it(
+    api: httpx.Client, simulator: Simulator
+) -> None:
+    simulator.fault("http_503", model=FALLBACK_SOURCE, count=10)
+    prompt = unique_prompt("served elsewhere")
+    job = submit(api, prompt=prompt, model=FALLBACK_SOURCE, aspectRatio="16:9")
+
+    done = wait_for_terminal(api, job["id"])
+
+    assert done["status"] == "succeeded", done
+    assert done["provider"] == "gemini" and done["model"] == FALLBACK_SOURCE  # what was asked
+    assert done["servedBy"] == "azure-openai/gpt-image-2"
+    assert done["retryCount"] == 0
+    assert any("fell back" in warning for warning in done["warnings"])
+    gemini, azure = simulator.requests_for(prompt)
+    assert gemini["provider"] == "gemini"
+    assert azure["path"] == "/openai/deployments/gpt-image-2/images/generations"
+    assert azure["body"]["size"] == "1536x1024"
+
+
+def test_a_content_policy_block_never_falls_back(api: httpx.Client, simulator: Simulator) -> None:
+    simulator.fault("safety", model=FALLBACK_SOURCE)
+    prompt = unique_prompt("blocked, stays blocked")
+    done = wait_for_terminal(api, submit(api, prompt=prompt, model=FALLBACK_SOURCE)["id"])
+
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == "CONTENT_POLICY"
+    assert [request["provider"] for request in simulator.requests_for(prompt)] == ["gemini"]
+
+
+def test_the_simulator_quota_answers_429_with_retry_after(stack: LocalStack) -> None:
+    assert stack.endpoints.simulator_url
+    with httpx.Client(base_url=stack.endpoints.simulator_url, timeout=10) as client:
+        client.post("/_sim/config", json={"quotaPerMinute": 1}).raise_for_status()
+        try:
+            url = "/openai/deployments/quota-test/images/generations?api-version=2025-04-01-preview"
+            headers = {"api-key": "simulator-key"}
+            first = client.post(url, json={"prompt": "q"}, headers=headers)
+            second = client.post(url, json={"prompt": "q"}, headers=headers)
+        finally:
+            client.post("/_sim/config", json={"quotaPerMinute": None}).raise_for_status()
+
+    assert first.status_code == 200
+    assert second.status_code == 429
+    assert 50 <= int(second.headers["Retry-After"]) <= 60
+
+
+def test_a_job_over_quota_waits_for_retry_after(api: httpx.Client, simulator: Simulator) -> None:
+    # The quota counts per model: this one admits the first call only, then asks for ~60 s; the job must
+    # stay queued with its retry scheduled rather than fail.
+    simulator.configure(quotaPerMinute=1)
+    try:
+        model = "gpt-image-2"
+        first = submit(api, prompt=unique_prompt("within quota"), provider="azure-openai", model=model)
+        assert wait_for_terminal(api, first["id"])["status"] == "succeeded"
+        prompt = unique_prompt("over quota")
+        second = submit(api, prompt=prompt, provider="azure-openai", model=model)
+        deadline = time.monotonic() + 30
+        view = api.get(f"/v1/images/generations/{second['id']}").json()
+        while time.monotonic() < deadline and view["retryCount"] == 0:
+            time.sleep(0.2)
+            view = api.get(f"/v1/images/generations/{second['id']}").json()
+    finally:
+        simulator.configure(quotaPerMinute=None)
+
+    assert view["status"] == "queued"
+    assert view["retryCount"] == 1
+    assert len(simulator.requests_for(prompt)) == 1
+    # RETRY_MAX_SECONDS caps the wait in the test settings, so the job now finishes.
+    assert wait_for_terminal(api, second["id"], timeout=60)["status"] == "succeeded"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import uuid
@@ -36,9 +37,9 @@ def _create(api: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
     return dict(response.json())
 
 
-def _png() -> bytes:
+def _png(color: tuple[int, int, int] = (0, 120, 200)) -> bytes:
     buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), (0, 120, 200)).save(buffer, format="PNG")
+    Image.new("RGB", (8, 8), color).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -277,22 +278,27 @@ def test_multipart_form_fields_are_read_like_a_json_body(api: httpx.Client) -> N
     assert done["aspectRatio"] == "16:9" and done["isPublic"] is True
 
 
-def test_multipart_files_reach_the_reference_image_integration_point(api: httpx.Client) -> None:
+def test_multipart_files_become_the_jobs_reference_images(api: httpx.Client, simulator: Simulator) -> None:
     preset = _create(api, WITH_FILES)
+    style = unique_prompt("ukiyo-e")
+    photo, extra = _png(), _png((200, 40, 0))
 
     response = api.post(
         "/v1/images/generations",
-        data={"presetId": preset["id"], "variables": json.dumps({"style": "ukiyo-e"})},
-        files={"photo": ("a.png", _png(), "image/png"), "extras_0": ("b.png", _png(), "image/png")},
+        data={"presetId": preset["id"], "variables": json.dumps({"style": style})},
+        files={"photo": ("a.png", photo, "image/png"), "extras_0": ("b.png", extra, "image/png")},
     )
 
-    # Until reference images (issue 3) are merged, files that pass validation stop here, explicitly.
-    assert response.status_code == 501
-    assert response.json()["error"] == {
-        "code": "NOT_IMPLEMENTED",
-        "message": "Reference images from file requirements are not available in this build.",
-        "details": {"files": 2},
-    }
+    assert response.status_code == 202, response.text
+    done = wait_for_terminal(api, response.json()["id"])
+    assert done["status"] == "succeeded", done
+    assert done["mode"] == "edit"
+    [sent] = simulator.requests_for(f"Redraw in the style of {style}")
+    # Both files reach the provider, in the order of the preset's requirements, byte for byte.
+    assert [reference["sha256"] for reference in sent["references"]] == [
+        hashlib.sha256(photo).hexdigest(),
+        hashlib.sha256(extra).hexdigest(),
+    ]
 
 
 def test_bad_variables_json_in_a_form_is_400(api: httpx.Client) -> None:

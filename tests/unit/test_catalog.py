@@ -48,3 +48,33 @@ def test_a_provider_without_credentials_is_not_offered() -> None:
     assert "gemini" not in catalog.configured()
     with pytest.raises(UnknownModelError, match="not configured"):
         catalog.resolve("gemini", None)
+
+
+@pytest.mark.parametrize(
+    ("fallbacks", "start", "chain"),
+    [
+        ("", ("gemini", "gemini-2.5-flash-image"), []),
+        ("gemini=azure-openai", ("gemini", "gemini-3-pro-image-preview"), [("azure-openai", "gpt-image-1")]),
+        (
+            "gemini=azure-openai/dall-e-3,gemini/gemini-3-pro-image-preview=gemini/gemini-2.5-flash-image",
+            ("gemini", "gemini-3-pro-image-preview"),
+            [("gemini", "gemini-2.5-flash-image"), ("azure-openai", "dall-e-3")],  # model key wins, then on
+        ),
+        ("gemini=azure-openai,azure-openai=gemini", ("gemini", "gemini-2.5-flash-image"),
+         [("azure-openai", "gpt-image-1")]),  # a loop ends the chain
+        ("gemini=azure-openai/unknown", ("gemini", "gemini-2.5-flash-image"), []),  # not configured
+    ],
+)  # fmt: skip
+def test_fallback_chain(fallbacks: str, start: tuple[str, str], chain: list[tuple[str, str]]) -> None:
+    from shared.jobs.generation import fallback_chain
+
+    settings = Settings(  # type: ignore[call-arg]
+        COSMOS_ENDPOINT="https://x",
+        GEMINI_API_KEY="k",
+        GEMINI_MODELS="gemini-2.5-flash-image,gemini-3-pro-image-preview",
+        AZURE_OPENAI_ENDPOINT="https://aoai",
+        AZURE_OPENAI_DEPLOYMENTS="gpt-image-1=gpt-image,dall-e-3=dall-e-3",
+        PROVIDER_FALLBACKS=fallbacks,
+    )
+
+    assert fallback_chain(settings.provider_fallbacks, ProviderCatalog(settings), *start) == chain

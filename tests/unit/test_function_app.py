@@ -87,14 +87,35 @@ def test_route_prefix_setting_matches_host_json() -> None:
     assert host["extensions"]["http"]["routePrefix"] == Settings.model_fields["http_route_prefix"].default
 
 
+_SUBMIT_PATH_PROBE = """
+import asyncio, sys
+import function_app, shared.jobs.service, shared.routes.generations
+from shared.images.sniff import sniff_image
+from shared.jobs import references
+from shared.models.jobs import GenerationRequest
+from shared.net.fetcher import FetchPolicy, FetchRefused, SafeFetcher
+from shared.providers.catalog import ModelFamily
+from shared.providers.parameters import check_request
+
+# What the submit path does with reference images, masks, URLs and parameters.
+png = b"\\x89PNG\\r\\n\\x1a\\n" + bytes.fromhex("0000000d49484452000000400000003008060000000000000000")
+assert sniff_image(png).has_alpha
+references._decode_base64("data:image/png;base64,iVBORw0KGgo=", "x", 100)
+check_request(ModelFamily.GPT_IMAGE, GenerationRequest(prompt="p", n=2), max_images=4)
+policy = FetchPolicy.build(
+    allowed_hosts=[], dev_http_hosts=[], own_storage_url=None, max_bytes=1, timeout_seconds=1
+)
+try:
+    asyncio.run(SafeFetcher(policy).fetch_image("https://169.254.169.254/"))
+except FetchRefused:
+    pass
+print(sorted(m for m in sys.modules if m.split(".")[0] in {"openai", "PIL"} or m.startswith("google.genai")))
+"""
+
+
 def test_the_http_path_does_not_import_provider_sdks_or_pillow() -> None:
-    probe = (
-        "import sys, function_app, shared.jobs.service, shared.routes.generations;"
-        "print(sorted(m for m in sys.modules"
-        " if m.split('.')[0] in {'openai', 'PIL'} or m.startswith('google.genai')))"
-    )
     output = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", _SUBMIT_PATH_PROBE], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
 
     assert output.strip() == "[]"

@@ -25,7 +25,7 @@ def test_request_defaults_and_camel_case() -> None:
         {"prompt": "   "},
         {"prompt": "x" * 4001},
         {"prompt": "x", "aspectRatio": "5:3"},
-        {"prompt": "x", "n": 2},
+        {"prompt": "x", "sampleCount": 2},
     ],
 )
 def test_request_rejects(body: dict[str, object]) -> None:

@@ -76,3 +76,58 @@ def test_retry_after_parsing() -> None:
     assert parse_retry_after("0.5") == 0.5
     assert parse_retry_after(None) is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers", "code", "transient", "retry_after"),
+    [
+        (
+            400,
+            {"error": {"code": "content_policy_violation", "message": "no"}},
+            {},
+            "CONTENT_POLICY",
+            False,
+            None,
+        ),
+        (
+            400,
+            {
+                "error": {
+                    "code": "invalid_request_error",
+                    "inner_error": {"code": "ResponsibleAIPolicyViolation"},
+                }
+            },
+            {},
+            "CONTENT_POLICY",
+            False,
+            None,
+        ),
+        (
+            400,
+            {"error": {"code": "invalid_request_error", "message": "bad size"}},
+            {},
+            "INVALID_INPUT",
+            False,
+            None,
+        ),
+        (429, {"error": {"code": "429"}}, {"retry-after": "7"}, "PROVIDER_UNAVAILABLE", True, 7.0),
+        (503, {"error": {"code": "503"}}, {}, "PROVIDER_UNAVAILABLE", True, None),
+    ],
+)
+def test_azure_status_errors_are_classified(
+    status: int,
+    body: dict[str, object],
+    headers: dict[str, str],
+    code: str,
+    transient: bool,
+    retry_after: float | None,
+) -> None:
+    import httpx
+    import openai
+
+    from shared.providers.azure_openai import _classify_status_error
+
+    response = httpx.Response(status, headers=headers, request=httpx.Request("POST", "https://x.test/"))
+    error = _classify_status_error(openai.APIStatusError("failed", response=response, body=body))
+
+    assert (error.code, error.transient, error.retry_after) == (code, transient, retry_after)

@@ -1,0 +1,108 @@
+"""One worker attempt at a job's images: inputs from the claim check, prompt enhancement, the provider
+call, and the fallback chain when the provider is unavailable."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from shared.app_context import AppContext
+from shared.images.sniff import sniff_mime
+from shared.jobs.enhancement import enhance_prompt
+from shared.models.errors import ErrorCode
+from shared.models.jobs import JobDocument
+from shared.providers.base import ImageCall, InputImage, ProviderError, ProviderResult
+from shared.providers.catalog import ProviderCatalog, UnknownModelError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Generated:
+    result: ProviderResult
+    served_by: str  # `provider/model`
+
+
+async def generate_for_job(ctx: AppContext, job: JobDocument) -> Generated:
+    """The job's images; ProviderError when no provider in the chain produced them."""
+    references = tuple([await _input(ctx, job, name) for name in job.spec.reference_blobs])
+    mask = await _input(ctx, job, job.spec.mask_blob) if job.spec.mask_blob else None
+    prompt = await _prompt(ctx, job)
+    call = ImageCall(prompt=prompt, model=job.spec.model, spec=job.spec, references=references, mask=mask)
+    chain = [
+        (job.spec.provider, job.spec.model),
+        *fallback_chain(
+            ctx.settings.provider_fallbacks, ctx.providers.catalog, job.spec.provider, job.spec.model
+        ),
+    ]
+    warnings: list[str] = []
+    for position, (provider_name, model) in enumerate(chain):
+        provider = ctx.providers.get(provider_name)
+        logger.info("Job %s: attempt %d with %s/%s", job.id, job.attempts, provider_name, model)
+        try:
+            result = await provider.generate(replace(call, model=model))
+        except ProviderError as error:
+            # Fall back only when the provider is unavailable; a refusal would be refused again elsewhere
+            # and a content-policy block must never be shopped around.
+            if not error.transient or position == len(chain) - 1:
+                raise
+            logger.warning("Job %s: %s unavailable (%s); falling back", job.id, provider_name, error.message)
+            warnings.append(f"{provider_name}/{model} was unavailable ({error.message}); fell back.")
+            continue
+        result = replace(result, warnings=[*warnings, *result.warnings])
+        return Generated(result=result, served_by=f"{provider_name}/{model}")
+    raise AssertionError("the provider chain is never empty")
+
+
+def fallback_chain(
+    fallbacks: dict[str, str], catalog: ProviderCatalog, provider: str, model: str
+) -> list[tuple[str, str]]:
+    """The fallback chain (PROVIDER_FALLBACKS) from `provider/model`: a `provider/model` key wins over a
+    `provider` key; a target without a model runs on its provider's default model; a target that is not
+    configured ends the chain, and so does a loop."""
+    chain: list[tuple[str, str]] = []
+    seen = {(provider, model)}
+    current = (provider, model)
+    while target := fallbacks.get(f"{current[0]}/{current[1]}") or fallbacks.get(current[0]):
+        target_provider, _, target_model = target.partition("/")
+        try:
+            choice = catalog.resolve(target_provider, target_model or None)
+        except UnknownModelError:
+            logger.warning("Fallback %s is not configured; the chain ends at %s/%s", target, *current)
+            break
+        current = (choice.provider.value, choice.model)
+        if current in seen:
+            break
+        seen.add(current)
+        chain.append(current)
+    return chain
+
+
+async def _input(ctx: AppContext, job: JobDocument, blob_name: str) -> InputImage:
+    data = await ctx.images.download(ctx.settings.inputs_container, blob_name)
+    if data is None:
+        raise ProviderError(ErrorCode.INVALID_INPUT, f"The job's input {blob_name} is no longer stored.")
+    return InputImage(data=data, mime_type=sniff_mime(data) or "image/png")
+
+
+async def _prompt(ctx: AppContext, job: JobDocument) -> str:
+    """The prompt to draw from: enhanced once (kept on the job, so a retry reuses it) when asked."""
+    if not job.spec.auto_enhance:
+        return job.spec.prompt
+    if job.enhanced_prompt:
+        return job.enhanced_prompt
+    provider = ctx.providers.get(job.spec.provider)
+    prompt, warning = await enhance_prompt(
+        provider, job.spec.prompt, job.spec.enhancement_template or "general", job_id=job.id
+    )
+
+    def record(doc: JobDocument) -> bool:
+        if doc.status.is_terminal:
+            return False
+        doc.enhanced_prompt = prompt
+        if warning:
+            doc.warnings = [*doc.warnings, warning]
+        return True
+
+    await ctx.jobs.update(job.tenant_id, job.id, record)
+    return prompt
