@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
@@ -35,31 +35,42 @@ def add_response_headers(headers: Mapping[str, str]) -> None:
         extra.update(headers)
 
 
-def api_endpoint(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    async def wrapper(req: func.HttpRequest) -> func.HttpResponse:
-        incoming = req.headers.get("x-request-id", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
-        extra: dict[str, str] = {}
-        token = _extra_headers.set(extra)
-        try:
-            response = await handler(req)
-        except ApiError as error:
-            response = error_response(error)
-        except Exception:
-            logger.exception("Unhandled error in %s %s (request %s)", req.method, req.url, request_id)
-            response = error_response(
-                ApiError(500, ErrorCode.INTERNAL_ERROR, f"Internal error; quote request id {request_id}.")
-            )
-        finally:
-            _extra_headers.reset(token)
-        for name, value in extra.items():
-            if name not in response.headers:
-                response.headers[name] = value
-        response.headers["x-request-id"] = request_id
-        return response
+ErrorRenderer = Callable[[ApiError], func.HttpResponse]
 
-    return wrapper
+
+def api_endpoint(handler: Handler | None = None, *, render_error: ErrorRenderer = error_response) -> Any:
+    """Wrap an HTTP handler: request id, extra headers, and every failure answered by `render_error`
+    (the native envelope unless a route family's document defines its own error shape).
+
+    Use bare (`@api_endpoint`) or with a renderer (`@api_endpoint(render_error=seed_error)`)."""
+
+    def decorate(inner: Handler) -> Handler:
+        @functools.wraps(inner)
+        async def wrapper(req: func.HttpRequest) -> func.HttpResponse:
+            incoming = req.headers.get("x-request-id", "")
+            request_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
+            extra: dict[str, str] = {}
+            token = _extra_headers.set(extra)
+            try:
+                response = await inner(req)
+            except ApiError as error:
+                response = render_error(error)
+            except Exception:
+                logger.exception("Unhandled error in %s %s (request %s)", req.method, req.url, request_id)
+                response = render_error(
+                    ApiError(500, ErrorCode.INTERNAL_ERROR, f"Internal error; quote request id {request_id}.")
+                )
+            finally:
+                _extra_headers.reset(token)
+            for name, value in extra.items():
+                if name not in response.headers:
+                    response.headers[name] = value
+            response.headers["x-request-id"] = request_id
+            return response
+
+        return wrapper
+
+    return decorate if handler is None else decorate(handler)
 
 
 def parse_json_body(req: func.HttpRequest, model: type[ModelT]) -> ModelT:
