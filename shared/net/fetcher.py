@@ -1,4 +1,4 @@
-"""The one way the service fetches a URL someone else gave it (reference images now, webhooks later).
+"""The one way the service reaches a URL someone else gave it: reference images (GET) and webhooks (POST).
 
 Seed 003's allowlist rules and OWASP's SSRF guidance: https only (plain http only for development hosts
 named in settings); the host must be allowlisted (the service's own storage account always is); the name
@@ -14,7 +14,7 @@ import asyncio
 import ipaddress
 import logging
 import socket
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -40,7 +40,8 @@ class FetchRefused(Exception):
 
 @dataclass(frozen=True)
 class FetchPolicy:
-    allowed_hosts: frozenset[str]  # `host` or `host:port`, lower case
+    # `host` or `host:port`, lower case; None: any host (webhooks), still only at public addresses.
+    allowed_hosts: frozenset[str] | None
     dev_http_hosts: frozenset[str]  # `host:port` (or `host`): plain http, exempt from the address check
     max_bytes: int
     timeout_seconds: float
@@ -50,17 +51,20 @@ class FetchPolicy:
     def build(
         cls,
         *,
-        allowed_hosts: Iterable[str],
+        allowed_hosts: Iterable[str] | None,
         dev_http_hosts: Iterable[str],
         own_storage_url: str | None,
         max_bytes: int,
         timeout_seconds: float,
     ) -> FetchPolicy:
-        allowed = {host.strip().lower() for host in allowed_hosts if host.strip()}
-        if own_storage_url:
-            allowed.add(urlsplit(own_storage_url).netloc.lower())
+        allowed: frozenset[str] | None = None
+        if allowed_hosts is not None:
+            hosts = {host.strip().lower() for host in allowed_hosts if host.strip()}
+            if own_storage_url:
+                hosts.add(urlsplit(own_storage_url).netloc.lower())
+            allowed = frozenset(hosts)
         return cls(
-            allowed_hosts=frozenset(allowed),
+            allowed_hosts=allowed,
             dev_http_hosts=frozenset(host.strip().lower() for host in dev_http_hosts if host.strip()),
             max_bytes=max_bytes,
             timeout_seconds=timeout_seconds,
@@ -145,6 +149,27 @@ class SafeFetcher:
         except aiohttp.ClientError as exc:
             raise FetchRefused(f"the URL could not be fetched ({type(exc).__name__})") from exc
 
+    async def check(self, url: str) -> None:
+        """FetchRefused when `url` may not be reached (checked again, and pinned, when it is)."""
+        await self._vet(url)
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        """POST `body` to `url` at its vetted address, redirects not followed; the answer's status."""
+        try:
+            async with asyncio.timeout(self._policy.timeout_seconds):
+                host, _port, address = await self._vet(url)
+                connector = aiohttp.TCPConnector(resolver=_PinnedResolver(host, address), use_dns_cache=False)
+                async with (
+                    aiohttp.ClientSession(connector=connector, trust_env=False) as session,
+                    session.post(url, data=body, headers=dict(headers), allow_redirects=False) as response,
+                ):
+                    await response.content.read(self._policy.max_bytes)
+                    return response.status
+        except TimeoutError as exc:
+            raise FetchRefused(f"the URL did not answer within {self._policy.timeout_seconds:g} s") from exc
+        except aiohttp.ClientError as exc:
+            raise FetchRefused(f"the URL could not be reached ({type(exc).__name__})") from exc
+
     async def _follow(self, url: str) -> FetchedImage:
         for _hop in range(self._policy.max_redirects + 1):
             host, port, address = await self._vet(url)
@@ -178,11 +203,8 @@ class SafeFetcher:
         dev_host = netloc in self._policy.dev_http_hosts or host in self._policy.dev_http_hosts
         if scheme != "https" and not (scheme == "http" and dev_host):
             raise FetchRefused(f"only https URLs are fetched, not {scheme or 'this'}:")
-        if (
-            not dev_host
-            and host not in self._policy.allowed_hosts
-            and netloc not in self._policy.allowed_hosts
-        ):
+        allowed = self._policy.allowed_hosts
+        if not dev_host and allowed is not None and host not in allowed and netloc not in allowed:
             raise FetchRefused(f"the host {host} is not on the allowlist")
         addresses = [host] if _is_ip_literal(host) else await self._resolve(host, port)
         if not addresses:

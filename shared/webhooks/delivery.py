@@ -13,9 +13,10 @@ import time
 from shared.app_context import AppContext
 from shared.jobs.backoff import retry_delay_seconds
 from shared.models.webhooks import WebhookMessage
+from shared.net.fetcher import FetchRefused
 from shared.settings import Settings
 from shared.webhooks.signing import sign
-from shared.webhooks.urls import WebhookUrlRefused, resolve_checked
+from shared.webhooks.urls import webhook_fetcher
 
 logger = logging.getLogger(__name__)
 
@@ -25,28 +26,12 @@ class DeliveryFailed(Exception):
 
 
 async def deliver(settings: Settings, url: str, body: str, headers: dict[str, str]) -> int:
-    """POST `body` to `url`; the answer's status.
-
-    MERGE NOTE: replace with the shared SSRF-safe fetcher (shared/net/, issue 3), which pins the
-    connection to the vetted address and vets redirects. Until then: the URL and its resolved addresses
-    are checked again here, redirects are not followed, and one timeout covers the whole exchange.
-    """
-    import aiohttp
-
+    """POST `body` to `url` through the SSRF-safe fetcher (vetted and pinned address, no redirects, one
+    timeout for the whole exchange); the answer's status."""
     try:
-        await resolve_checked(settings, url)
-    except WebhookUrlRefused as exc:
-        raise DeliveryFailed(f"refused: {exc}") from exc
-    timeout = aiohttp.ClientTimeout(total=settings.webhook_timeout_seconds)
-    try:
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            async with session.post(
-                url, data=body.encode(), headers=headers, allow_redirects=False
-            ) as answer:
-                await answer.read()
-                return answer.status
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
+        return await webhook_fetcher(settings).post(url, body.encode(), headers)
+    except FetchRefused as exc:
+        raise DeliveryFailed(str(exc)) from exc
 
 
 async def process_delivery(ctx: AppContext, message: WebhookMessage) -> bool:

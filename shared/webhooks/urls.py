@@ -1,74 +1,44 @@
-"""Which webhook URLs a job may name: https to a public address, or a development host from settings.
+"""Which webhook URLs a job may name, and the fetcher deliveries go through.
 
-The name is resolved and every address it resolves to must be public; the delivery checks again when
-it connects (the name may have changed since).
+The rules are the shared SSRF-safe fetcher's (shared/net/fetcher.py) with no host allowlist: https to a
+name whose every address is public (or a development host from WEBHOOK_DEV_HOSTS); a delivery connects to
+the address it vetted, so the name cannot be rebound between the check and the connection.
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
-from urllib.parse import urlsplit
-
 from shared.errors import validation_error
+from shared.net.fetcher import FetchPolicy, FetchRefused, Resolver, SafeFetcher, system_resolver
 from shared.settings import Settings
 
 MAX_URL_LENGTH = 2048
+# A receiver's answer is read only to finish the exchange; nothing in it is used.
+_MAX_ANSWER_BYTES = 64 * 1024
 
 
-class WebhookUrlRefused(ValueError):
-    """The URL or an address it resolves to is not allowed; the message says why."""
-
-
-def is_dev_host(settings: Settings, host: str, port: int | None) -> bool:
-    allowed = {h.strip().lower() for h in settings.webhook_dev_hosts}
-    return host in allowed or (port is not None and f"{host}:{port}" in allowed)
-
-
-def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
-async def resolve_checked(settings: Settings, url: str) -> tuple[str, int, bool]:
-    """(host, port, is a dev host) for an acceptable URL; WebhookUrlRefused otherwise."""
-    if len(url) > MAX_URL_LENGTH:
-        raise WebhookUrlRefused(f"longer than {MAX_URL_LENGTH} characters")
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise WebhookUrlRefused("invalid port") from exc
-    host = (parts.hostname or "").lower()
-    if not host or parts.scheme not in ("https", "http"):
-        raise WebhookUrlRefused("must be an absolute https URL")
-    if parts.username or parts.password:
-        raise WebhookUrlRefused("must not carry credentials")
-    port = port or (443 if parts.scheme == "https" else 80)
-    if is_dev_host(settings, host, port):
-        return host, port, True
-    if parts.scheme != "https":
-        raise WebhookUrlRefused("must use https")
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise WebhookUrlRefused(f"host {host!r} does not resolve") from exc
-    addresses = {str(info[4][0]) for info in infos}
-    refused = sorted(a for a in addresses if not is_public_address(a))
-    if not addresses or refused:
-        raise WebhookUrlRefused(f"resolves to a private, loopback or reserved address ({', '.join(refused)})")
-    return host, port, False
+def webhook_fetcher(settings: Settings, *, resolver: Resolver = system_resolver) -> SafeFetcher:
+    return SafeFetcher(
+        FetchPolicy.build(
+            allowed_hosts=None,
+            dev_http_hosts=settings.webhook_dev_hosts,
+            own_storage_url=None,
+            max_bytes=_MAX_ANSWER_BYTES,
+            timeout_seconds=settings.webhook_timeout_seconds,
+        ),
+        resolver=resolver,
+    )
 
 
 async def check_webhook_url(settings: Settings, url: str) -> str:
     """The URL if a job may name it; else a 400 naming the `webhook` field."""
-    try:
-        await resolve_checked(settings, url)
-    except WebhookUrlRefused as exc:
-        raise validation_error(
-            f"Invalid request: webhook: {exc}.", details=[{"field": "webhook", "message": str(exc)}]
-        ) from exc
-    return url
+    if len(url) > MAX_URL_LENGTH:
+        reason = f"longer than {MAX_URL_LENGTH} characters"
+    else:
+        try:
+            await webhook_fetcher(settings).check(url)
+            return url
+        except FetchRefused as exc:
+            reason = str(exc)
+    raise validation_error(
+        f"Invalid request: webhook: {reason}.", details=[{"field": "webhook", "message": reason}]
+    )

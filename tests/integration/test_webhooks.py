@@ -211,9 +211,9 @@ def test_a_receiver_that_keeps_failing_is_given_up(
     [
         ("https://10.0.0.5/hook", "private"),
         ("https://192.168.1.20:8443/hook", "private"),
-        ("https://169.254.169.254/latest/meta-data", "private"),
-        ("https://[::1]/hook", "private"),
-        ("https://localhost/hook", "private"),  # loopback by name; not a development host in the tests
+        ("https://169.254.169.254/latest/meta-data", "metadata"),
+        ("https://[::1]/hook", "loopback"),
+        ("https://localhost/hook", "loopback"),  # loopback by name; not a development host in the tests
         ("http://example.com/hook", "https"),
         ("ftp://example.com/hook", "https"),
         ("https://user:pass@example.com/hook", "credentials"),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from shared.net.fetcher import FetchRefused, SafeFetcher
 from shared.settings import Settings
 from shared.webhooks.signing import new_secret, sign
-from shared.webhooks.urls import is_dev_host, is_public_address
+from shared.webhooks.urls import webhook_fetcher
 
 
 def test_signatures_match_the_standard_webhooks_example() -> None:
@@ -28,32 +29,46 @@ def test_new_secrets_are_whsec_with_32_random_bytes() -> None:
     assert first != second
 
 
+def _fetcher(settings: Settings, addresses: dict[str, str]) -> SafeFetcher:
+    """The webhook fetcher with a stubbed resolver: `name → address`."""
+
+    async def resolve(host: str, port: int) -> list[str]:
+        return [addresses[host]]
+
+    return webhook_fetcher(settings, resolver=resolve)
+
+
 @pytest.mark.parametrize(
-    ("address", "public"),
+    ("address", "refused"),
     [
-        ("8.8.8.8", True),
-        ("2606:4700:4700::1111", True),
-        ("10.1.2.3", False),
-        ("172.16.0.1", False),
-        ("192.168.0.1", False),
-        ("127.0.0.1", False),
-        ("169.254.169.254", False),
-        ("100.64.0.1", False),
-        ("0.0.0.0", False),
-        ("::1", False),
-        ("fd00::1", False),
-        ("::ffff:10.0.0.1", False),
-        ("224.0.0.1", False),
+        ("8.8.8.8", None),
+        ("2606:4700:4700::1111", None),
+        ("10.1.2.3", "private"),
+        ("192.168.0.1", "private"),
+        ("127.0.0.1", "loopback"),
+        ("169.254.169.254", "metadata"),
+        ("100.64.0.1", "carrier-grade"),
+        ("fd00::1", "unique-local"),
+        ("::ffff:10.0.0.1", "IPv4-mapped"),
     ],
 )
-def test_only_public_addresses_pass(address: str, public: bool) -> None:
-    assert is_public_address(address) is public
+async def test_any_public_host_is_a_webhook_target_and_no_other(address: str, refused: str | None) -> None:
+    fetcher = _fetcher(Settings(COSMOS_ENDPOINT="https://x"), {"hooks.example.com": address})
+
+    if refused is None:
+        await fetcher.check("https://hooks.example.com/hook")  # no allowlist: any public host
+    else:
+        with pytest.raises(FetchRefused, match=refused):
+            await fetcher.check("https://hooks.example.com/hook")
 
 
-def test_dev_hosts_match_by_host_or_host_and_port() -> None:
+async def test_dev_hosts_match_by_host_or_host_and_port() -> None:
     settings = Settings(COSMOS_ENDPOINT="https://x", WEBHOOK_DEV_HOSTS="127.0.0.1, receiver:8080")
+    fetcher = _fetcher(settings, {"receiver": "127.0.0.1", "localhost": "127.0.0.1"})
 
-    assert is_dev_host(settings, "127.0.0.1", 5555)
-    assert is_dev_host(settings, "receiver", 8080)
-    assert not is_dev_host(settings, "receiver", 8081)
-    assert not is_dev_host(settings, "localhost", 80)
+    await fetcher.check("http://127.0.0.1:5555/hook")
+    await fetcher.check("http://receiver:8080/hook")
+    with pytest.raises(FetchRefused, match="https"):
+        await fetcher.check("http://receiver:8081/hook")
+    with pytest.raises(FetchRefused, match="loopback"):
+        await fetcher.check("https://localhost/hook")
