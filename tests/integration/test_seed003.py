@@ -160,7 +160,8 @@ def test_edit_by_url_chains_a_previous_result_into_gemini(client: httpx.Client, 
 
     assert data["mode"] == "edit"
     assert data["provider"] == "gemini" and data["model"] == GEMINI
-    assert data["usage"] is None  # Gemini reports none (the seed's quirks table)
+    usage = data["usage"]  # the simulated Gemini reports usage metadata: passed through
+    assert usage["totalTokens"] == usage["inputTokens"] + usage["outputTokens"]
     assert _download(data["url"])[:4] in (b"\x89PNG", b"\xff\xd8\xff\xe0", b"\xff\xd8\xff\xdb")
     [sent] = simulator.requests_for(prompt)
     assert sent["references"] == [
