@@ -8,8 +8,9 @@ import io
 import re
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -17,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 import pytest
 from azure.cosmos import ContainerProxy
+from azure.storage.blob import BlobSasPermissions, BlobServiceClient, ContentSettings, generate_blob_sas
 from PIL import Image
 
 from devtools.stack.stack import ROOT, LocalStack
@@ -194,9 +196,37 @@ def test_edit_by_base64_on_azure(client: httpx.Client, simulator: Simulator) -> 
     assert sent["mask"] is None
 
 
-def test_edit_with_an_inpainting_mask_on_azure(client: httpx.Client, simulator: Simulator) -> None:
+def _mask_url(blob_service: BlobServiceClient, container: str, data: bytes) -> str:
+    """A mask on the service's own (local) storage account, readable by a SAS URL: the documented
+    `mask.url` case."""
+    blob = blob_service.get_blob_client(container, f"test-masks/{uuid.uuid4()}.png")
+    blob.upload_blob(data, content_settings=ContentSettings(content_type="image/png"))
+    token = generate_blob_sas(
+        account_name=str(blob_service.account_name),
+        container_name=container,
+        blob_name=blob.blob_name,
+        account_key=blob_service.credential.account_key,
+        permission=BlobSasPermissions(read=True),
+        expiry=datetime.now(UTC) + timedelta(hours=1),
+    )
+    return f"{blob.url}?{token}"
+
+
+@pytest.mark.parametrize("given_as", ["url", "b64"])
+def test_edit_with_an_inpainting_mask_on_azure(
+    client: httpx.Client,
+    simulator: Simulator,
+    blob_service: BlobServiceClient,
+    stack: LocalStack,
+    given_as: str,
+) -> None:
     base = _generate(client, unique_prompt("an empty living room"))
     mask = _png((1024, 1024), mode="RGBA")
+    source = (
+        {"url": _mask_url(blob_service, stack.settings.images_container, mask)}
+        if given_as == "url"
+        else {"b64": _b64(mask)}
+    )
     prompt = unique_prompt("Replace the masked area with a wooden table")
 
     data = _ok(
@@ -208,14 +238,14 @@ def test_edit_with_an_inpainting_mask_on_azure(client: httpx.Client, simulator: 
                 "prompt": prompt,
                 "size": "1024x1024",
                 "referenceImage": {"url": base["url"], "mimeType": "image/png"},
-                "mask": {"b64": _b64(mask)},
+                "mask": source,
             },
         )  # fmt: skip
     )
 
     assert data["mode"] == "edit"
     [sent] = simulator.requests_for(prompt)
-    assert sent["kind"] == "edit"
+    assert sent["kind"] == "edit" and sent["path"].endswith("/images/edits")
     assert sent["mask"] == {"mimeType": "image/png", "bytes": len(mask), "sha256": _sha(mask)}
     assert sent["references"][0]["sha256"] == _sha(_download(base["url"]))
 
