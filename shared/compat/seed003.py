@@ -98,7 +98,7 @@ def check_request(ctx: AppContext, request: AgentImageRequest) -> None:
     if request.mask is not None:
         _check_mask_source(request.mask)
     _check_known_fields(request)
-    if str(request.provider) not in ctx.providers.catalog.configured():
+    if not ctx.providers.catalog.configured().get(str(request.provider)):
         raise SeedError(
             503,
             SERVICE_UNAVAILABLE,

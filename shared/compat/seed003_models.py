@@ -27,7 +27,8 @@ class ImageSource(BaseModel):
 
 
 class AgentImageRequest(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    # Unknown (and snake_case) keys are kept as extras, refused after the seed's rules.
+    model_config = ConfigDict(extra="allow")
 
     provider: Any = None
     model: Any = None
