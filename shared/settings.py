@@ -162,6 +162,14 @@ class Settings(BaseSettings):
         validation_alias="SYNC_POLL_INTERVAL_SECONDS",
         description="How often a waiting submit re-reads its job.",
     )
+    agent_images_wait_seconds: int = Field(
+        default=120,
+        ge=1,
+        le=220,
+        validation_alias="AGENT_IMAGES_WAIT_SECONDS",
+        description="How long `POST /api/v1/agents/images` (seed 003, synchronous) waits for its job before "
+        "answering 504 TIMEOUT; the seed documents 120 s.",
+    )
 
     images_public_base_url: str | None = Field(
         default=None,

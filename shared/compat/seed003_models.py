@@ -27,7 +27,8 @@ class ImageSource(BaseModel):
 
 
 class AgentImageRequest(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    # Unknown (and snake_case) keys are kept as extras, refused after the seed's rules.
+    model_config = ConfigDict(extra="allow")
 
     provider: Any = None
     model: Any = None
@@ -40,12 +41,16 @@ class AgentImageRequest(BaseModel):
     mask: ImageSource | None = None
 
 
+class SeedError(ApiError):
+    """An error already in seed 003's status and code (the route's renderer translates any other)."""
+
+
 def _invalid(message: str, field: str) -> ApiError:
-    return ApiError(400, "INVALID_INPUT", message, details={"field": field})
+    return SeedError(400, "INVALID_INPUT", message, details={"field": field})
 
 
 def _rejected(message: str, field: str) -> ApiError:
-    return ApiError(400, "VALIDATION_ERROR", message, details={"field": field})
+    return SeedError(400, "VALIDATION_ERROR", message, details={"field": field})
 
 
 def check_request_shape(request: AgentImageRequest) -> None:
@@ -73,7 +78,7 @@ def check_request_shape(request: AgentImageRequest) -> None:
         if request.provider != "azure-openai":
             raise _rejected("mask is supported only with provider azure-openai", "mask")
         if (request.mask.url is None) == (request.mask.b64 is None):
-            raise _invalid("mask needs exactly one of url or b64", "mask")
+            raise _rejected("mask needs exactly one of url or b64", "mask")
 
 
 class AgentImageUsage(ApiModel):

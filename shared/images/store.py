@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from shared.models.common import utc_now
 
@@ -13,8 +14,26 @@ if TYPE_CHECKING:
     from azure.storage.blob.aio import BlobServiceClient
 
 
-def image_blob_name(tenant_id: str, created_at: datetime, job_id: str, index: int, extension: str) -> str:
-    """`images/{tenant}/{yyyy-mm-dd}/{jobId}-{n}.{ext}`: deterministic, so a retried upload overwrites."""
+BlobNaming = Literal["indexed", "uuid"]
+
+# Namespace of the `uuid` blob names: a UUIDv5 of `{jobId}-{n}` looks random to readers of the URL yet
+# stays the same for a retried upload (which must overwrite, not add, a blob).
+_BLOB_NAME_NAMESPACE = uuid.UUID("6f1c2a4e-5b0d-4c1e-9a7e-3d2b8f0c1a55")
+
+
+def image_blob_name(
+    tenant_id: str,
+    created_at: datetime,
+    job_id: str,
+    index: int,
+    extension: str,
+    naming: BlobNaming = "indexed",
+) -> str:
+    """`images/{tenant}/{yyyy-mm-dd}/{jobId}-{n}.{ext}` (or `{uuid}.{ext}` with `naming="uuid"`, seed 003's
+    layout): deterministic either way, so a retried upload overwrites."""
+    if naming == "uuid":
+        name = str(uuid.uuid5(_BLOB_NAME_NAMESPACE, f"{job_id}-{index}"))
+        return f"images/{tenant_id}/{created_at:%Y-%m-%d}/{name}.{extension}"
     return f"images/{tenant_id}/{created_at:%Y-%m-%d}/{job_id}-{index}.{extension}"
 
 

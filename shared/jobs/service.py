@@ -9,6 +9,7 @@ import uuid
 from shared.app_context import AppContext
 from shared.credits.ledger import job_cost, refund_unstored, reserve_credits
 from shared.errors import ApiError, not_found, validation_error
+from shared.images.store import BlobNaming
 from shared.images.thumbnails import thumbnail_url
 from shared.jobs.idempotency import claim_idempotency_key, validate_key
 from shared.jobs.references import check_parameters, store_inputs
@@ -45,12 +46,14 @@ async def submit_generation(
     idempotency_key: str | None = None,
     uploads: list[Upload] | None = None,
     api_base_url: str | None = None,
+    blob_naming: BlobNaming = "indexed",
 ) -> JobDocument:
     """Validate against the preset (if any) and the provider catalog, store the job `queued`, and queue
     its id.
 
     With an `idempotency_key`, a repeat of an earlier submit (same key, same body, within 24 h) returns
-    the earlier job instead of creating one."""
+    the earlier job instead of creating one. `blob_naming` picks the output blobs' names (see
+    `image_blob_name`)."""
     prepared = await prepare_submit(ctx.presets, tenant_id, request, uploads or [])
     request = attach_reference_images(request, prepared.reference_images)
     try:
@@ -62,6 +65,7 @@ async def submit_generation(
     warnings = check_parameters(ctx, choice, request)
     await _check_webhook(ctx, request)
     job = _new_job(tenant_id, request, prepared, choice, warnings)
+    job.spec.blob_naming = blob_naming
     job.credits = job_cost(ctx.settings, job.spec)
     job.api_base_url = api_base_url
     if idempotency_key is not None:

@@ -129,7 +129,9 @@ async def _store_images(ctx: AppContext, job: JobDocument, result: ProviderResul
             convert_image, image.data, job.spec.output_format, job.spec.output_compression
         )
         info = await asyncio.to_thread(inspect_image, data)
-        blob_name = image_blob_name(job.tenant_id, job.created_at, job.id, index, info.extension)
+        blob_name = image_blob_name(
+            job.tenant_id, job.created_at, job.id, index, info.extension, job.spec.blob_naming
+        )
         await ctx.images.upload(
             container,
             blob_name,

@@ -163,6 +163,8 @@ class GenerationSpec(ApiModel):
     mask_blob: str | None = None
     auto_enhance: bool = False
     enhancement_template: str | None = None
+    # How output blobs are named: `{jobId}-{n}` (native), or a uuid (seed 003's documented layout).
+    blob_naming: Literal["indexed", "uuid"] = "indexed"
 
     @property
     def mode(self) -> Literal["generate", "edit"]:

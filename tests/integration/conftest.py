@@ -52,6 +52,9 @@ TEST_SETTINGS = {
     # Small caps so the size checks are exercised with small bodies.
     "REFERENCE_MAX_BYTES": "2000000",
     "REFERENCE_TOTAL_MAX_BYTES": "3000000",
+    # Seed 003 waits this long (120 s in production); longer than any test's generation, shorter than a
+    # provider hanging through all its attempts (3 x PROVIDER_TIMEOUT_SECONDS), so its 504 is testable.
+    "AGENT_IMAGES_WAIT_SECONDS": "25",
 }
 
 

@@ -52,6 +52,7 @@ def test_functions_and_their_triggers(app_functions: list[func.Function]) -> Non
         "health",
         "openapi_document",
         "make_thumbnail",
+        "agent_images",
     }
     assert bindings["submit_generation"] == {
         "direction": "IN",
