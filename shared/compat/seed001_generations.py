@@ -32,6 +32,7 @@ from shared.offset_paging import offset_window
 logger = logging.getLogger(__name__)
 
 GENERATION_FAILED = "GENERATION_FAILED"
+GENERATION_NOT_FOUND = "GENERATION_NOT_FOUND"
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
@@ -74,14 +75,27 @@ async def create_generation(ctx: AppContext, tenant_id: str, request: CreateGene
 async def get_generation(
     ctx: AppContext, tenant_id: str, generation_id: str, *, include_deleted: bool = False
 ) -> Generation:
-    return await generation_view(
-        ctx, await service.get_job(ctx, tenant_id, generation_id, include_deleted=include_deleted)
-    )
+    try:
+        job = await service.get_job(ctx, tenant_id, generation_id, include_deleted=include_deleted)
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        raise _not_found(generation_id) from error
+    return await generation_view(ctx, job)
 
 
 async def delete_generation(ctx: AppContext, tenant_id: str, generation_id: str) -> None:
     """Hard delete, as the document says: the record and its images (a running job is canceled first)."""
-    await delete_job(ctx, tenant_id, generation_id, hard=True)
+    try:
+        await delete_job(ctx, tenant_id, generation_id, hard=True)
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        raise _not_found(generation_id) from error
+
+
+def _not_found(generation_id: str) -> ApiError:
+    return ApiError(404, GENERATION_NOT_FOUND, f"Generation {generation_id!r} was not found.")
 
 
 async def list_generations(ctx: AppContext, tenant_id: str, query: GenerationListQuery) -> GenerationList:
@@ -111,8 +125,9 @@ async def list_generations(ctx: AppContext, tenant_id: str, query: GenerationLis
     total = await ctx.jobs.count(
         f"SELECT VALUE COUNT(1) FROM c WHERE {where}", parameters, tenant_id=tenant_id
     )
-    # Counted after the window: a generation created in between must not make `total` smaller than it.
-    total = max(total, query.offset + len(jobs))
+    if jobs:
+        # Counted after the window: a deletion in between must not make `total` smaller than what was shown.
+        total = max(total, query.offset + len(jobs))
     return GenerationList(
         data=[await generation_view(ctx, job) for job in jobs],
         pagination=Pagination(
