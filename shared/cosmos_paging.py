@@ -39,3 +39,15 @@ async def query_page(
         token: str | None = pager.continuation_token  # type: ignore[attr-defined]
         return items, token or None
     return items, None
+
+
+async def query_count(
+    container: ContainerProxy, query: str, parameters: list[dict[str, Any]], *, partition_key: str
+) -> int:
+    """The single number a `SELECT VALUE COUNT(1)` query returns. The partition key is required: the
+    emulator answers aggregates correctly only within one partition."""
+    total = 0
+    # An aggregate may come back as partial counts (one per page or range); their sum is the count.
+    async for value in container.query_items(query, parameters=parameters, partition_key=partition_key):
+        total += int(value)  # type: ignore[call-overload]  # VALUE rows are numbers, typed as dicts
+    return total

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from azure.core import MatchConditions
 from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceNotFoundError
 
-from shared.cosmos_paging import ModelT, query_page
+from shared.cosmos_paging import ModelT, query_count, query_page
 from shared.models.common import iso_utc, utc_now
 from shared.models.jobs import JobDocument, JobStatus
 
@@ -113,6 +113,10 @@ class JobRepository:
             continuation=continuation,
             model=model,
         )
+
+    async def count(self, query: str, parameters: list[dict[str, Any]], *, tenant_id: str) -> int:
+        """The value of a `SELECT VALUE COUNT(1) ...` query in the tenant's partition."""
+        return await query_count(self._container, query, parameters, partition_key=tenant_id)
 
     async def delete(self, tenant_id: str, job_id: str) -> bool:
         """Remove the document; False when it was already gone."""

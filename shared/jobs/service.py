@@ -140,6 +140,7 @@ def _new_job(
         created_at=now,
         updated_at=now,
         warnings=warnings,
+        meta=request.meta,
     )
 
 

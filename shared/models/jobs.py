@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -126,6 +126,9 @@ class GenerationRequest(RequestModel):
     mask: ImageInput | None = Field(default=None, description="Azure gpt-image only: PNG, alpha = editable.")
     auto_enhance: bool = Field(default=False, description="Rewrite the prompt with a text model first.")
     enhancement_options: EnhancementOptions | None = None
+    meta: dict[str, Any] | None = Field(
+        default=None, description="Caller's own metadata, stored with the job as given (seed 001's `meta`)."
+    )
 
     @property
     def enhancement_template(self) -> str | None:
@@ -230,6 +233,7 @@ class JobDocument(StoredModel):
 
     enhanced_prompt: str | None = None
     served_by: str | None = None  # `provider/model` that produced the images (differs after a fallback)
+    meta: dict[str, Any] | None = None  # the caller's metadata, stored as given
 
 
 class ImageView(ApiModel):

@@ -1,0 +1,182 @@
+"""Seed 001 (`/api/v1/generations`) on the native core: create, read, list and delete generations.
+
+A generation is a native job: the documented request becomes a `GenerationRequest` (autoEnhance on by
+default, as the document says), and the job becomes the documented `Generation`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import Field
+
+from shared.app_context import AppContext
+from shared.compat.seed001_models import (
+    CreateGenerationRequest,
+    Generation,
+    GenerationList,
+    GenerationStatus,
+    OutputImage,
+    Pagination,
+)
+from shared.errors import ApiError
+from shared.jobs import service
+from shared.jobs.deletion import delete_job
+from shared.library.images import image_id
+from shared.models.common import RequestModel
+from shared.models.errors import ErrorCode
+from shared.models.jobs import EnhancementOptions, GenerationRequest, JobDocument, JobStatus
+from shared.offset_paging import offset_window
+
+logger = logging.getLogger(__name__)
+
+GENERATION_FAILED = "GENERATION_FAILED"
+GENERATION_NOT_FOUND = "GENERATION_NOT_FOUND"
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+class GenerationListQuery(RequestModel):
+    """Query parameters of `GET /api/v1/generations`."""
+
+    status: GenerationStatus | None = Field(default=None, description="pending, processing, success, failed.")
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Results per page (max 100).")
+    offset: int = Field(default=0, ge=0, description="Items to skip.")
+    include_deleted: bool = Field(default=False, description="Include soft-deleted generations.")
+
+
+def native_request(request: CreateGenerationRequest) -> GenerationRequest:
+    template = request.enhancement_options.template if request.enhancement_options else "general"
+    return GenerationRequest(
+        prompt=request.prompt,
+        aspect_ratio=request.aspect_ratio,
+        auto_enhance=request.auto_enhance,
+        enhancement_options=EnhancementOptions(template=template) if request.auto_enhance else None,
+        meta=request.meta,
+    )
+
+
+async def create_generation(ctx: AppContext, tenant_id: str, request: CreateGenerationRequest) -> Generation:
+    """Store and queue the generation. A generation that could not be started (the queue refused it; the
+    job is then stored `failed`) is the document's `500 GENERATION_FAILED`."""
+    try:
+        job = await service.submit_generation(ctx, tenant_id, native_request(request))
+    except ApiError as error:
+        if error.status == 503 and error.code == ErrorCode.SERVICE_UNAVAILABLE:
+            raise ApiError(
+                500, GENERATION_FAILED, f"The generation could not be started: {error.message}"
+            ) from error
+        raise
+    logger.info("Job %s created through seed 001", job.id)
+    return await generation_view(ctx, job)
+
+
+async def get_generation(
+    ctx: AppContext, tenant_id: str, generation_id: str, *, include_deleted: bool = False
+) -> Generation:
+    try:
+        job = await service.get_job(ctx, tenant_id, generation_id, include_deleted=include_deleted)
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        raise _not_found(generation_id) from error
+    return await generation_view(ctx, job)
+
+
+async def delete_generation(ctx: AppContext, tenant_id: str, generation_id: str) -> None:
+    """Hard delete, as the document says: the record and its images (a running job is canceled first)."""
+    try:
+        await delete_job(ctx, tenant_id, generation_id, hard=True)
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        raise _not_found(generation_id) from error
+
+
+def _not_found(generation_id: str) -> ApiError:
+    return ApiError(404, GENERATION_NOT_FOUND, f"Generation {generation_id!r} was not found.")
+
+
+async def list_generations(ctx: AppContext, tenant_id: str, query: GenerationListQuery) -> GenerationList:
+    """The tenant's generations, newest first, as an offset window with the filter's total."""
+    conditions = ["c.docType = 'job'", "c.tenantId = @tenant"]
+    parameters: list[dict[str, Any]] = [{"name": "@tenant", "value": tenant_id}]
+    if query.status is not None:
+        # `failed` covers native `failed` and `canceled`.
+        statuses = query.status.job_statuses()
+        names = [f"@status{i}" for i in range(len(statuses))]
+        conditions.append(f"c.status IN ({', '.join(names)})")
+        parameters += [{"name": n, "value": s.value} for n, s in zip(names, statuses, strict=True)]
+    if not query.include_deleted:
+        conditions.append("(NOT IS_DEFINED(c.deletedAt) OR IS_NULL(c.deletedAt))")
+    where = " AND ".join(conditions)
+
+    async def fetch(size: int, token: str | None) -> tuple[list[JobDocument], str | None]:
+        return await ctx.jobs.page(
+            f"SELECT * FROM c WHERE {where} ORDER BY c.createdAt DESC",
+            parameters,
+            tenant_id=tenant_id,
+            limit=size,
+            continuation=token,
+        )
+
+    jobs = await offset_window(fetch, offset=query.offset, limit=query.limit)
+    total = await ctx.jobs.count(
+        f"SELECT VALUE COUNT(1) FROM c WHERE {where}", parameters, tenant_id=tenant_id
+    )
+    if jobs:
+        # Counted after the window: a deletion in between must not make `total` smaller than what was shown.
+        total = max(total, query.offset + len(jobs))
+    return GenerationList(
+        data=[await generation_view(ctx, job) for job in jobs],
+        pagination=Pagination(
+            limit=query.limit,
+            offset=query.offset,
+            total=total,
+            has_more=query.offset + len(jobs) < total,
+        ),
+    )
+
+
+async def generation_view(ctx: AppContext, job: JobDocument) -> Generation:
+    output = await _output_image(ctx, job)
+    return Generation(
+        id=job.id,
+        project_id=job.tenant_id,
+        prompt=job.enhanced_prompt or job.spec.prompt,
+        original_prompt=job.spec.prompt,
+        auto_enhance=job.spec.auto_enhance,
+        aspect_ratio=job.spec.aspect_ratio,
+        status=GenerationStatus.from_job(job.status),
+        output_image_id=output.id if output else None,
+        output_image=output,
+        processing_time_ms=job.processing_time_ms,
+        retry_count=job.retry_count,
+        error_message=_error_message(job),
+        meta=job.meta or {},
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+    )
+
+
+async def _output_image(ctx: AppContext, job: JobDocument) -> OutputImage | None:
+    if not job.outputs:
+        return None
+    image = job.outputs[0]
+    return OutputImage(
+        id=image_id(job.id, image.index),
+        storage_url=await ctx.images.read_url(image.container, image.blob_name),
+        mime_type=image.mime_type,
+        width=image.width,
+        height=image.height,
+        file_size=image.bytes,
+    )
+
+
+def _error_message(job: JobDocument) -> str | None:
+    if job.error is not None:
+        return job.error.message
+    if job.status is JobStatus.CANCELED:
+        return "The generation was canceled."
+    return None

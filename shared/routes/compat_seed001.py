@@ -1,0 +1,91 @@
+"""Seed 001: `/api/v1/generations` (create, get, list, delete) over the native jobs core."""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from shared.app_context import get_context
+from shared.compat import seed001_generations as generations
+from shared.compat.seed001_errors import render_seed001_error
+from shared.compat.seed001_models import (
+    CreateGenerationRequest,
+    DeletedMessage,
+    GenerationEnvelope,
+    GenerationList,
+    Seed001Error,
+)
+from shared.http.auth import WRITE_SCOPE, authenticate
+from shared.http.handler import api_endpoint, parse_json_body
+from shared.http.query import parse_query, query_flag
+from shared.http.responses import json_response
+from shared.openapi import Auth, operation
+
+logger = logging.getLogger(__name__)
+
+bp = func.Blueprint()
+
+COLLECTION = "v1/generations"
+ITEM = COLLECTION + "/{generation_id}"
+TAGS = ("seed001-generations",)
+
+
+@bp.route(route=COLLECTION, methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@operation(
+    "POST", COLLECTION, summary="Seed 001: create a generation (pending; poll it with GET)",
+    auth=Auth.WRITE, request=CreateGenerationRequest, responses={201: GenerationEnvelope},
+    errors=(400, 402, 415), tags=TAGS, error_model=Seed001Error,
+)  # fmt: skip
+@api_endpoint(render_error=render_seed001_error)
+async def seed001_create_generation(req: func.HttpRequest) -> func.HttpResponse:
+    ctx = get_context()
+    principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
+    request = parse_json_body(req, CreateGenerationRequest)
+    generation = await generations.create_generation(ctx, principal.tenant_id, request)
+    return json_response(GenerationEnvelope(data=generation), status=201)
+
+
+@bp.route(route=COLLECTION, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@operation(
+    "GET", COLLECTION, summary="Seed 001: list generations, newest first, offset paged",
+    auth=Auth.READ, query=generations.GenerationListQuery, responses={200: GenerationList},
+    errors=(400,), tags=TAGS, error_model=Seed001Error,
+)  # fmt: skip
+@api_endpoint(render_error=render_seed001_error)
+async def seed001_list_generations(req: func.HttpRequest) -> func.HttpResponse:
+    ctx = get_context()
+    principal = await authenticate(req, ctx)
+    query = parse_query(req, generations.GenerationListQuery)
+    return json_response(await generations.list_generations(ctx, principal.tenant_id, query))
+
+
+@bp.route(route=ITEM, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@operation(
+    "GET", ITEM, summary="Seed 001: a generation with its output image",
+    auth=Auth.READ, responses={200: GenerationEnvelope}, errors=(404,), tags=TAGS, error_model=Seed001Error,
+)  # fmt: skip
+@api_endpoint(render_error=render_seed001_error)
+async def seed001_get_generation(req: func.HttpRequest) -> func.HttpResponse:
+    ctx = get_context()
+    principal = await authenticate(req, ctx)
+    generation = await generations.get_generation(
+        ctx,
+        principal.tenant_id,
+        req.route_params["generation_id"],
+        include_deleted=query_flag(req, "includeDeleted"),
+    )
+    return json_response(GenerationEnvelope(data=generation))
+
+
+@bp.route(route=ITEM, methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
+@operation(
+    "DELETE", ITEM, summary="Seed 001: delete a generation and its image (hard delete)",
+    auth=Auth.WRITE, responses={200: DeletedMessage}, errors=(404,), tags=TAGS, error_model=Seed001Error,
+)  # fmt: skip
+@api_endpoint(render_error=render_seed001_error)
+async def seed001_delete_generation(req: func.HttpRequest) -> func.HttpResponse:
+    ctx = get_context()
+    principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
+    await generations.delete_generation(ctx, principal.tenant_id, req.route_params["generation_id"])
+    return json_response(DeletedMessage())
