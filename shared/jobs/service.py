@@ -22,6 +22,7 @@ from shared.models.jobs import (
     ImageView,
     JobDocument,
     JobError,
+    JobOrigin,
     JobStatus,
     JobView,
     ResponseFormat,
@@ -45,6 +46,7 @@ async def submit_generation(
     idempotency_key: str | None = None,
     uploads: list[Upload] | None = None,
     api_base_url: str | None = None,
+    origin: JobOrigin | None = None,
 ) -> JobDocument:
     """Validate against the preset (if any) and the provider catalog, store the job `queued`, and queue
     its id.
@@ -64,6 +66,7 @@ async def submit_generation(
     job = _new_job(tenant_id, request, prepared, choice, warnings)
     job.credits = job_cost(ctx.settings, job.spec)
     job.api_base_url = api_base_url
+    job.origin = origin
     if idempotency_key is not None:
         idempotency_key = validate_key(idempotency_key)
         existing = await claim_idempotency_key(ctx, tenant_id, idempotency_key, request, job.id)

@@ -52,6 +52,8 @@ def test_functions_and_their_triggers(app_functions: list[func.Function]) -> Non
         "health",
         "openapi_document",
         "make_thumbnail",
+        "seed000_create_image",
+        "seed000_get_image_metadata",
     }
     assert bindings["submit_generation"] == {
         "direction": "IN",
