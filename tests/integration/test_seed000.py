@@ -301,6 +301,16 @@ def test_a_body_that_is_not_json_is_400(api: httpx.Client) -> None:
     assert response.json() == {"error": "The request body is not valid JSON.", "code": "VALIDATION_ERROR"}
 
 
+def test_a_body_that_is_not_json_by_type_is_415(api: httpx.Client) -> None:
+    response = api.post("/image", content=b"images=x", headers={"Content-Type": "text/plain"})
+
+    assert response.status_code == 415
+    assert response.json() == {
+        "error": "Send the body as application/json.",
+        "code": "UNSUPPORTED_MEDIA_TYPE",
+    }
+
+
 def test_auth_errors_are_in_the_flat_shape(anonymous: httpx.Client, admin: httpx.Client) -> None:
     body = {"images": [_b64(_png())], "prompt": "p"}
 
