@@ -4,6 +4,7 @@ import azure.functions as func
 
 from shared.routes import (
     admin_keys,
+    compat_seed000,
     compat_seed001,
     compat_seed003,
     gallery,
@@ -28,6 +29,7 @@ app.register_functions(webhooks.bp)
 app.register_functions(admin_keys.bp)
 app.register_functions(health.bp)
 app.register_functions(openapi.bp)
+app.register_functions(compat_seed000.bp)
 app.register_functions(compat_seed001.bp)
 app.register_functions(compat_seed003.bp)
 app.register_functions(generation_worker.bp)

@@ -455,6 +455,22 @@ class Settings(BaseSettings):
         description="A job left queued or running this long without an update is ended `failed`.",
     )
 
+    # --- Seed 000 (`POST /api/image`, docs/compat.md) ---------------------------------------------------
+    seed000_wait_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=200,
+        validation_alias="SEED000_WAIT_SECONDS",
+        description="How long `POST /api/image` waits for its job before answering 202 with the job's "
+        "status URL; well below the 230 s limit of an HTTP request on Azure's front ends.",
+    )
+    seed000_model: str | None = Field(
+        default=None,
+        validation_alias="SEED000_MODEL",
+        description="Model of `POST /api/image` jobs: `provider/model` or a model of DEFAULT_PROVIDER "
+        "(it must be configured in GEMINI_MODELS or AZURE_OPENAI_DEPLOYMENTS); unset, the native default.",
+    )
+
     @field_validator("storage_connection_string", mode="before")
     @classmethod
     def _expand_development_storage(cls, value: object) -> object:

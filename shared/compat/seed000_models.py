@@ -2,35 +2,50 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.models.common import ApiModel, UtcDateTime
 
 
 class ImageEditRequest(BaseModel):
-    """Lenient on purpose: the seed's one documented error, `No images provided`, must win over field
-    validation when `images` is missing or empty."""
+    """`POST /api/image`. Lenient on purpose: the seed's one documented error, `No images provided`, must
+    win over field validation when `images` is missing, empty or not a list; unknown fields are ignored, as
+    the seed's own service did."""
 
     model_config = ConfigDict(extra="ignore")
 
-    images: list[str] | None = None
-    prompt: str | None = None
+    images: list[str] | None = Field(
+        default=None,
+        description="1-5 images: https URLs (allowlisted hosts or this service's storage), `data:` URLs, "
+        "or raw base64.",
+    )
+    prompt: str | None = Field(default=None, description="What to make of the images (required).")
+
+    @field_validator("images", mode="before")
+    @classmethod
+    def _not_a_list_is_none(cls, value: object) -> object:
+        # A string or an object where the list belongs is "no images", the seed's documented answer.
+        return value if isinstance(value, list) else None
 
 
 class ImageEditResponse(ApiModel):
-    image_base64: str  # a data: URL, as documented
-    image_url: str
-    text: str | None = None
+    """The documented 200 answer, plus `id`: the job, whose metadata `GET /api/image/{id}` reads."""
+
+    image_base64: str = Field(description="The image as a `data:image/...;base64,...` URL.")
+    image_url: str = Field(description="The stored image's URL (read-only SAS, or the public base URL).")
+    text: str | None = Field(default=None, description="The model's text part, if any.")
+    id: str = Field(description="The generation's id (the native job id).")
 
 
 class SimpleError(BaseModel):
-    """The seed's flat error body: `{"error": "No images provided"}`."""
+    """The seed's flat error body: `{"error": "No images provided"}`, plus the native error code."""
 
     error: str
+    code: str | None = None
 
 
 class GenerationMetadata(ApiModel):
-    """The metadata document the seed saves; readable through the native job (`GET .../generations/{id}`)."""
+    """The metadata document the seed saves, read from the native job (`GET /api/image/{id}`)."""
 
     id: str
     user_id: str

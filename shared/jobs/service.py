@@ -23,6 +23,7 @@ from shared.models.jobs import (
     ImageView,
     JobDocument,
     JobError,
+    JobOrigin,
     JobStatus,
     JobView,
     ResponseFormat,
@@ -47,6 +48,7 @@ async def submit_generation(
     uploads: list[Upload] | None = None,
     api_base_url: str | None = None,
     blob_naming: BlobNaming = "indexed",
+    origin: JobOrigin | None = None,
 ) -> JobDocument:
     """Validate against the preset (if any) and the provider catalog, store the job `queued`, and queue
     its id.
@@ -68,6 +70,7 @@ async def submit_generation(
     job.spec.blob_naming = blob_naming
     job.credits = job_cost(ctx.settings, job.spec)
     job.api_base_url = api_base_url
+    job.origin = origin
     if idempotency_key is not None:
         idempotency_key = validate_key(idempotency_key)
         existing = await claim_idempotency_key(ctx, tenant_id, idempotency_key, request, job.id)

@@ -196,6 +196,17 @@ class StoredImage(ApiModel):
     confirmed_bytes: int | None = None
 
 
+class JobOrigin(ApiModel):
+    """Who submitted a job through which compatibility route family, for documents that expose it."""
+
+    route: str = Field(description="The route family, e.g. `seed000`.")
+    subject: str = Field(description="The authenticated caller's subject (an API key id, a token subject).")
+    input_urls: list[str | None] = Field(
+        default_factory=list,
+        description="Per reference image: the URL the caller gave, None when it came inline (base64).",
+    )
+
+
 class JobDocument(StoredModel):
     """The job as stored in Cosmos DB (container `jobs`, partition key `/tenantId`)."""
 
@@ -234,6 +245,7 @@ class JobDocument(StoredModel):
     enhanced_prompt: str | None = None
     served_by: str | None = None  # `provider/model` that produced the images (differs after a fallback)
     meta: dict[str, Any] | None = None  # the caller's metadata, stored as given
+    origin: JobOrigin | None = None  # set by a compatibility route family (shared/compat)
 
 
 class ImageView(ApiModel):

@@ -93,6 +93,8 @@ DEFAULT_IN_AZURE = {
     "REFERENCE_TOTAL_MAX_BYTES",
     "FETCH_ALLOWED_HOSTS",  # empty by default: only the service's own storage account is fetched
     "FETCH_TIMEOUT_SECONDS",
+    "SEED000_WAIT_SECONDS",
+    "SEED000_MODEL",  # unset: seed 000 jobs use the native default model
 }
 
 

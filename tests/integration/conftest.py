@@ -55,6 +55,8 @@ TEST_SETTINGS = {
     # Seed 003 waits this long (120 s in production); longer than any test's generation, shorter than a
     # provider hanging through all its attempts (3 x PROVIDER_TIMEOUT_SECONDS), so its 504 is testable.
     "AGENT_IMAGES_WAIT_SECONDS": "25",
+    # Seed 000 waits less than its 60 s default, so its timeout test (a slow simulator) ends sooner.
+    "SEED000_WAIT_SECONDS": "20",
 }
 
 

@@ -57,6 +57,8 @@ def test_functions_and_their_triggers(app_functions: list[func.Function]) -> Non
         "openapi_document",
         "make_thumbnail",
         "agent_images",
+        "seed000_create_image",
+        "seed000_get_image_metadata",
     }
     assert bindings["submit_generation"] == {
         "direction": "IN",
