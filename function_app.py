@@ -3,6 +3,7 @@
 import azure.functions as func
 
 from shared.routes import admin_keys, gallery, generations, health, library, openapi, presets, usage, webhooks
+from shared.routes import compat_seed002 as compat_seed002
 from shared.triggers import generation_poison, generation_worker, stale_jobs, thumbnails, webhook_delivery
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -16,6 +17,7 @@ app.register_functions(webhooks.bp)
 app.register_functions(admin_keys.bp)
 app.register_functions(health.bp)
 app.register_functions(openapi.bp)
+app.register_functions(compat_seed002.bp)
 app.register_functions(generation_worker.bp)
 app.register_functions(generation_poison.bp)
 app.register_functions(stale_jobs.bp)

@@ -114,6 +114,13 @@ class JobRepository:
             model=model,
         )
 
+    async def scalar(self, query: str, parameters: list[dict[str, Any]], *, tenant_id: str) -> Any:
+        """The single value of an aggregate (`SELECT VALUE COUNT(1) ...`) in the tenant's partition."""
+        items = self._container.query_items(query, parameters=parameters, partition_key=tenant_id)
+        async for item in items:
+            return item
+        return None
+
     async def delete(self, tenant_id: str, job_id: str) -> bool:
         """Remove the document; False when it was already gone."""
         try:
