@@ -52,6 +52,8 @@ TEST_SETTINGS = {
     # Small caps so the size checks are exercised with small bodies.
     "REFERENCE_MAX_BYTES": "2000000",
     "REFERENCE_TOTAL_MAX_BYTES": "3000000",
+    # Seed 002's sync wait, short enough for a test to outlast it (with a slow provider).
+    "SEED002_SYNC_WAIT_SECONDS": "15",
 }
 
 
