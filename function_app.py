@@ -6,6 +6,7 @@ from shared.routes import (
     admin_keys,
     compat_seed000,
     compat_seed001,
+    compat_seed002,
     compat_seed003,
     gallery,
     generations,
@@ -31,6 +32,7 @@ app.register_functions(health.bp)
 app.register_functions(openapi.bp)
 app.register_functions(compat_seed000.bp)
 app.register_functions(compat_seed001.bp)
+app.register_functions(compat_seed002.bp)
 app.register_functions(compat_seed003.bp)
 app.register_functions(generation_worker.bp)
 app.register_functions(generation_poison.bp)

@@ -155,6 +155,14 @@ class Settings(BaseSettings):
         description="Longest `Prefer: wait=N` a submit honours; below the 230 s limit of an HTTP request "
         "on Azure's front ends.",
     )
+    seed002_sync_wait_seconds: int = Field(
+        default=180,
+        ge=1,
+        le=220,
+        validation_alias="SEED002_SYNC_WAIT_SECONDS",
+        description="How long a seed 002 submit (`POST /api/v0/images/generations`) waits before its "
+        "documented 504; the job keeps running. Below the 230 s limit of an HTTP request on Azure.",
+    )
     sync_poll_interval_seconds: float = Field(
         default=1.0,
         gt=0,

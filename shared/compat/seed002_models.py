@@ -7,8 +7,12 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from shared.models.common import ApiModel, RequestModel
-from shared.models.jobs import AspectRatio, JobStatus
+from shared.models.common import ApiModel, RequestModel, UtcDateTime
+from shared.models.jobs import AspectRatio, JobStatus, Resolution
+from shared.models.library import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+MAX_REFERENCES = 5
+MAX_SAMPLES = 10
 
 
 class V0Status(StrEnum):
@@ -30,22 +34,24 @@ class V0Status(StrEnum):
 
 class RefImage(RequestModel):
     mime_type: Literal["image/png", "image/jpeg", "image/webp"]
-    data: str = Field(min_length=1)
+    data: str = Field(min_length=1, description="Base64 bytes (raw or a `data:` URL).")
 
 
 class V0GenerationRequest(RequestModel):
+    """`POST /api/v0/images/generations` (JSON body, or the same fields as multipart form fields)."""
+
     # Optional because a preset with a complete template needs none; checked after rendering.
-    prompt: str | None = None
+    prompt: str | None = Field(default=None, description="Free-form prompt; optional with a presetId.")
     negative_prompt: str | None = None
     preset_id: str | None = None
-    variables: dict[str, Any] = Field(default_factory=dict)
+    variables: dict[str, Any] = Field(default_factory=dict, description="The preset requirements' values.")
     aspect_ratio: AspectRatio | None = None
-    resolution: Literal["low", "standard", "high", "4k"] = "standard"
-    sample_count: int = Field(default=1, ge=1)
-    model_version: str | None = None
+    resolution: Resolution = "standard"
+    sample_count: int = Field(default=1, ge=1, le=MAX_SAMPLES, description="How many images to generate.")
+    model_version: str | None = Field(default=None, description="A model one of the providers offers.")
     is_public: bool = False
-    ref_image_base64: list[RefImage] = Field(default_factory=list, max_length=5)
-    ref_image_urls: list[str] = Field(default_factory=list, max_length=5)
+    ref_image_base64: list[RefImage] = Field(default_factory=list, max_length=MAX_REFERENCES)
+    ref_image_urls: list[str] = Field(default_factory=list, max_length=MAX_REFERENCES)
 
 
 class V0Image(ApiModel):
@@ -54,7 +60,8 @@ class V0Image(ApiModel):
     storage_key: str | None = None
     width: int | None = None
     height: int | None = None
-    b64_json: str | None = None
+    # OpenAI's spelling, as the `response_format=b64_json` value suggests to clients.
+    b64_json: str | None = Field(default=None, alias="b64_json")
 
 
 class V0Usage(ApiModel):
@@ -62,9 +69,11 @@ class V0Usage(ApiModel):
 
 
 class V0Job(ApiModel):
+    """A job: the sync result, the async answer and the poll answer share this shape."""
+
     id: str
-    status: V0Status | None = None
-    created: int
+    status: V0Status
+    created: int = Field(description="Unix seconds.")
     model: str
     data: list[V0Image] | None = None
     usage: V0Usage | None = None
@@ -87,3 +96,55 @@ class V0Error(ApiModel):
     error: str
     code: str
     details: Any = None
+
+
+class V0LibraryQuery(RequestModel):
+    page: int = Field(default=1, ge=1, le=10_000, description="1-based page number.")
+    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    preset_id: str | None = None
+    search: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class V0LibraryImage(ApiModel):
+    id: str
+    url: str
+    thumbnail_url: str | None = None
+    width: int
+    height: int
+    preset_id: str | None = None
+    model_version: str
+    user_prompt: str
+    is_public: bool
+    created_at: UtcDateTime
+
+
+class V0LibraryImageDetail(V0LibraryImage):
+    prompt: str = Field(description="The prompt as rendered from the preset's template.")
+    variables: dict[str, str] | None = None
+    source_type: str | None = None
+
+
+class V0LibraryPage(ApiModel):
+    images: list[V0LibraryImage]
+    total: int
+    page: int
+    limit: int
+
+
+class V0LibraryPageEnvelope(ApiModel):
+    data: V0LibraryPage
+
+
+class V0LibraryImageEnvelope(ApiModel):
+    data: V0LibraryImageDetail
+
+
+class V0Credits(ApiModel):
+    credits: int = Field(description="Credits a new job may spend now (balance minus reserved).")
+    balance: int = Field(description="Credits owned (granted minus spent).")
+    reserved: int = Field(description="Credits held by queued and running jobs.")
+    spent: int = Field(description="Credits charged for succeeded jobs.")
+
+
+class V0CreditsEnvelope(ApiModel):
+    data: V0Credits

@@ -46,6 +46,19 @@ async def list_images(
     ctx: AppContext, tenant_id: str, query: ImageListQuery
 ) -> tuple[list[LibraryImage], str | None]:
     """One page of the tenant's images, newest first, and the token of the next page."""
+    where, parameters = _library_filter(tenant_id, query)
+    sql = f"{_SELECT} WHERE {where} {_ORDER}"
+    return await _page(ctx, sql, parameters, tenant_id, query.limit, query.page_token)
+
+
+async def count_images(ctx: AppContext, tenant_id: str, query: ImageListQuery) -> int:
+    """How many images `list_images` walks through for these filters (in the tenant's partition)."""
+    where, parameters = _library_filter(tenant_id, query)
+    sql = f"SELECT VALUE COUNT(1) FROM c JOIN o IN c.outputs WHERE {where}"
+    return await ctx.jobs.count(sql, parameters, tenant_id=tenant_id)
+
+
+def _library_filter(tenant_id: str, query: ImageListQuery) -> tuple[str, list[dict[str, Any]]]:
     conditions = ["c.tenantId = @tenant", _VISIBLE]
     parameters: list[dict[str, Any]] = [
         {"name": "@tenant", "value": tenant_id},
@@ -61,8 +74,7 @@ async def list_images(
             "OR (IS_STRING(c.presetName) AND CONTAINS(LOWER(c.presetName), @search)))"
         )
         parameters.append({"name": "@search", "value": query.search.lower()})
-    sql = f"{_SELECT} WHERE {' AND '.join(conditions)} {_ORDER}"
-    return await _page(ctx, sql, parameters, tenant_id, query.limit, query.page_token)
+    return " AND ".join(conditions), parameters
 
 
 async def list_gallery(ctx: AppContext, query: GalleryQuery) -> tuple[list[LibraryImage], str | None]:

@@ -77,6 +77,7 @@ DEFAULT_IN_AZURE = {
     "SYNC_WAIT_MAX_SECONDS",
     "SYNC_POLL_INTERVAL_SECONDS",
     "AGENT_IMAGES_WAIT_SECONDS",
+    "SEED002_SYNC_WAIT_SECONDS",
     "IMAGES_PUBLIC_BASE_URL",  # set it where a CDN fronts the images container
     "IMAGES_CONTAINER_PUBLIC",  # public blob access is off in the templates, so the default (false) holds
     "CREDIT_COSTS",

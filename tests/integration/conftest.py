@@ -57,6 +57,8 @@ TEST_SETTINGS = {
     "AGENT_IMAGES_WAIT_SECONDS": "25",
     # Seed 000 waits less than its 60 s default, so its timeout test (a slow simulator) ends sooner.
     "SEED000_WAIT_SECONDS": "20",
+    # Seed 002's sync wait, short enough for a test to outlast it (with a slow provider).
+    "SEED002_SYNC_WAIT_SECONDS": "15",
 }
 
 

@@ -59,6 +59,12 @@ def test_functions_and_their_triggers(app_functions: list[func.Function]) -> Non
         "agent_images",
         "seed000_create_image",
         "seed000_get_image_metadata",
+        "seed002_submit_generation",
+        "seed002_get_generation",
+        "seed002_list_library_images",
+        "seed002_get_library_image",
+        "seed002_download_library_image",
+        "seed002_get_usage",
     }
     assert bindings["submit_generation"] == {
         "direction": "IN",

@@ -1,0 +1,167 @@
+"""Seed 002 on the native core: its request as a native `GenerationRequest`, and native jobs, library
+images and credits in the seed's shapes. Storage, queueing and providers are the native ones."""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import ValidationError
+
+from shared.app_context import AppContext
+from shared.compat.seed002_models import (
+    MAX_REFERENCES,
+    V0Credits,
+    V0GenerationRequest,
+    V0Image,
+    V0Job,
+    V0LibraryImage,
+    V0LibraryImageDetail,
+    V0Status,
+    V0Usage,
+)
+from shared.credits.ledger import usage
+from shared.errors import ApiError, validation_error
+from shared.images.thumbnails import thumbnail_url
+from shared.jobs.service import image_view
+from shared.library.images import LibraryImage
+from shared.models.errors import ErrorCode
+from shared.models.jobs import GenerationRequest, ImageInput, JobDocument, JobStatus, ResponseFormat
+from shared.providers.catalog import ProviderCatalog
+
+# A failed job in sync mode: the caller's own problem is a 422, the provider's a 502.
+_CLIENT_FAILURES = {ErrorCode.CONTENT_POLICY, ErrorCode.INVALID_INPUT, ErrorCode.NO_IMAGE}
+
+# Native field names as the seed's clients know them (in validation errors).
+_SEED_FIELDS = {
+    "n": "sampleCount",
+    "model": "modelVersion",
+    "negative_prompt": "negativePrompt",
+    "preset_id": "presetId",
+    "is_public": "isPublic",
+    "aspect_ratio": "aspectRatio",
+    "reference_images": "refImageBase64",
+}
+
+
+def to_native(request: V0GenerationRequest, catalog: ProviderCatalog) -> GenerationRequest:
+    """The seed's body as the native request; `modelVersion` picks the provider that offers it."""
+    references = len(request.ref_image_base64) + len(request.ref_image_urls)
+    if references > MAX_REFERENCES:
+        raise validation_error(
+            f"Invalid request: refImageBase64: at most {MAX_REFERENCES} reference images in total "
+            "(refImageBase64 and refImageUrls together).",
+            details=[{"field": "refImageBase64", "message": f"at most {MAX_REFERENCES} in total"}],
+        )
+    fields = {
+        "prompt": request.prompt or None,  # empty means "the preset's template alone"
+        "negative_prompt": request.negative_prompt,
+        "preset_id": request.preset_id,
+        "variables": {key: _text(value) for key, value in request.variables.items()},
+        "resolution": request.resolution,
+        "n": request.sample_count,
+        "is_public": request.is_public,
+        "reference_images": [
+            *(ImageInput(b64=ref.data, mime_type=ref.mime_type) for ref in request.ref_image_base64),
+            *(ImageInput(url=url) for url in request.ref_image_urls),
+        ],
+    }
+    if request.aspect_ratio is not None:
+        fields["aspect_ratio"] = request.aspect_ratio  # unset, a preset's default applies
+    if request.model_version is not None:
+        fields["provider"] = provider_of(catalog, request.model_version)
+        fields["model"] = request.model_version
+    given = {name: value for name, value in fields.items() if value is not None}
+    try:
+        # Only the fields given count as set, so a preset's defaults keep applying to the rest.
+        return GenerationRequest.model_validate(given)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        native = str(first["loc"][0]) if first["loc"] else "body"
+        field = _SEED_FIELDS.get(native, native)
+        raise validation_error(
+            f"Invalid request: {field}: {first['msg']}.", details=[{"field": field, "message": first["msg"]}]
+        ) from exc
+
+
+def provider_of(catalog: ProviderCatalog, model: str) -> str:
+    configured = catalog.configured()
+    for provider, models in configured.items():
+        if model in models:
+            return provider
+    available = ", ".join(m for models in configured.values() for m in models)
+    raise validation_error(
+        f"Invalid request: modelVersion: unknown model {model!r}; available: {available}.",
+        details=[{"field": "modelVersion", "message": "unknown model"}],
+    )
+
+
+def sync_failure(job: JobDocument) -> ApiError:
+    """The error a sync submit answers with when its job failed (or was canceled) within the wait."""
+    code = job.error.code if job.error else ErrorCode.PROCESSING_FAILED
+    message = job.error.message if job.error else "The generation failed."
+    status = 422 if code in _CLIENT_FAILURES else 502
+    return ApiError(status, code, message, details={"jobId": job.id})
+
+
+async def job_result(ctx: AppContext, job: JobDocument, response_format: ResponseFormat) -> V0Job:
+    images = None
+    if job.status == JobStatus.SUCCEEDED:
+        images = []
+        for stored in job.outputs:
+            view = await image_view(ctx, job, stored, response_format)
+            images.append(
+                V0Image(
+                    id=view.id or "",
+                    url=view.url,
+                    storage_key=stored.blob_name,
+                    width=view.width,
+                    height=view.height,
+                    b64_json=view.b64_json,
+                )
+            )
+    failed = job.status in (JobStatus.FAILED, JobStatus.CANCELED)
+    return V0Job(
+        id=job.id,
+        status=V0Status.from_job(job.status),
+        created=int(job.created_at.timestamp()),
+        model=job.spec.model,
+        data=images,
+        usage=V0Usage(credits=job.credits or 0) if job.status == JobStatus.SUCCEEDED else None,
+        error=(job.error.message if job.error else "The generation was canceled.") if failed else None,
+    )
+
+
+async def library_image(ctx: AppContext, item: LibraryImage) -> V0LibraryImage:
+    return V0LibraryImage.model_validate(await _library_fields(ctx, item))
+
+
+async def library_image_detail(ctx: AppContext, item: LibraryImage) -> V0LibraryImageDetail:
+    fields = await _library_fields(ctx, item)
+    fields.update(prompt=item.job.spec.prompt, variables=item.job.variables, source_type=None)
+    return V0LibraryImageDetail.model_validate(fields)
+
+
+async def credits(ctx: AppContext, tenant_id: str) -> V0Credits:
+    view = await usage(ctx, tenant_id)
+    return V0Credits(credits=view.available, balance=view.balance, reserved=view.reserved, spent=view.spent)
+
+
+async def _library_fields(ctx: AppContext, item: LibraryImage) -> dict[str, object]:
+    job, image = item.job, item.image
+    return {
+        "id": item.id,
+        "url": await ctx.images.read_url(image.container, image.blob_name),
+        "thumbnail_url": await thumbnail_url(ctx.images, image),
+        "width": image.width,
+        "height": image.height,
+        "preset_id": job.preset_id,
+        "model_version": job.spec.model,
+        # What the caller typed: the preset's extra text, or the whole prompt without a preset.
+        "user_prompt": (job.user_prompt or "") if job.preset_id else job.spec.prompt,
+        "is_public": job.is_public,
+        "created_at": job.created_at,
+    }
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
