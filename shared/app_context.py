@@ -69,6 +69,7 @@ def build_context(settings: Settings) -> AppContext:
         images=ImageStore(
             blob_service,
             url_ttl=timedelta(minutes=settings.image_url_ttl_minutes),
+            public_container=settings.images_container,
             public_base_url=settings.images_public_base_url,
             container_public=settings.images_container_public,
         ),

@@ -60,11 +60,15 @@ class ImageStore:
         service: BlobServiceClient,
         *,
         url_ttl: timedelta,
+        public_container: str | None = None,
         public_base_url: str | None = None,
         container_public: bool = False,
     ) -> None:
+        """`public_base_url` / `container_public` make plain URLs for `public_container` only (the images
+        container); blobs of every other container (thumbnails, inputs) keep SAS URLs."""
         self._service = service
         self._url_ttl = url_ttl
+        self._public_container = public_container
         self._public_base_url = public_base_url.rstrip("/") if public_base_url else None
         self._container_public = container_public
         self._delegation_key: UserDelegationKey | None = None
@@ -130,10 +134,11 @@ class ImageStore:
         user-delegation signed (through the managed identity) otherwise."""
         from azure.storage.blob import BlobSasPermissions, generate_blob_sas
 
-        if self._public_base_url:
+        public = container == self._public_container
+        if public and self._public_base_url:
             return f"{self._public_base_url}/{blob_name}"
         blob = self._service.get_blob_client(container, blob_name)
-        if self._container_public:
+        if public and self._container_public:
             return str(blob.url)
         expiry = utc_now() + self._url_ttl
         credential = self._service.credential

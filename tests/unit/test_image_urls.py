@@ -14,11 +14,16 @@ from shared.settings import _DEVELOPMENT_STORAGE
 BLOB = "images/dev/2026-01-01/job-0.png"
 
 
-def _url(**options: object) -> str:
+def _url(container: str = "generated", **options: object) -> str:
     async def run() -> str:
         async with BlobServiceClient.from_connection_string(_DEVELOPMENT_STORAGE) as service:
-            store = ImageStore(service, url_ttl=timedelta(minutes=5), **options)  # type: ignore[arg-type]
-            return await store.read_url("generated", BLOB)
+            store = ImageStore(
+                service,
+                url_ttl=timedelta(minutes=5),
+                public_container="generated",
+                **options,  # type: ignore[arg-type]
+            )
+            return await store.read_url(container, BLOB)
 
     return asyncio.run(run())
 
@@ -41,3 +46,10 @@ def test_a_public_base_url_fronts_the_container() -> None:
         _url(public_base_url="https://cdn.example.com/generated/")
         == f"https://cdn.example.com/generated/{BLOB}"
     )
+
+
+def test_other_containers_keep_sas_urls_when_images_are_public() -> None:
+    for options in ({"container_public": True}, {"public_base_url": "https://cdn.example.com/generated"}):
+        parts = urlsplit(_url("thumbnails", **options))
+        assert parts.path == f"/devstoreaccount1/thumbnails/{BLOB}"
+        assert "sig" in parse_qs(parts.query)
