@@ -8,6 +8,7 @@ import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
 from shared.errors import validation_error
+from shared.models.jobs import ResponseFormat
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -29,3 +30,16 @@ def parse_query(req: func.HttpRequest, model: type[ModelT]) -> ModelT:
 def query_flag(req: func.HttpRequest, name: str) -> bool:
     """A boolean query parameter: `true`/`1` is true, absent or anything else is false."""
     return (req.params.get(name) or "").strip().lower() in ("true", "1")
+
+
+def response_format_param(req: func.HttpRequest) -> ResponseFormat:
+    """The `response_format` query parameter (url, b64_json, both; url when absent), or a 400."""
+    value = req.params.get("response_format") or ResponseFormat.URL.value
+    try:
+        return ResponseFormat(value)
+    except ValueError as exc:
+        allowed = ", ".join(f.value for f in ResponseFormat)
+        raise validation_error(
+            f"Invalid query parameter response_format: expected one of {allowed}.",
+            details=[{"field": "response_format", "message": f"expected one of {allowed}"}],
+        ) from exc

@@ -83,14 +83,8 @@ class JobRepository:
     ) -> tuple[list[JobDocument], str | None]:
         """One page of a query, in the tenant's partition (or across tenants when `tenant_id` is None),
         with the SDK's continuation token for the next page (None on the last)."""
-        return await query_page(
-            self._container,
-            query,
-            parameters,
-            partition_key=tenant_id,
-            limit=limit,
-            continuation=continuation,
-            model=JobDocument,
+        return await self.rows_page(
+            query, parameters, tenant_id=tenant_id, limit=limit, continuation=continuation, model=JobDocument
         )
 
     async def rows_page(

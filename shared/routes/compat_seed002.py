@@ -23,11 +23,11 @@ from shared.compat.seed002_models import (
     V0LibraryQuery,
     V0Timeout,
 )
-from shared.errors import ApiError, not_found, validation_error
+from shared.errors import ApiError, not_found
 from shared.http.auth import WRITE_SCOPE, authenticate
 from shared.http.handler import api_endpoint, parse_json_body
 from shared.http.multipart import is_multipart, parse_form
-from shared.http.query import parse_query, query_flag
+from shared.http.query import parse_query, query_flag, response_format_param
 from shared.http.responses import json_response
 from shared.http.urls import api_base_url
 from shared.jobs import service
@@ -180,12 +180,4 @@ def _response_format(req: func.HttpRequest) -> ResponseFormat:
     """`response_format` (url, b64_json, both); `include_base64=true|1` is `both`."""
     if query_flag(req, "include_base64"):
         return ResponseFormat.BOTH
-    value = req.params.get("response_format") or ResponseFormat.URL.value
-    try:
-        return ResponseFormat(value)
-    except ValueError as exc:
-        allowed = ", ".join(f.value for f in ResponseFormat)
-        raise validation_error(
-            f"Invalid query parameter response_format: expected one of {allowed}.",
-            details=[{"field": "response_format", "message": f"expected one of {allowed}"}],
-        ) from exc
+    return response_format_param(req)

@@ -7,11 +7,10 @@ import logging
 import azure.functions as func
 
 from shared.app_context import get_context
-from shared.errors import validation_error
 from shared.http.auth import WRITE_SCOPE, authenticate
 from shared.http.handler import api_endpoint, parse_json_body
 from shared.http.multipart import is_multipart, parse_generation_form
-from shared.http.query import parse_query, query_flag
+from shared.http.query import parse_query, query_flag, response_format_param
 from shared.http.responses import json_response
 from shared.http.urls import api_base_url
 from shared.jobs import service
@@ -39,7 +38,7 @@ COLLECTION = "v1/images/generations"
 async def submit_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
-    response_format = _response_format(req)
+    response_format = response_format_param(req)
     wait = requested_wait(req.headers.get("prefer"), ctx.settings.sync_wait_max_seconds)
     if is_multipart(req):
         request, uploads = parse_generation_form(req)
@@ -92,7 +91,7 @@ async def list_generations(req: func.HttpRequest) -> func.HttpResponse:
 async def get_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
-    response_format = _response_format(req)
+    response_format = response_format_param(req)
     job = await service.get_job(
         ctx,
         principal.tenant_id,
@@ -128,18 +127,6 @@ async def delete_generation(req: func.HttpRequest) -> func.HttpResponse:
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
     await delete_job(ctx, principal.tenant_id, req.route_params["job_id"], hard=query_flag(req, "hard"))
     return func.HttpResponse(status_code=204)
-
-
-def _response_format(req: func.HttpRequest) -> ResponseFormat:
-    value = req.params.get("response_format") or ResponseFormat.URL.value
-    try:
-        return ResponseFormat(value)
-    except ValueError as exc:
-        allowed = ", ".join(f.value for f in ResponseFormat)
-        raise validation_error(
-            f"Invalid query parameter response_format: expected one of {allowed}.",
-            details=[{"field": "response_format", "message": f"expected one of {allowed}"}],
-        ) from exc
 
 
 async def _job_response(
