@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from devtools.stack.stack import ROOT, LocalStack
+from devtools.stack.stack import LocalStack
 from tests.integration.conftest import ADMIN_KEY
+from tests.integration.doc_examples import LOCAL_API, run_marked_example
 
 pytestmark = pytest.mark.integration
 
 
 def test_the_api_tour_runs(stack: LocalStack, tmp_path: Path) -> None:
-    document = (ROOT / "docs" / "api.md").read_text()
-    match = re.search(r"<!-- docs-example -->\n```bash\n(.*?)```", document, re.DOTALL)
-    assert match, "docs/api.md lost its marked example"
-    script = match.group(1)
-    assert "API=http://127.0.0.1:7071/api" in script
-    script = script.replace("API=http://127.0.0.1:7071/api", f"API={stack.endpoints.api_url}")
-
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    result = run_marked_example(
+        "docs/api.md",
+        "docs-example",
+        cwd=tmp_path,
+        substitutions={LOCAL_API: f"API={stack.endpoints.api_url}"},
     )
 
-    assert result.returncode == 0, result.stderr
     lines = [line.strip() for line in result.stdout.splitlines()]
     assert lines[0] == "succeeded"
     assert lines[1] == "1"  # one job for two submits with one Idempotency-Key
@@ -39,19 +34,17 @@ def test_the_api_tour_runs(stack: LocalStack, tmp_path: Path) -> None:
 
 
 def test_the_auth_docs_example_runs(stack: LocalStack, tmp_path: Path) -> None:
-    text = (ROOT / "docs" / "auth.md").read_text()
-    match = re.search(r"<!-- api-example -->\n```bash\n(.*?)```", text, re.DOTALL)
-    assert match, "docs/auth.md lost its marked example"
-    script = match.group(1)
-    assert "API=http://127.0.0.1:7071/api" in script and "ADMIN_KEY=local-admin-key" in script
-    script = script.replace("API=http://127.0.0.1:7071/api", f"API={stack.endpoints.api_url}")
-    script = script.replace("ADMIN_KEY=local-admin-key", f"ADMIN_KEY={ADMIN_KEY}")
-
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    result = run_marked_example(
+        "docs/auth.md",
+        "api-example",
+        cwd=tmp_path,
+        substitutions={
+            LOCAL_API: f"API={stack.endpoints.api_url}",
+            "ADMIN_KEY=local-admin-key": f"ADMIN_KEY={ADMIN_KEY}",
+        },
+        timeout=60,
     )
 
-    assert result.returncode == 0, result.stderr
     output = result.stdout.lower()
     assert "x-ratelimit-limit: 3" in output
     assert "x-ratelimit-remaining: 2" in output

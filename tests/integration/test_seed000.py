@@ -8,7 +8,6 @@ import hashlib
 import io
 import json
 import re
-import subprocess
 import threading
 import time
 import uuid
@@ -21,7 +20,7 @@ import pytest
 from azure.cosmos import ContainerProxy
 from PIL import Image
 
-from devtools.stack.stack import ROOT, LocalStack
+from devtools.stack.stack import LocalStack
 from tests.integration.conftest import (
     Simulator,
     create_key,
@@ -30,6 +29,7 @@ from tests.integration.conftest import (
     unique_tenant,
     wait_for_terminal,
 )
+from tests.integration.doc_examples import LOCAL_API, run_marked_example
 
 pytestmark = pytest.mark.integration
 
@@ -84,18 +84,15 @@ def _check_image_answer(answer: dict[str, Any], prompt: str) -> bytes:
 
 
 def test_compat_seed000_examples(stack: LocalStack, api: httpx.Client, tmp_path: Path) -> None:
-    text = (ROOT / "docs" / "compat.md").read_text()
-    match = re.search(r"<!-- compat-example: seed 000 -->\n```bash\n(.*?)```", text, re.DOTALL)
-    assert match, "docs/compat.md lost seed 000's marked example"
-    script = match.group(1)
-    assert "API=http://127.0.0.1:7071/api" in script and "KEY=local-dev-key" in script
-    script = script.replace("API=http://127.0.0.1:7071/api", f"API={stack.endpoints.api_url}")
-
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    result = run_marked_example(
+        "docs/compat.md",
+        "compat-example: seed 000",
+        cwd=tmp_path,
+        substitutions={LOCAL_API: f"API={stack.endpoints.api_url}"},
+        requires=("KEY=local-dev-key",),
+        timeout=300,
     )
 
-    assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "200",
         "200",

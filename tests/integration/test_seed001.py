@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ from azure.cosmos.exceptions import CosmosResourceNotFoundError
 from azure.storage.blob import BlobServiceClient
 from PIL import Image
 
-from devtools.stack.stack import ROOT, LocalStack
+from devtools.stack.stack import LocalStack
 from shared.models.jobs import GenerationSpec, JobDocument, JobStatus
 from tests.integration.conftest import (
     DEV_KEY,
@@ -28,6 +27,7 @@ from tests.integration.conftest import (
     unique_prompt,
     unique_tenant,
 )
+from tests.integration.doc_examples import LOCAL_API, run_marked_example
 
 pytestmark = pytest.mark.integration
 
@@ -517,18 +517,15 @@ def test_past_the_rate_limit_is_429_in_the_seed_shape(anonymous: httpx.Client, a
 
 
 def test_compat_seed001_examples(stack: LocalStack, tmp_path: Path) -> None:
-    text = (ROOT / "docs" / "compat.md").read_text()
-    match = re.search(r"<!-- compat-example: seed 001 -->\n```bash\n(.*?)```", text, re.DOTALL)
-    assert match, "docs/compat.md lost seed 001's marked example"
-    script = match.group(1)
-    assert "API=http://127.0.0.1:7071/api" in script and "KEY=local-dev-key" in script
-    script = script.replace("API=http://127.0.0.1:7071/api", f"API={stack.endpoints.api_url}")
-
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=180
+    result = run_marked_example(
+        "docs/compat.md",
+        "compat-example: seed 001",
+        cwd=tmp_path,
+        substitutions={LOCAL_API: f"API={stack.endpoints.api_url}"},
+        requires=("KEY=local-dev-key",),
+        timeout=180,
     )
 
-    assert result.returncode == 0, result.stderr
     lines = [line.strip() for line in result.stdout.splitlines()]
     assert lines[0] == "201 pending true 16:9"
     assert lines[1] == "success true"  # the enhanced prompt differs from the original

@@ -8,7 +8,6 @@ import base64
 import io
 import json
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 from azure.cosmos import ContainerProxy
 from PIL import Image
 
-from devtools.stack.stack import ROOT, LocalStack
+from devtools.stack.stack import LocalStack
 from tests.integration.conftest import (
     Simulator,
     api_client,
@@ -28,6 +27,7 @@ from tests.integration.conftest import (
     unique_tenant,
 )
 from tests.integration.contract import Contract
+from tests.integration.doc_examples import run_marked_example
 
 pytestmark = pytest.mark.integration
 
@@ -456,19 +456,17 @@ def test_usage_shows_the_remaining_credits(v0: httpx.Client) -> None:
 
 
 def test_compat_seed002_examples(stack: LocalStack, tenant: tuple[str, str], tmp_path: Path) -> None:
-    text = (ROOT / "docs" / "compat.md").read_text()
-    match = re.search(r"<!-- compat-example: seed 002 -->\n```bash\n(.*?)```", text, re.DOTALL)
-    assert match, "docs/compat.md lost seed 002's marked example"
-    script = match.group(1)
-    assert "BASE=http://127.0.0.1:7071/api" in script and "KEY=local-dev-key" in script
-    script = script.replace("BASE=http://127.0.0.1:7071/api", f"BASE={stack.endpoints.api_url}")
-    script = script.replace("KEY=local-dev-key", f"KEY={tenant[1]}")
-
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=180
+    result = run_marked_example(
+        "docs/compat.md",
+        "compat-example: seed 002",
+        cwd=tmp_path,
+        substitutions={
+            "BASE=http://127.0.0.1:7071/api": f"BASE={stack.endpoints.api_url}",
+            "KEY=local-dev-key": f"KEY={tenant[1]}",
+        },
+        timeout=180,
     )
 
-    assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "200 gemini-2.5-flash-image 1 1"  # sync: status, model, images, credits
     assert lines[1] == "200 queued"

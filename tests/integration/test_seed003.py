@@ -6,7 +6,6 @@ import base64
 import hashlib
 import io
 import re
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,9 +20,10 @@ from azure.cosmos import ContainerProxy
 from azure.storage.blob import BlobSasPermissions, BlobServiceClient, ContentSettings, generate_blob_sas
 from PIL import Image
 
-from devtools.stack.stack import ROOT, LocalStack
+from devtools.stack.stack import LocalStack
 from tests.integration.conftest import Simulator, api_client, unique_prompt, unique_tenant
 from tests.integration.contract import Contract
+from tests.integration.doc_examples import run_marked_example
 from tests.integration.oidc import Issuer
 
 pytestmark = pytest.mark.integration
@@ -386,21 +386,19 @@ def test_a_job_not_done_within_the_wait_is_504_and_names_the_job(
 
 
 def test_compat_seed003_examples(stack: LocalStack, oidc_issuer: Issuer, tmp_path: Path) -> None:
-    document = (ROOT / "docs" / "compat.md").read_text()
-    match = re.search(r"<!-- compat-example: seed 003 -->\n```bash\n(.*?)```", document, re.DOTALL)
-    assert match, "docs/compat.md lost seed 003's marked example"
-    script = match.group(1)
-    assert "GATEWAY=http://127.0.0.1:7071" in script
     token = oidc_issuer.token(tid=unique_tenant("docs"), scp="write:image-gen")
     base = stack.endpoints.api_url.removesuffix("/api")
-    script = script.replace("GATEWAY=http://127.0.0.1:7071", f"GATEWAY={base}")
-    script = script.replace("JWT=<your token>", f"JWT={token}")
-
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=180
+    result = run_marked_example(
+        "docs/compat.md",
+        "compat-example: seed 003",
+        cwd=tmp_path,
+        substitutions={
+            "GATEWAY=http://127.0.0.1:7071": f"GATEWAY={base}",
+            "JWT=<your token>": f"JWT={token}",
+        },
+        timeout=180,
     )
 
-    assert result.returncode == 0, result.stderr
     lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
     assert lines[0] == "200 generate image/png 1024x1024"
     assert lines[1] == "200 edit gemini"
