@@ -6,6 +6,8 @@ import asyncio
 import base64
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import openai
@@ -82,7 +84,7 @@ class AzureOpenAIProvider:
             options["output_format"] = spec.output_format
             if spec.output_compression is not None and spec.output_format != "png":
                 options["output_compression"] = spec.output_compression
-        try:
+        with _provider_errors():
             if call.references:
                 images = [
                     (
@@ -98,12 +100,6 @@ class AzureOpenAIProvider:
                 )
             else:
                 response = await self._client.images.generate(**options)
-        except openai.APIStatusError as exc:
-            raise _classify_status_error(exc) from exc
-        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-            raise transient_error(f"Azure OpenAI did not answer: {type(exc).__name__}") from exc
-        except (openai.APIResponseValidationError, json.JSONDecodeError) as exc:
-            raise transient_error("Azure OpenAI answered with a malformed body") from exc
         images_out: list[ProviderImage] = []
         revised_prompt = None
         for item in response.data or []:
@@ -127,21 +123,29 @@ class AzureOpenAIProvider:
                 ErrorCode.INVALID_INPUT,
                 "No Azure OpenAI chat deployment is configured (AZURE_OPENAI_CHAT_DEPLOYMENT).",
             )
-        try:
+        with _provider_errors():
             response = await self._client.chat.completions.create(
                 model=self._chat_deployment,
                 messages=[{"role": "system", "content": instruction}, {"role": "user", "content": text}],
             )
-        except openai.APIStatusError as exc:
-            raise _classify_status_error(exc) from exc
-        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-            raise transient_error(f"Azure OpenAI did not answer: {type(exc).__name__}") from exc
-        except (openai.APIResponseValidationError, json.JSONDecodeError) as exc:
-            raise transient_error("Azure OpenAI answered with a malformed body") from exc
         answer = (response.choices[0].message.content if response.choices else None) or ""
         if not answer.strip():
             raise ProviderError(ErrorCode.NO_IMAGE, "The Azure OpenAI chat deployment returned no text.")
         return answer.strip()
+
+
+@contextmanager
+def _provider_errors() -> Iterator[None]:
+    """Every Azure OpenAI call's failures as ProviderErrors: classified statuses, transient transport and
+    malformed-body failures."""
+    try:
+        yield
+    except openai.APIStatusError as exc:
+        raise _classify_status_error(exc) from exc
+    except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+        raise transient_error(f"Azure OpenAI did not answer: {type(exc).__name__}") from exc
+    except (openai.APIResponseValidationError, json.JSONDecodeError) as exc:
+        raise transient_error("Azure OpenAI answered with a malformed body") from exc
 
 
 def _classify_status_error(exc: openai.APIStatusError) -> ProviderError:
