@@ -1,17 +1,21 @@
 # Everything the project needs is installed from its own files: requirements*.txt and package.json.
 SHELL := /bin/bash
-PYTHON ?= python3
+# Python 3.13, the version the Function App runs in Azure: from PATH, else from pyenv's versions (every
+# machine of this project has one there, even when pyenv's global version is another).
+PYTHON ?= $(shell for c in python3.13 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V -r); do \
+	$$c -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo $$c; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
 
 .PHONY: dev test test-unit test-integration lint format typecheck check install clean openapi
 
-install: $(STAMPS)/python $(STAMPS)/node
+install: $(STAMPS)/python3.13 $(STAMPS)/node
 
-$(STAMPS)/python: requirements.txt requirements-dev.txt
+$(STAMPS)/python3.13: requirements.txt requirements-dev.txt
 	@mkdir -p $(STAMPS)
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -n "$(PYTHON)" || { echo "Python 3.13 not found: install it (pyenv install 3.13) or run make PYTHON=/path/to/python3.13" >&2; exit 1; }
+	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@

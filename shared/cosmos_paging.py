@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-async def query_page(
+async def query_page[ModelT: BaseModel](
     container: ContainerProxy,
     query: str,
     parameters: list[dict[str, Any]],

@@ -17,7 +17,7 @@ PageFetcher = Callable[[int, str | None], Awaitable[tuple[list[T], str | None]]]
 WALK_PAGE_SIZE = 100
 
 
-async def offset_window(
+async def offset_window[T](
     fetch: PageFetcher[T], *, offset: int, limit: int, page_size: int = WALK_PAGE_SIZE
 ) -> list[T]:
     """Items `offset` .. `offset + limit - 1` of the query (fewer at its end)."""

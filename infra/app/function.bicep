@@ -1,4 +1,4 @@
-// The Function App on the Flex Consumption plan: Python 3.11, the user-assigned identity for everything,
+// The Function App on the Flex Consumption plan: Python 3.13, the user-assigned identity for everything,
 // identity-based connections only (no connection string, no key in any setting).
 @description('Name of the Function App.')
 param name string
@@ -207,7 +207,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       }
       runtime: {
         name: 'python'
-        version: '3.11'
+        version: '3.13'
       }
     }
   }

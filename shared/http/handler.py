@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any
 
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
@@ -20,7 +20,6 @@ from shared.models.errors import ErrorCode
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]
-ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -73,7 +72,7 @@ def api_endpoint(handler: Handler | None = None, *, render_error: ErrorRenderer 
     return decorate if handler is None else decorate(handler)
 
 
-def parse_json_body(req: func.HttpRequest, model: type[ModelT]) -> ModelT:
+def parse_json_body[ModelT: BaseModel](req: func.HttpRequest, model: type[ModelT]) -> ModelT:
     """The body as `model`; a non-JSON body or a field that does not validate is a 400 naming the field."""
     content_type = req.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if content_type and content_type != "application/json" and not content_type.endswith("+json"):
@@ -84,7 +83,7 @@ def parse_json_body(req: func.HttpRequest, model: type[ModelT]) -> ModelT:
         raise validation_error(_summary(exc), details=_field_errors(exc)) from exc
 
 
-def validate_body(data: dict[str, object], model: type[ModelT]) -> ModelT:
+def validate_body[ModelT: BaseModel](data: dict[str, object], model: type[ModelT]) -> ModelT:
     """Already-decoded fields (a form) as `model`, with the same 400 as a JSON body."""
     try:
         return model.model_validate(data)

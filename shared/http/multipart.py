@@ -4,7 +4,6 @@ string, and files in the form fields of the preset's file requirements."""
 from __future__ import annotations
 
 import json
-from typing import TypeVar
 
 import azure.functions as func
 from pydantic import BaseModel
@@ -17,8 +16,6 @@ from shared.presets.uploads import Upload, make_upload
 # Form fields that carry JSON rather than a plain string.
 _JSON_FIELDS = ("variables",)
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
 
 def is_multipart(req: func.HttpRequest) -> bool:
     return req.headers.get("content-type", "").split(";")[0].strip().lower() == "multipart/form-data"
@@ -28,7 +25,7 @@ def parse_generation_form(req: func.HttpRequest) -> tuple[GenerationRequest, lis
     return parse_form(req, GenerationRequest)
 
 
-def parse_form(
+def parse_form[ModelT: BaseModel](
     req: func.HttpRequest, model: type[ModelT], json_fields: tuple[str, ...] = _JSON_FIELDS
 ) -> tuple[ModelT, list[Upload]]:
     """The form's fields as `model` (the `json_fields` decoded from JSON strings) and its files."""

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
 from shared.errors import validation_error
 from shared.models.jobs import ResponseFormat
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
 
-
-def parse_query(req: func.HttpRequest, model: type[ModelT]) -> ModelT:
+def parse_query[ModelT: BaseModel](req: func.HttpRequest, model: type[ModelT]) -> ModelT:
     try:
         return model.model_validate(dict(req.params))
     except ValidationError as exc:

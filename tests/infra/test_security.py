@@ -80,7 +80,7 @@ def test_function_app_is_locked_down() -> None:
     assert site_config["ftpsState"] == "Disabled"
     assert site_config["remoteDebuggingEnabled"] is False
     function_config = properties["functionAppConfig"]
-    assert function_config["runtime"] == {"name": "python", "version": "3.11"}
+    assert function_config["runtime"] == {"name": "python", "version": "3.13"}
     assert set(function_config["scaleAndConcurrency"]) >= {"maximumInstanceCount", "instanceMemoryMB"}
     assert function_config["deployment"]["storage"]["authentication"]["type"] == "UserAssignedIdentity"
     plan = _only(api, "Microsoft.Web/serverfarms")

@@ -26,7 +26,7 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _run(stack: LocalStack, work: Callable[[IdempotencyStore, Any], Awaitable[T]]) -> T:
+def _run[T](stack: LocalStack, work: Callable[[IdempotencyStore, Any], Awaitable[T]]) -> T:
     settings = stack.settings
     assert settings.cosmos_key
 
