@@ -9,8 +9,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from azure.storage.queue import BinaryBase64DecodePolicy, TextBase64EncodePolicy
-
 from shared.settings import Settings
 
 if TYPE_CHECKING:
@@ -57,22 +55,18 @@ def setup_blob_service(*, settings: Settings) -> BlobServiceClient:
 
 
 def setup_queue_client(*, settings: Settings, queue_name: str) -> QueueClient:
-    """A queue client speaking base64, the Functions host's default `messageEncoding`."""
+    """A queue client sending plain text, as host.json's `messageEncoding: none` expects."""
     from azure.storage.queue.aio import QueueClient
 
     if settings.storage_connection_string:
         return QueueClient.from_connection_string(
             settings.storage_connection_string.get_secret_value(),
             queue_name,
-            message_encode_policy=TextBase64EncodePolicy(),
-            message_decode_policy=BinaryBase64DecodePolicy(),
         )
     return QueueClient(
         _storage_uri(settings, "queue", settings.storage_queue_service_uri),
         queue_name,
         credential=get_credential(settings),
-        message_encode_policy=TextBase64EncodePolicy(),
-        message_decode_policy=BinaryBase64DecodePolicy(),
     )
 
 

@@ -457,10 +457,26 @@ class Settings(BaseSettings):
         description="Total timeout of one URL fetch, redirects included.",
     )
     stale_job_minutes: int = Field(
-        default=30,
+        default=10,
         ge=1,
         validation_alias="STALE_JOB_MINUTES",
-        description="A job left queued or running this long without an update is ended `failed`.",
+        description="A job left queued this long without an update (its message may be lost: a submit that "
+        "crashed before queueing it) is queued again by the sweeper.",
+    )
+    job_claim_seconds: float = Field(
+        default=120.0,
+        ge=1,
+        validation_alias="JOB_CLAIM_SECONDS",
+        description="How long a worker's claim on a job lasts unless renewed (renewed every third of it "
+        "while the worker runs). A second delivery of a claimed job waits this long; a job whose worker "
+        "died is resumed once its claim has lapsed.",
+    )
+    job_deadline_minutes: int = Field(
+        default=60,
+        ge=1,
+        validation_alias="JOB_DEADLINE_MINUTES",
+        description="A job not ended this long after it was submitted ends `failed` with `TIMEOUT` instead "
+        "of being resumed or retried again.",
     )
 
     # --- Seed 000 (`POST /api/image`, docs/compat.md) ---------------------------------------------------

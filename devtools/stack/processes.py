@@ -77,6 +77,15 @@ class ManagedProcess:
             f"{self.name} was not ready within {timeout:.0f}s; see {self.log_path or 'output'}"
         )
 
+    def kill(self) -> None:
+        """SIGKILL the process group, as a crash would end it: nothing gets to clean up."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
     def stop(self, grace: float = 10.0) -> None:
         if self.process is not None and self.process.poll() is None:
             try:

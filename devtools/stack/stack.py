@@ -123,6 +123,16 @@ class LocalStack:
             process.stop()
         self.processes.clear()
 
+    def process(self, name: str) -> ManagedProcess:
+        return next(p for p in self.processes if p.name == name)
+
+    def crash_devhost(self) -> None:
+        """Kill the dev host mid-work (SIGKILL), as a crashed Functions host; `restart_devhost` revives it."""
+        self.process("devhost").kill()
+
+    def restart_devhost(self) -> None:
+        self.process("devhost").start()
+
     def __enter__(self) -> LocalStack:
         self.start()
         return self

@@ -1,11 +1,13 @@
 """Reserving a job's credits at submit and settling them when it ends.
 
-- `reserve_credits` holds the cost before the job is stored (402 when the balance is short).
+- `reserve_credits` holds the cost once the job is stored, before it is queued (402 when the balance is
+  short; the submit then removes the job). Holding twice is a no-op, so a job queued again after a crash
+  reserves again safely.
 - `settle_credits` runs after every terminal write: a succeeded job's reservation is charged, a failed
   or canceled job's is refunded. The reservation is removed in the same write, so settling twice (a
   replay, a crash and a retry, the sweeper after a worker) changes nothing the second time.
 - `reconcile_reservations` (the sweeper) settles reservations whose job ended without settling (a crash
-  between the two writes) or that never got a job (a crash during submit).
+  between the two writes) or whose job no longer exists.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-# A reservation without a job this long after it was made belongs to a submit that crashed.
+# A reservation whose job is gone this long after it was made has nothing left to settle it.
 ORPHANED_RESERVATION_AGE = timedelta(minutes=10)
 
 
@@ -66,11 +68,6 @@ async def settle_credits(ctx: AppContext, job: JobDocument) -> None:
         await _settle(ctx, job.tenant_id, job.id, charge=True)
     elif job.status in (JobStatus.FAILED, JobStatus.CANCELED):
         await _settle(ctx, job.tenant_id, job.id, charge=False)
-
-
-async def refund_unstored(ctx: AppContext, tenant_id: str, job_id: str) -> None:
-    """Give back the reservation of a submit that failed before its job was stored."""
-    await _settle(ctx, tenant_id, job_id, charge=False)
 
 
 async def reconcile_reservations(ctx: AppContext) -> int:

@@ -153,10 +153,8 @@ async def process_blob_created(
             "sourceETag": normalize_etag(blob.etag),
         },
     )
-    recorded = False
 
     def record(doc: JobDocument) -> bool:
-        nonlocal recorded
         current = _output_for(doc, ref)
         etag = normalize_etag(blob.etag)
         if current is None or (current.etag == etag and current.thumbnail_blob_name):
@@ -165,11 +163,10 @@ async def process_blob_created(
         current.thumbnail_blob_name = ref.thumbnail_blob_name
         current.etag = etag
         current.confirmed_bytes = len(blob.data)
-        recorded = True
         return True
 
-    await ctx.jobs.update(job.tenant_id, job.id, record)
-    if not recorded:
+    update = await ctx.jobs.update(job.tenant_id, job.id, record)
+    if not update.applied:
         return ThumbnailOutcome.DUPLICATE
     logger.info(
         "Job %s: thumbnail of output %d made (%d bytes, image %d bytes, eTag %s)",

@@ -1,6 +1,5 @@
-"""Canceling a job: a queued job ends `canceled` at once; a running one ends `canceled` and the worker,
-which re-reads the job before it stores images and writes its result only if the job is still running
-(an etag-guarded write), stores nothing for it."""
+"""Canceling a job: it ends `canceled` at once. A run still working on it notices (every write of a run
+is guarded by its claim on an unfinished job), stores nothing and removes what it uploaded."""
 
 from __future__ import annotations
 
@@ -8,8 +7,7 @@ import logging
 
 from shared.app_context import AppContext
 from shared.errors import ApiError, not_found
-from shared.jobs.terminal import job_ended
-from shared.models.common import utc_now
+from shared.jobs.ending import finish_job, mark_ended
 from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument, JobStatus
 
@@ -19,24 +17,20 @@ logger = logging.getLogger(__name__)
 async def mark_canceled(ctx: AppContext, tenant_id: str, job_id: str) -> tuple[JobDocument | None, bool]:
     """End the job `canceled` unless it already ended. Returns the stored job and whether this call
     canceled it."""
-    canceled = False
 
     def cancel(doc: JobDocument) -> bool:
-        nonlocal canceled
         if doc.status.is_terminal:
             return False
-        now = utc_now()
-        doc.status = JobStatus.CANCELED
-        doc.canceled_at = now
-        doc.completed_at = now
-        canceled = True
+        # A run still working on the job removes its own uploads; earlier (crashed) runs may have left some.
+        mark_ended(doc, JobStatus.CANCELED, earlier_runs=doc.attempts)
+        doc.canceled_at = doc.completed_at
         return True
 
-    job = await ctx.jobs.update(tenant_id, job_id, cancel)
-    if canceled and job is not None:
+    update = await ctx.jobs.update(tenant_id, job_id, cancel)
+    if update.applied and update.job is not None:
         logger.info("Job %s canceled", job_id)
-        await job_ended(ctx, job)
-    return job, canceled
+        await finish_job(ctx, update.job)
+    return update.job, update.applied
 
 
 async def cancel_job(ctx: AppContext, tenant_id: str, job_id: str) -> JobDocument:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from shared.app_context import AppContext
 from shared.images.sniff import sniff_mime
 from shared.jobs.enhancement import enhance_prompt
+from shared.jobs.repository import Mutation
 from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument
 from shared.providers.base import ImageCall, InputImage, ProviderError, ProviderResult
@@ -23,11 +24,12 @@ class Generated:
     served_by: str  # `provider/model`
 
 
-async def generate_for_job(ctx: AppContext, job: JobDocument) -> Generated:
-    """The job's images; ProviderError when no provider in the chain produced them."""
+async def generate_for_job(ctx: AppContext, job: JobDocument, owned: Mutation) -> Generated:
+    """The job's images; ProviderError when no provider in the chain produced them. `owned` guards the
+    run's writes (its claim)."""
     references = tuple([await _input(ctx, job, name) for name in job.spec.reference_blobs])
     mask = await _input(ctx, job, job.spec.mask_blob) if job.spec.mask_blob else None
-    prompt = await _prompt(ctx, job)
+    prompt = await _prompt(ctx, job, owned)
     call = ImageCall(prompt=prompt, model=job.spec.model, spec=job.spec, references=references, mask=mask)
     chain = [
         (job.spec.provider, job.spec.model),
@@ -85,7 +87,7 @@ async def _input(ctx: AppContext, job: JobDocument, blob_name: str) -> InputImag
     return InputImage(data=data, mime_type=sniff_mime(data) or "image/png")
 
 
-async def _prompt(ctx: AppContext, job: JobDocument) -> str:
+async def _prompt(ctx: AppContext, job: JobDocument, owned: Mutation) -> str:
     """The prompt to draw from: enhanced once (kept on the job, so a retry reuses it) when asked."""
     if not job.spec.auto_enhance:
         return job.spec.prompt
@@ -97,7 +99,7 @@ async def _prompt(ctx: AppContext, job: JobDocument) -> str:
     )
 
     def record(doc: JobDocument) -> bool:
-        if doc.status.is_terminal:
+        if not owned(doc):
             return False
         doc.enhanced_prompt = prompt
         if warning:

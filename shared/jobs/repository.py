@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -12,15 +13,26 @@ from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosReso
 
 from shared.cosmos_paging import ModelT, query_count, query_page
 from shared.models.common import iso_utc, utc_now
-from shared.models.jobs import JobDocument, JobStatus
+from shared.models.jobs import JobDocument
 
 if TYPE_CHECKING:
     from azure.cosmos.aio import ContainerProxy
 
 logger = logging.getLogger(__name__)
 
-# A job mutation: change the document in place, or return False to leave it as it is.
+# A job mutation: change the document in place, or return False to leave it as it is. It may run more
+# than once (after a concurrent write it is applied again to the fresh document), so it must decide from
+# the document alone.
 Mutation = Callable[[JobDocument], bool]
+
+
+@dataclass(frozen=True)
+class JobUpdate:
+    """What `JobRepository.update` did: the document as stored afterwards (None when there is no such
+    job) and whether this call's mutation is what was written."""
+
+    job: JobDocument | None
+    applied: bool
 
 
 class JobRepository:
@@ -34,16 +46,16 @@ class JobRepository:
         item = await self._read(tenant_id, job_id)
         return None if item is None else JobDocument.model_validate(item)
 
-    async def update(self, tenant_id: str, job_id: str, mutate: Mutation) -> JobDocument | None:
+    async def update(self, tenant_id: str, job_id: str, mutate: Mutation) -> JobUpdate:
         """Apply `mutate` to the current document and replace it if its etag is unchanged; on a
-        concurrent write, re-read and apply again. Returns the document as stored, or None if absent."""
+        concurrent write, re-read and apply again, so `applied` says what the last try did."""
         while True:
             item = await self._read(tenant_id, job_id)
             if item is None:
-                return None
+                return JobUpdate(job=None, applied=False)
             job = JobDocument.model_validate(item)
             if not mutate(job):
-                return job
+                return JobUpdate(job=job, applied=False)
             job.updated_at = utc_now()
             try:
                 await self._container.replace_item(
@@ -52,24 +64,33 @@ class JobRepository:
                     etag=item["_etag"],
                     match_condition=MatchConditions.IfNotModified,
                 )
-                return job
+                return JobUpdate(job=job, applied=True)
             except CosmosAccessConditionFailedError:
                 logger.info("Job %s changed concurrently; applying the update again", job_id)
+            except CosmosResourceNotFoundError:
+                return JobUpdate(job=None, applied=False)  # removed (a hard delete) meanwhile
 
-    async def stale(
-        self, statuses: tuple[JobStatus, ...], updated_before: datetime
-    ) -> AsyncIterator[JobDocument]:
-        """Jobs of every tenant left in one of `statuses` since before `updated_before`."""
-        placeholders = ", ".join(f"@s{i}" for i in range(len(statuses)))
-        parameters: list[dict[str, Any]] = [
-            {"name": f"@s{i}", "value": s.value} for i, s in enumerate(statuses)
-        ]
-        parameters.append({"name": "@before", "value": iso_utc(updated_before)})
+    async def unfinished(self, updated_before: datetime) -> AsyncIterator[JobDocument]:
+        """Jobs of every tenant still queued or running with no write since `updated_before`."""
         query = (
-            f"SELECT * FROM c WHERE c.docType = 'job' AND c.status IN ({placeholders}) "
+            "SELECT * FROM c WHERE c.docType = 'job' AND c.status IN ('queued', 'running') "
             "AND c.updatedAt < @before"
         )
-        async for item in self._container.query_items(query, parameters=parameters):
+        async for item in self._container.query_items(
+            query, parameters=[{"name": "@before", "value": iso_utc(updated_before)}]
+        ):
+            yield JobDocument.model_validate(item)
+
+    async def ended_with_pending_work(self, updated_before: datetime) -> AsyncIterator[JobDocument]:
+        """Ended jobs of every tenant whose end-of-job work (webhook, clean-up) is still recorded as to do
+        since before `updated_before`: the process that ended them stopped before finishing it."""
+        query = (
+            "SELECT * FROM c WHERE c.docType = 'job' AND c.status IN ('succeeded', 'failed', 'canceled') "
+            "AND (c.webhookPending = true OR c.cleanupPending = true) AND c.updatedAt < @before"
+        )
+        async for item in self._container.query_items(
+            query, parameters=[{"name": "@before", "value": iso_utc(updated_before)}]
+        ):
             yield JobDocument.model_validate(item)
 
     async def page(

@@ -7,13 +7,14 @@ import logging
 import uuid
 
 from shared.app_context import AppContext
-from shared.credits.ledger import job_cost, refund_unstored, reserve_credits
+from shared.credits.ledger import job_cost, reserve_credits
 from shared.errors import ApiError, not_found, validation_error
 from shared.images.store import BlobNaming
 from shared.images.thumbnails import thumbnail_url
+from shared.jobs.ending import end_job
 from shared.jobs.idempotency import claim_idempotency_key, validate_key
+from shared.jobs.recovery import discard_unqueued, may_be_unqueued, requeue
 from shared.jobs.references import check_parameters, store_inputs
-from shared.jobs.terminal import job_ended
 from shared.library.images import image_id
 from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
@@ -22,7 +23,6 @@ from shared.models.jobs import (
     GenerationSpec,
     ImageView,
     JobDocument,
-    JobError,
     JobOrigin,
     JobStatus,
     JobView,
@@ -76,23 +76,31 @@ async def submit_generation(
         existing = await claim_idempotency_key(ctx, tenant_id, idempotency_key, request, job.id)
         if existing is not None:
             logger.info("Job %s returned again for its Idempotency-Key", existing.id)
+            await _queue_if_never_queued(ctx, existing)
             return existing
     try:
-        await reserve_credits(ctx, tenant_id, job.id, job.credits)
-        try:
-            # Reference images are fetched and checked only now, once the job is sure to be created;
-            # a refusal (a 400 naming the image) refunds and releases like any other failure.
-            inputs = await store_inputs(ctx, tenant_id, job.id, job.created_at, request)
-            job.spec.reference_blobs = inputs.reference_blobs
-            job.spec.mask_blob = inputs.mask_blob
-            return await _create_and_queue(ctx, job)
-        except Exception:
-            await refund_unstored(ctx, tenant_id, job.id)
-            raise
+        # Reference images are fetched and checked only now, once the job is sure to be created; a
+        # refusal (a 400 naming the image) leaves nothing behind.
+        inputs = await store_inputs(ctx, tenant_id, job.id, job.created_at, request)
+        job.spec.reference_blobs = inputs.reference_blobs
+        job.spec.mask_blob = inputs.mask_blob
+        # The job is stored before its credits are reserved, so no reservation ever lacks its job: a
+        # crash after this line leaves a job that the sweeper (or a replayed Idempotency-Key) reserves
+        # for and queues.
+        await ctx.jobs.create(job)
     except Exception:
         if idempotency_key is not None:
             await ctx.idempotency.release(tenant_id, idempotency_key, job.id)
         raise
+    try:
+        await reserve_credits(ctx, tenant_id, job.id, job.credits)
+    except Exception:
+        # A 402 (or the credits store failing) leaves nothing of the submit behind.
+        await discard_unqueued(ctx, job)
+        if idempotency_key is not None:
+            await ctx.idempotency.release(tenant_id, idempotency_key, job.id)
+        raise
+    return await _queue(ctx, job)
 
 
 async def _check_webhook(ctx: AppContext, request: GenerationRequest) -> None:
@@ -147,13 +155,12 @@ def _new_job(
     )
 
 
-async def _create_and_queue(ctx: AppContext, job: JobDocument) -> JobDocument:
-    await ctx.jobs.create(job)
+async def _queue(ctx: AppContext, job: JobDocument) -> JobDocument:
     try:
         await ctx.job_queue.enqueue(JobMessage(job_id=job.id, tenant_id=job.tenant_id))
     except Exception as exc:
         logger.error("Job %s could not be queued; ending it failed", job.id, exc_info=True)
-        await _fail_unqueued(ctx, job)
+        await end_job(ctx, job, ErrorCode.SERVICE_UNAVAILABLE, "The job could not be queued.")
         raise ApiError(
             503, ErrorCode.SERVICE_UNAVAILABLE, "The job queue is unavailable; try again."
         ) from exc
@@ -164,16 +171,14 @@ async def _create_and_queue(ctx: AppContext, job: JobDocument) -> JobDocument:
     return job
 
 
-async def _fail_unqueued(ctx: AppContext, job: JobDocument) -> None:
-    def mark(doc: JobDocument) -> bool:
-        doc.status = JobStatus.FAILED
-        doc.error = JobError(code=ErrorCode.SERVICE_UNAVAILABLE, message="The job could not be queued.")
-        doc.completed_at = utc_now()
-        return True
-
-    failed = await ctx.jobs.update(job.tenant_id, job.id, mark)
-    if failed is not None:
-        await job_ended(ctx, failed)
+async def _queue_if_never_queued(ctx: AppContext, job: JobDocument) -> None:
+    """A replayed submit whose job was stored but may never have been queued (the first submit died in
+    between): reserve its credits if that did not happen either, and queue it. A job that was queued
+    after all gets a second message, which finds it claimed or ended and changes nothing."""
+    if not may_be_unqueued(job, utc_now()):
+        return
+    logger.warning("Job %s: replayed submit finds it never started; queueing it", job.id)
+    await requeue(ctx, job)
 
 
 async def get_job(

@@ -21,6 +21,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def elapsed_ms(start: datetime, end: datetime) -> int:
+    return max(0, int((end - start).total_seconds() * 1000))
+
+
 class ApiModel(BaseModel):
     """camelCase on the wire, snake_case in Python."""
 

@@ -207,6 +207,14 @@ class JobOrigin(ApiModel):
     )
 
 
+class JobClaim(ApiModel):
+    """The run that owns a job: its id (the fencing token every write of that run checks) and when the
+    claim lapses unless renewed. Another run may take a job over only after its claim lapsed."""
+
+    owner: str
+    expires_at: UtcDateTime
+
+
 class JobDocument(StoredModel):
     """The job as stored in Cosmos DB (container `jobs`, partition key `/tenantId`)."""
 
@@ -246,6 +254,13 @@ class JobDocument(StoredModel):
     served_by: str | None = None  # `provider/model` that produced the images (differs after a fallback)
     meta: dict[str, Any] | None = None  # the caller's metadata, stored as given
     origin: JobOrigin | None = None  # set by a compatibility route family (shared/compat)
+
+    claim: JobClaim | None = None  # the run working on the job; None while queued and once ended
+    not_before: UtcDateTime | None = None  # a retry's back-off: no run starts the job before this
+    # Work the terminal write leaves to do, recorded in that write so a crash cannot lose it (the sweeper
+    # finishes it): queue the `completed` webhook; remove images earlier runs may have left.
+    webhook_pending: bool = False
+    cleanup_pending: bool = False
 
 
 class ImageView(ApiModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
@@ -20,7 +19,7 @@ from shared.providers.base import (
     ProviderError,
     ProviderImage,
     ProviderResult,
-    merge_results,
+    generate_in_parallel,
     parse_retry_after,
     transient_error,
 )
@@ -60,8 +59,7 @@ class AzureOpenAIProvider:
         if family is ModelFamily.GPT_IMAGE:
             return await self._images(call, family, call.spec.n)
         # dall-e-3 draws one image per request: n images are n parallel requests.
-        results = await asyncio.gather(*(self._images(call, family, 1) for _ in range(call.spec.n)))
-        return merge_results(list(results))
+        return await generate_in_parallel([self._images(call, family, 1) for _ in range(call.spec.n)])
 
     async def _images(self, call: ImageCall, family: ModelFamily, n: int) -> ProviderResult:
         spec = call.spec

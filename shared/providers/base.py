@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from shared.models.errors import ErrorCode
 from shared.models.jobs import GenerationSpec
@@ -76,6 +78,24 @@ class ImageProvider(Protocol):
     async def complete_text(self, instruction: str, text: str) -> str:
         """The provider's text model answering `text` under `instruction` (prompt enhancement)."""
         ...
+
+
+async def generate_in_parallel(calls: list[Coroutine[Any, Any, ProviderResult]]) -> ProviderResult:
+    """Parallel single-image calls as one result. Every call is awaited before deciding, so the outcome
+    does not depend on which call fails first: a refusal (a non-transient error) of any call is final for
+    the whole job; otherwise a transient error (the longest Retry-After) makes the job retry."""
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    for outcome in errors:
+        if not isinstance(outcome, ProviderError):
+            raise outcome
+    provider_errors = [e for e in errors if isinstance(e, ProviderError)]
+    refusal = next((e for e in provider_errors if not e.transient), None)
+    if refusal is not None:
+        raise refusal
+    if provider_errors:
+        raise max(provider_errors, key=lambda e: e.retry_after or 0.0)
+    return merge_results([o for o in outcomes if isinstance(o, ProviderResult)])
 
 
 def merge_results(results: list[ProviderResult]) -> ProviderResult:

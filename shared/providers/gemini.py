@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 
@@ -18,7 +17,7 @@ from shared.providers.base import (
     ProviderError,
     ProviderImage,
     ProviderResult,
-    merge_results,
+    generate_in_parallel,
     parse_retry_after,
     transient_error,
 )
@@ -48,8 +47,7 @@ class GeminiProvider:
 
     async def generate(self, call: ImageCall) -> ProviderResult:
         # One image per generateContent call: n images are n parallel calls.
-        results = await asyncio.gather(*(self._generate_one(call) for _ in range(call.spec.n)))
-        return merge_results(list(results))
+        return await generate_in_parallel([self._generate_one(call) for _ in range(call.spec.n)])
 
     async def _generate_one(self, call: ImageCall) -> ProviderResult:
         image_size = gemini_image_size(call.spec)

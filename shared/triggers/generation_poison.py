@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from shared.app_context import get_context
 from shared.jobs.worker import fail_poisoned
-from shared.models.messages import JobMessage
+from shared.models.messages import JobMessage, parse_queue_message
 
 logger = logging.getLogger(__name__)
 
@@ -19,9 +19,10 @@ bp = func.Blueprint()
 @bp.queue_trigger(arg_name="msg", queue_name="%JOBS_QUEUE%-poison", connection="AzureWebJobsStorage")
 async def generation_poison(msg: func.QueueMessage) -> None:
     try:
-        message = JobMessage.model_validate_json(msg.get_body())
+        message = parse_queue_message(msg.get_body(), JobMessage)
     except ValidationError:
-        # A message that is not ours cannot name a job; keep nothing, fail nothing.
-        logger.error("Poison message %s is not a job message; dropped", msg.id)
+        # A message that is not ours cannot name a job; keep nothing, fail nothing (raising would only
+        # move it to a poison queue of the poison queue, which nobody reads).
+        logger.error("Poison message %s is not a job message; dropped: %r", msg.id, msg.get_body()[:200])
         return
     await fail_poisoned(get_context(), message)

@@ -8,7 +8,7 @@ import azure.functions as func
 
 from shared.app_context import get_context
 from shared.jobs.worker import process_job
-from shared.models.messages import JobMessage
+from shared.models.messages import JobMessage, parse_queue_message
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +17,7 @@ bp = func.Blueprint()
 
 @bp.queue_trigger(arg_name="msg", queue_name="%JOBS_QUEUE%", connection="AzureWebJobsStorage")
 async def generation_worker(msg: func.QueueMessage) -> None:
-    message = JobMessage.model_validate_json(msg.get_body())
+    # Not a job message: raising lets the host retry it and move it to the poison queue.
+    message = parse_queue_message(msg.get_body(), JobMessage)
     logger.info("Job %s: message %s, delivery %s", message.job_id, msg.id, msg.dequeue_count)
     await process_job(get_context(), message)

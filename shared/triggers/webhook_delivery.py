@@ -8,6 +8,7 @@ import azure.functions as func
 from pydantic import ValidationError
 
 from shared.app_context import get_context
+from shared.models.messages import parse_queue_message
 from shared.models.webhooks import WebhookMessage
 from shared.webhooks.delivery import process_delivery
 
@@ -19,7 +20,7 @@ bp = func.Blueprint()
 @bp.queue_trigger(arg_name="msg", queue_name="%WEBHOOKS_QUEUE%", connection="AzureWebJobsStorage")
 async def webhook_delivery(msg: func.QueueMessage) -> None:
     try:
-        message = WebhookMessage.model_validate_json(msg.get_body())
+        message = parse_queue_message(msg.get_body(), WebhookMessage)
     except ValidationError:
         logger.error("Webhook message %s is not a delivery; dropped", msg.id)
         return

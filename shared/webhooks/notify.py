@@ -1,7 +1,8 @@
 """Queueing a webhook delivery when a job reaches an event its submitter asked for.
 
-Called after the job's state is written. Queueing is best effort by design: a webhook that cannot be
-queued is logged and given up, and never changes the job or the caller's answer.
+Called after the job's state is written. Queueing never changes the job or the caller's answer: a
+`queued` or `running` event that cannot be queued is logged and given up; the `completed` event stays
+recorded on the job until it is queued (shared/jobs/ending.py).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from shared.models.webhooks import (
 logger = logging.getLogger(__name__)
 
 
-async def notify_webhook(ctx: AppContext, job: JobDocument, event: WebhookEvent) -> None:
+async def notify_webhook(ctx: AppContext, job: JobDocument, event: WebhookEvent) -> bool:
+    """Queue the delivery of `event` if the job asked for it; False only when queueing failed."""
     if not job.webhook or event not in job.webhook_events:
-        return
+        return True
     try:
         payload = WebhookPayload(type=event_type(event), timestamp=utc_now(), data=await _job_data(ctx, job))
         message = WebhookMessage(
@@ -38,7 +40,9 @@ async def notify_webhook(ctx: AppContext, job: JobDocument, event: WebhookEvent)
         await ctx.webhook_queue.enqueue(message)
         logger.info("Job %s: webhook %s queued", job.id, event)
     except Exception:
-        logger.error("Job %s: webhook %s could not be queued; not sent", job.id, event, exc_info=True)
+        logger.error("Job %s: webhook %s could not be queued", job.id, event, exc_info=True)
+        return False
+    return True
 
 
 async def _job_data(ctx: AppContext, job: JobDocument) -> WebhookJobData:

@@ -17,6 +17,7 @@ from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 from devtools.stack.stack import ROOT, LocalStack, settings_on_free_ports
 from tests.integration.contract import Contract
 from tests.integration.oidc import Issuer
+from tests.integration.webhook_receiver import receiver  # noqa: F401 - a fixture for every module
 
 DEV_KEY = "local-dev-key"
 ADMIN_KEY = "test-admin-key"
@@ -26,6 +27,8 @@ QueueFactory = Callable[[str], QueueClient]
 # Shorter timings than production so failure paths finish in seconds; everything else is the example config.
 TEST_SETTINGS = {
     "PROVIDER_MAX_ATTEMPTS": "3",
+    # A run's claim lapses (and a killed run's job resumes) after 20 s instead of 2 minutes.
+    "JOB_CLAIM_SECONDS": "20",
     "RETRY_BASE_SECONDS": "1",
     "RETRY_MAX_SECONDS": "5",
     "SYNC_POLL_INTERVAL_SECONDS": "0.2",
