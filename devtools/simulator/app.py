@@ -77,7 +77,21 @@ async def configure(request: web.Request) -> web.Response:
         quota = body["quotaPerMinute"]
         state.quota_per_minute = None if quota is None else int(quota)
         state._calls.clear()
-    return web.json_response({"latencyMs": state.latency_ms, "quotaPerMinute": state.quota_per_minute})
+    if "randomFaults" in body:
+        random_faults = body["randomFaults"] or {}
+        kinds = list(random_faults.get("kinds") or [])
+        if unknown := set(kinds) - FAULT_KINDS:
+            return web.json_response({"error": f"unknown fault kinds {sorted(unknown)}"}, status=400)
+        state.random_fault_rate = float(random_faults.get("rate", 0))
+        state.random_fault_kinds = kinds
+        state.random_fault_delay_seconds = float(random_faults.get("delaySeconds", 2))
+    return web.json_response(
+        {
+            "latencyMs": state.latency_ms,
+            "quotaPerMinute": state.quota_per_minute,
+            "randomFaults": {"rate": state.random_fault_rate, "kinds": state.random_fault_kinds},
+        }
+    )
 
 
 # --- Gemini ---------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,10 @@ class SimulatorState:
     # Requests-per-minute quota per provider and model (None: unlimited); calls beyond it get a 429.
     quota_per_minute: int | None = None
     _calls: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    # Besides queued faults: this fraction of calls gets a fault drawn from `random_fault_kinds` (soaks).
+    random_fault_rate: float = 0.0
+    random_fault_kinds: list[str] = field(default_factory=list)
+    random_fault_delay_seconds: float = 2.0
 
     def record(self, entry: dict[str, Any]) -> None:
         entry["receivedAt"] = time.time()
@@ -63,4 +68,7 @@ class SimulatorState:
             if fault.applies_to(provider, model):
                 fault.remaining -= 1
                 return fault
+        if self.random_fault_kinds and random.random() < self.random_fault_rate:
+            kind = random.choice(self.random_fault_kinds)
+            return Fault(kind=kind, remaining=0, retry_after=1, delay_seconds=self.random_fault_delay_seconds)
         return None
