@@ -59,6 +59,7 @@ class Dropped:
 class GiveUp:
     """The job must not be tried again: end it `failed` with this error."""
 
+    job: JobDocument
     code: str
     message: str
 
@@ -82,6 +83,7 @@ def claim_blocker(doc: JobDocument, settings: Settings, now: datetime) -> ClaimO
         return Dropped(f"it is already {doc.status}")
     if doc.created_at + timedelta(minutes=settings.job_deadline_minutes) < now:
         return GiveUp(
+            doc,
             ErrorCode.TIMEOUT,
             f"The job did not finish within {settings.job_deadline_minutes} minutes of its submission.",
         )
@@ -92,6 +94,7 @@ def claim_blocker(doc: JobDocument, settings: Settings, now: datetime) -> ClaimO
     if doc.attempts >= settings.provider_max_attempts:
         last = f" Last error: {doc.last_error.message}" if doc.last_error else ""
         return GiveUp(
+            doc,
             ErrorCode.PROCESSING_FAILED,
             f"The job was interrupted after {doc.attempts} attempt(s) and is not tried again.{last}",
         )
@@ -186,7 +189,11 @@ class ClaimKeeper:
             self._expires_at = expires_at
         else:
             self._lost = True
-            logger.warning("Job %s: run %s lost its claim; it stores nothing more", self._job_id, self.run_id)
+            logger.info(
+                "Job %s: run %s no longer holds its claim (ended, canceled or taken over); it stops",
+                self._job_id,
+                self.run_id,
+            )
 
     async def _keep_renewed(self) -> None:
         interval = self._lifetime.total_seconds() / 3

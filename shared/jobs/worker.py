@@ -63,11 +63,9 @@ async def process_job(ctx: AppContext, message: JobMessage) -> None:
             await ctx.job_queue.enqueue(message, delay_seconds=delay)
             logger.info("Job %s: not started, %s; message back in %ds", message.job_id, reason, delay)
             return
-        case GiveUp(code, text):
-            job = await ctx.jobs.get(message.tenant_id, message.job_id)
-            if job is not None:
-                logger.warning("Job %s: giving up: %s", job.id, text)
-                await end_job(ctx, job, code, text)
+        case GiveUp(job, code, text):
+            logger.warning("Job %s: giving up: %s", job.id, text)
+            await end_job(ctx, job, code, text)
             return
         case Claimed(job):
             pass
