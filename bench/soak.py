@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
-import tempfile
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,7 +28,8 @@ from aiohttp import web
 from azure.cosmos import CosmosClient
 from azure.storage.blob import BlobServiceClient
 
-from devtools.stack.stack import ROOT, LocalStack, settings_on_free_ports
+from bench.local_stack import bench_stack
+from devtools.stack.stack import LocalStack
 
 KEY = "local-dev-key"
 FAULT_KINDS = [
@@ -130,27 +128,15 @@ def main() -> None:
     parser.add_argument("--kill-every", type=float, default=25.0, help="seconds between kills")
     parser.add_argument("--timeout", type=float, default=1800.0)
     args = parser.parse_args()
-    example = json.loads((ROOT / "local.settings.json.example").read_text())["Values"]
-    values, endpoints = settings_on_free_ports(example)
-    values |= SETTINGS
-    values["FETCH_DEV_HTTP_HOSTS"] = f"127.0.0.1:{endpoints.blob_port}"
     receiver = Receiver()
     receiver.start()
-    with tempfile.TemporaryDirectory() as data:
-        stack = LocalStack(
-            values=values,
-            endpoints=endpoints,
-            data_dir=Path(data),
-            log_dir=Path(data) / "logs",
-            devhost_args=["--no-timers"],
-        )
-        with stack:
-            assert endpoints.simulator_url
-            httpx.post(
-                f"{endpoints.simulator_url}/_sim/config",
-                json={"randomFaults": {"rate": args.fault_rate, "kinds": FAULT_KINDS, "delaySeconds": 2}},
-            ).raise_for_status()
-            run(stack, args, receiver)
+    with bench_stack(SETTINGS) as stack:
+        assert stack.endpoints.simulator_url
+        httpx.post(
+            f"{stack.endpoints.simulator_url}/_sim/config",
+            json={"randomFaults": {"rate": args.fault_rate, "kinds": FAULT_KINDS, "delaySeconds": 2}},
+        ).raise_for_status()
+        run(stack, args, receiver)
 
 
 def run(stack: LocalStack, args: argparse.Namespace, receiver: Receiver) -> None:

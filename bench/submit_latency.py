@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 
-from devtools.stack.stack import ROOT, LocalStack, settings_on_free_ports
+from bench.local_stack import bench_stack
 
 KEY = "local-dev-key"
 
@@ -68,19 +65,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=40)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    example = json.loads((ROOT / "local.settings.json.example").read_text())["Values"]
-    values, endpoints = settings_on_free_ports(example)
-    values["AzureFunctionsJobHost__extensions__queues__maxPollingInterval"] = "00:00:00.500"
-    with tempfile.TemporaryDirectory() as data:
-        stack = LocalStack(
-            values=values,
-            endpoints=endpoints,
-            data_dir=Path(data),
-            log_dir=Path(data) / "logs",
-            devhost_args=["--no-timers"],
-        )
-        with stack:
-            asyncio.run(drive(endpoints.api_url, args.jobs, args.concurrency))
+    overrides = {"AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.500"}
+    with bench_stack(overrides) as stack:
+        asyncio.run(drive(stack.endpoints.api_url, args.jobs, args.concurrency))
 
 
 if __name__ == "__main__":

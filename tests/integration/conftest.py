@@ -6,6 +6,8 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -76,16 +78,14 @@ def oidc_issuer() -> Iterator[Issuer]:
         issuer.stop()
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, oidc_issuer: Issuer) -> Iterator[LocalStack]:
-    example = json.loads((ROOT / "local.settings.json.example").read_text())["Values"]
-    values, endpoints = settings_on_free_ports(example)
-    values.update(TEST_SETTINGS)
-    values.update(oidc_issuer.settings)
+@contextmanager
+def running_stack(base: dict[str, str], data_dir: Path) -> Iterator[LocalStack]:
+    """A whole stack with the `base` settings moved to free ports; the dev host runs no timers (tests
+    fire them through the admin API)."""
+    values, endpoints = settings_on_free_ports(base)
     # The local storage account is plain http on loopback: allowed for fetching by URL (chaining), and
     # only it; every other loopback URL stays refused.
     values["FETCH_DEV_HTTP_HOSTS"] = f"127.0.0.1:{endpoints.blob_port}"
-    data_dir = tmp_path_factory.mktemp("stack")
     local = LocalStack(
         values=values,
         endpoints=endpoints,
@@ -98,6 +98,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory, oidc_issuer: Issuer) -> Iter
         yield local
     finally:
         local.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, oidc_issuer: Issuer) -> Iterator[LocalStack]:
+    example = json.loads((ROOT / "local.settings.json.example").read_text())["Values"]
+    with running_stack(
+        {**example, **TEST_SETTINGS, **oidc_issuer.settings}, tmp_path_factory.mktemp("stack")
+    ) as local:
+        yield local
 
 
 @pytest.fixture(scope="session")

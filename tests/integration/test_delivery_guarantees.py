@@ -16,7 +16,7 @@ import pytest
 from azure.cosmos import ContainerProxy
 from azure.storage.queue import QueueClient
 
-from devtools.stack.stack import LocalStack, settings_on_free_ports
+from devtools.stack.stack import LocalStack
 from shared.jobs.idempotency import body_hash
 from shared.models.jobs import GenerationRequest
 from tests.integration.conftest import (
@@ -25,6 +25,7 @@ from tests.integration.conftest import (
     Simulator,
     api_client,
     create_key,
+    running_stack,
     unique_prompt,
     unique_tenant,
     wait_for_terminal,
@@ -134,21 +135,8 @@ def test_extra_deliveries_of_a_running_job_call_the_provider_once_and_end_it_onc
 def crashable_stack(tmp_path_factory: pytest.TempPathFactory, stack: LocalStack) -> Iterator[LocalStack]:
     """A stack of its own for killing its dev host: the killed host's message stays leased (invisible,
     yet counted on the queue) for minutes, which would confuse tests that wait for the queue to drain."""
-    values, endpoints = settings_on_free_ports(stack.values)
-    values["FETCH_DEV_HTTP_HOSTS"] = f"127.0.0.1:{endpoints.blob_port}"
-    data_dir = tmp_path_factory.mktemp("crashable")
-    own = LocalStack(
-        values=values,
-        endpoints=endpoints,
-        data_dir=data_dir,
-        log_dir=data_dir / "logs",
-        devhost_args=["--no-timers"],
-    )
-    own.start()
-    try:
+    with running_stack(stack.values, tmp_path_factory.mktemp("crashable")) as own:
         yield own
-    finally:
-        own.stop()
 
 
 def test_a_job_whose_host_was_killed_mid_run_resumes_and_succeeds(crashable_stack: LocalStack) -> None:
