@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 # A reservation whose job is gone this long after it was made has nothing left to settle it.
 ORPHANED_RESERVATION_AGE = timedelta(minutes=10)
+# How long a settled job is remembered: longer than any job can be queued again (JOB_DEADLINE_MINUTES).
+SETTLED_MEMORY = timedelta(hours=2)
 
 
 def job_cost(settings: Settings, spec: GenerationSpec) -> int:
@@ -41,8 +43,9 @@ async def reserve_credits(ctx: AppContext, tenant_id: str, job_id: str, amount: 
 
     def reserve(account: CreditAccount) -> bool:
         nonlocal short
-        if job_id in account.reservations:
-            return False  # already held (a replay)
+        short = None  # decided again on every try
+        if job_id in account.reservations or job_id in account.settled:
+            return False  # already held (a replay), or the job already ended and was settled
         if account.balance - account.reserved < amount:
             short = account
             return False
@@ -93,9 +96,15 @@ async def _settle(ctx: AppContext, tenant_id: str, job_id: str, *, charge: bool)
 
     def settle(account: CreditAccount) -> bool:
         nonlocal amount
+        amount = 0  # decided again on every try: a concurrent write may have settled it meanwhile
         reservation = account.reservations.pop(job_id, None)
         if reservation is None:
             return False  # never reserved, or settled already
+        now = utc_now()
+        account.settled = {
+            settled_id: at for settled_id, at in account.settled.items() if now - at < SETTLED_MEMORY
+        }
+        account.settled[job_id] = now
         amount = reservation.amount
         account.reserved -= amount
         if charge:

@@ -21,6 +21,7 @@ from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument, JobStatus
 from shared.models.messages import JobMessage
+from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -37,13 +38,15 @@ class SweepResult:
     finished: int = 0
 
 
-def may_be_unqueued(job: JobDocument, now: datetime) -> bool:
-    """A job that was stored but shows no sign of having been queued (no run ever claimed it)."""
+def may_be_unqueued(job: JobDocument, settings: Settings, now: datetime) -> bool:
+    """A job that was stored but shows no sign of having been queued (no run ever claimed it), and that
+    may still run."""
     return (
         job.status == JobStatus.QUEUED
         and job.attempts == 0
         and job.claim is None
         and job.updated_at < now - UNQUEUED_GRACE
+        and claim_blocker(job, settings, now) is None
     )
 
 

@@ -175,7 +175,7 @@ async def _queue_if_never_queued(ctx: AppContext, job: JobDocument) -> None:
     """A replayed submit whose job was stored but may never have been queued (the first submit died in
     between): reserve its credits if that did not happen either, and queue it. A job that was queued
     after all gets a second message, which finds it claimed or ended and changes nothing."""
-    if not may_be_unqueued(job, utc_now()):
+    if not may_be_unqueued(job, ctx.settings, utc_now()):
         return
     logger.warning("Job %s: replayed submit finds it never started; queueing it", job.id)
     await requeue(ctx, job)

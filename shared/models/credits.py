@@ -21,7 +21,9 @@ class CreditAccount(StoredModel):
 
     `balance` is what the tenant owns; `reserved` is held by unfinished jobs (one entry per job in
     `reservations`); what a new job may use is `balance - reserved`. A reservation is removed when it is
-    committed (charged) or refunded, so settling a job twice finds nothing the second time."""
+    committed (charged) or refunded, so settling a job twice finds nothing the second time; the job is then
+    remembered in `settled` for a while, so a late second reservation for it (a job queued again after a
+    crash, just as it ended) is refused rather than charged again."""
 
     id: Literal["balance"] = BALANCE_DOCUMENT_ID
     tenant_id: str
@@ -30,6 +32,7 @@ class CreditAccount(StoredModel):
     reserved: int = 0
     spent: int = 0
     reservations: dict[str, Reservation] = Field(default_factory=dict)
+    settled: dict[str, UtcDateTime] = Field(default_factory=dict)  # job id -> when it was settled
     updated_at: UtcDateTime
 
 

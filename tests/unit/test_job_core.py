@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
+from shared.credits.ledger import reconcile_reservations
 from shared.errors import ApiError
 from shared.jobs.cancel import cancel_job
 from shared.jobs.claims import Deferred, GiveUp, claim_job
 from shared.jobs.ending import finish_job
-from shared.jobs.recovery import sweep_stale_jobs
+from shared.jobs.recovery import requeue, sweep_stale_jobs
 from shared.jobs.service import submit_generation
 from shared.jobs.worker import fail_poisoned, process_job
 from shared.models.common import iso_utc, utc_now
@@ -431,3 +432,20 @@ async def test_transient_failures_of_parallel_calls_keep_the_longest_retry_after
     with pytest.raises(ProviderError) as raised:
         await generate_in_parallel([fails(2), fails(7), fails(1)])
     assert raised.value.transient and raised.value.retry_after == 7
+
+
+async def test_a_job_queued_again_just_as_it_ended_is_not_reserved_or_charged_again() -> None:
+    world = fake_world()
+    job = await submit(world)
+    seen_by_the_sweep = JobDocument.model_validate(world.job_document(TENANT, job.id))  # still queued
+    await deliver_all(world)
+    assert account(world)["spent"] == 1
+
+    # The sweep read the job before it ended, and queues it again after it ended and was charged.
+    await requeue(world.ctx, seen_by_the_sweep)
+    await deliver_all(world)
+    await reconcile_reservations(world.ctx)
+
+    assert account(world)["spent"] == 1
+    assert account(world)["reservations"] == {} and account(world)["reserved"] == 0
+    assert len(world.provider.calls) == 1
