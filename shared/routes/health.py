@@ -16,7 +16,7 @@ bp = func.Blueprint()
 
 @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @operation(
-    "GET", "health", summary="Dependencies and provider settings (503 when one is down or unusable)", auth=Auth.NONE,
+    "GET", "health", summary="Dependencies and provider settings (503 when degraded)", auth=Auth.NONE,
     responses={200: HealthReport, 503: HealthReport},
 )  # fmt: skip
 @api_endpoint
