@@ -108,7 +108,9 @@ def test_a_default_that_names_no_provider_is_a_problem() -> None:
         ({"AZURE_OPENAI_DEPLOYMENTS": "gpt-image-1=gpt-imag"}, ("AZURE_OPENAI_DEPLOYMENTS",), "azure-openai"),
         # What the platform leaves in the setting when it cannot resolve the reference.
         (
-            {"GEMINI_API_KEY": "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/gemini-api-key)"},
+            {
+                "GEMINI_API_KEY": "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/gemini-api-key)"
+            },
             ("GEMINI_API_KEY",),
             "gemini",
         ),
