@@ -181,7 +181,7 @@ def _with_defaults(text: str, values: dict[str, Any]) -> str:
             continue
         text = re.sub(
             rf"^param {re.escape(name)} (\w+)(?: = [^\n\[{{]*)?$",
-            lambda m, literal=literal: f"param {name} {m[1]} = {literal}",
+            lambda m, name=name, literal=literal: f"param {name} {m[1]} = {literal}",
             text,
             flags=re.M,
         )
