@@ -205,7 +205,7 @@ var tags = {
 }
 var functionAppResolvedName = !empty(functionAppName) ? functionAppName : '${abbrs.webSitesFunctions}${resourceToken}'
 var useAzureOpenAi = !empty(azureOpenAiAccountName)
-var keyVaultResolvedName = !empty(keyVaultName) ? keyVaultName : (empty(keyVaultNameSuffix) ? '${abbrs.keyVaultVaults}${resourceToken}' : '${abbrs.keyVaultVaults}${resourceToken}-${keyVaultNameSuffix}')
+var keyVaultResolvedName = empty(keyVaultName) ? (empty(keyVaultNameSuffix) ? '${abbrs.keyVaultVaults}${resourceToken}' : '${abbrs.keyVaultVaults}${resourceToken}-${keyVaultNameSuffix}') : keyVaultName
 // With vnetEnabled the data services take no public traffic: the app reaches them through its VNet
 // integration and their private endpoints.
 var publicNetworkAccess = vnetEnabled ? 'Disabled' : 'Enabled'

@@ -109,3 +109,22 @@ def test_the_azd_service_is_the_function_app() -> None:
 
     assert re.search(rf"^services:\n  {service}:\n(    .+\n)*    host: function$", azure_yaml, re.M)
     assert re.search(r"^    language: python$", azure_yaml, re.M)
+
+
+def test_location_offers_the_flex_consumption_regions_through_azd() -> None:
+    decorators = {d["type"]: d["argument"] for d in main().data["parameters"]["location"]["decorators"]}
+
+    assert decorators["metadata"] == {"azd": {"type": "location"}}
+    regions = decorators["allowed"]
+    assert len(regions) > 25 and len(set(regions)) == len(regions)
+    assert {"eastus", "westeurope", "swedencentral", "australiaeast"} <= set(regions)
+    # Regions without Flex Consumption are refused before anything is created.
+    assert not {"westindia", "chinanorth", "usgovvirginia"} & set(regions)
+
+
+def test_vnet_enabled_and_key_vault_settings_come_from_the_azd_environment() -> None:
+    parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+
+    assert parameters["vnetEnabled"] == {"value": "${VNET_ENABLED=false}"}
+    assert parameters["defaultProvider"] == {"value": "${DEFAULT_PROVIDER}"}
+    assert main().data["parameters"]["vnetEnabled"]["default"] is False
