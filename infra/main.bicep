@@ -6,8 +6,50 @@ targetScope = 'subscription'
 @description('Name of the azd environment: part of every resource name and the azd-env-name tag.')
 param environmentName string
 
+// The regions that offer the Flex Consumption plan, as listed by Microsoft's Flex Consumption azd template
+// (Azure-Samples/functions-quickstart-python-http-azd, infra/main.bicep, November 2025); `az functionapp
+// list-flexconsumption-locations` prints the current list. azd offers only these when it asks for a region.
 @minLength(1)
 @description('Region of every resource (one that offers the Flex Consumption plan).')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'eastus2euap'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
 param location string
 
 @description('Principal id of the developer running azd; gets data access for running the app against the cloud resources. Empty for none.')
@@ -42,6 +84,19 @@ param appServicePlanName string = ''
 param functionAppName string = ''
 @description('Event Grid system topic name override.')
 param eventGridSystemTopicName string = ''
+@description('Virtual network name override (vnetEnabled).')
+param virtualNetworkName string = ''
+
+// --- network ----------------------------------------------------------------------------------------
+@description('Put storage, Cosmos DB and Key Vault behind private endpoints in a new virtual network, with their public network access off; the Function App reaches them through VNet integration.')
+param vnetEnabled bool = false
+
+// --- Key Vault --------------------------------------------------------------------------------------
+@description('Purge protection: a deleted vault cannot be purged for 90 days. Off for dev environments (azd down --purge frees the name); turn it on for production. Once on, it stays on.')
+param keyVaultPurgeProtection bool = false
+@description('Part of the vault name the postdown hook changes after azd down, so that the next azd up never meets the soft-deleted vault.')
+@maxLength(6)
+param keyVaultNameSuffix string = ''
 
 // --- Function App -----------------------------------------------------------------------------------
 @description('Most instances the Function App scales out to.')
@@ -98,12 +153,13 @@ param cosmosCapacityMode string = 'serverless'
 param cosmosAutoscaleMaxThroughput int = 1000
 
 // --- providers --------------------------------------------------------------------------------------
-@description('Provider used when a request names none: gemini or azure-openai.')
+@description('Provider used when a request names none: gemini or azure-openai; empty: the first configured one.')
 @allowed([
+  ''
   'gemini'
   'azure-openai'
 ])
-param defaultProvider string = 'gemini'
+param defaultProvider string = ''
 @description('Gemini image models offered, comma-separated; the first is the default.')
 param geminiModels string = 'gemini-2.5-flash-image'
 @secure()
@@ -149,6 +205,11 @@ var tags = {
 }
 var functionAppResolvedName = !empty(functionAppName) ? functionAppName : '${abbrs.webSitesFunctions}${resourceToken}'
 var useAzureOpenAi = !empty(azureOpenAiAccountName)
+var keyVaultResolvedName = empty(keyVaultName) ? (empty(keyVaultNameSuffix) ? '${abbrs.keyVaultVaults}${resourceToken}' : '${abbrs.keyVaultVaults}${resourceToken}-${keyVaultNameSuffix}') : keyVaultName
+// With vnetEnabled the data services take no public traffic: the app reaches them through its VNet
+// integration and their private endpoints.
+var publicNetworkAccess = vnetEnabled ? 'Disabled' : 'Enabled'
+var networkDefaultAction = vnetEnabled ? 'Deny' : 'Allow'
 
 // Every Cosmos DB container the code uses (shared/resources.py COSMOS_CONTAINERS; tests/infra ties the two).
 var cosmosContainers = [
@@ -364,6 +425,8 @@ module storage 'core/storage.bicep' = {
     ]
     inputsContainerName: inputsContainerName
     inputsRetentionDays: inputsRetentionDays
+    publicNetworkAccess: publicNetworkAccess
+    networkDefaultAction: networkDefaultAction
   }
 }
 
@@ -378,6 +441,7 @@ module cosmos 'core/cosmos.bicep' = {
     containers: cosmosContainers
     capacityMode: cosmosCapacityMode
     autoscaleMaxThroughput: cosmosAutoscaleMaxThroughput
+    publicNetworkAccess: publicNetworkAccess
   }
 }
 
@@ -385,13 +449,55 @@ module keyVault 'core/keyvault.bicep' = {
   name: 'keyvault'
   scope: rg
   params: {
-    name: !empty(keyVaultName) ? keyVaultName : '${abbrs.keyVaultVaults}${resourceToken}'
+    name: keyVaultResolvedName
     location: location
     tags: tags
+    purgeProtection: keyVaultPurgeProtection
+    publicNetworkAccess: publicNetworkAccess
+    networkDefaultAction: networkDefaultAction
     geminiApiKey: geminiApiKey
     azureOpenAiApiKey: azureOpenAiApiKey
     apiKeyHashSecret: apiKeyHashSecret
     adminApiKey: adminApiKey
+  }
+}
+
+// The virtual network, and a private endpoint with its private DNS zone for each data service. The
+// Functions host needs blob (host storage, deployment package) and queue (triggers) only: no table or
+// file share is used on Flex Consumption.
+module network 'core/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: !empty(virtualNetworkName) ? virtualNetworkName : '${abbrs.networkVirtualNetworks}${resourceToken}'
+    location: location
+    tags: tags
+    privateLinks: [
+      {
+        name: '${storage.outputs.name}-blob'
+        serviceId: storage.outputs.id
+        groupId: 'blob'
+        dnsZone: 'privatelink.blob.${environment().suffixes.storage}'
+      }
+      {
+        name: '${storage.outputs.name}-queue'
+        serviceId: storage.outputs.id
+        groupId: 'queue'
+        dnsZone: 'privatelink.queue.${environment().suffixes.storage}'
+      }
+      {
+        name: '${cosmos.outputs.name}-sql'
+        serviceId: cosmos.outputs.id
+        groupId: 'Sql'
+        dnsZone: 'privatelink.documents.azure.com'
+      }
+      {
+        name: '${keyVault.outputs.name}-vault'
+        serviceId: keyVault.outputs.id
+        groupId: 'vault'
+        dnsZone: 'privatelink.vaultcore.azure.net'
+      }
+    ]
   }
 }
 
@@ -460,6 +566,7 @@ module api 'app/function.bicep' = {
     adminApiKeyReference: keyVault.outputs.adminApiKeyReference
     oidcIssuer: oidcIssuer
     oidcAudience: oidcAudience
+    virtualNetworkSubnetId: vnetEnabled ? network.outputs.appSubnetId : ''
   }
 }
 
@@ -479,6 +586,8 @@ module eventGrid 'app/eventgrid.bicep' = {
     functionAppId: api.outputs.id
     imagesContainerName: imagesContainerName
     deadLetterContainerName: deadLetterContainerName
+    // Event Grid cannot write into a storage account whose public network access is off.
+    deadLetterEnabled: !vnetEnabled
     externalEndpointUrl: externalEventEndpointUrl
   }
 }

@@ -6,6 +6,7 @@ bind to the worker's one event loop when they first connect.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,6 +34,8 @@ from shared.resources import (
 from shared.settings import Settings, get_settings
 from shared.webhooks.queue import WebhookQueue
 from shared.webhooks.secrets import WebhookSecretStore
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,10 @@ def build_context(settings: Settings) -> AppContext:
     jobs_container = database.get_container_client(JOBS_CONTAINER.name)
     queue_client = setup_queue_client(settings=settings, queue_name=settings.jobs_queue)
     blob_service = setup_blob_service(settings=settings)
+    providers = ProviderRegistry(settings)
+    # Once per process: an operator reading the start-up log learns which setting to fix.
+    for problem in providers.catalog.problems:
+        logger.warning("Provider settings: %s", problem.message)
     return AppContext(
         settings=settings,
         jobs=JobRepository(jobs_container),
@@ -73,7 +80,7 @@ def build_context(settings: Settings) -> AppContext:
             public_base_url=settings.images_public_base_url,
             container_public=settings.images_container_public,
         ),
-        providers=ProviderRegistry(settings),
+        providers=providers,
         api_keys=ApiKeyStore(database.get_container_client(API_KEYS_CONTAINER.name)),
         rate_limiter=RateLimiter(
             database.get_container_client(RATE_LIMITS_CONTAINER.name),
@@ -81,7 +88,11 @@ def build_context(settings: Settings) -> AppContext:
         ),
         jwks=JwksCache(settings),
         health=HealthProbes(
-            settings, blob_service=blob_service, queue=queue_client, cosmos_container=jobs_container
+            settings,
+            catalog=providers.catalog,
+            blob_service=blob_service,
+            queue=queue_client,
+            cosmos_container=jobs_container,
         ),
         idempotency=IdempotencyStore(database.get_container_client(IDEMPOTENCY_CONTAINER.name)),
         presets=PresetStore(database.get_container_client(PRESETS_CONTAINER.name)),

@@ -1,4 +1,5 @@
-"""Reachability of the app's dependencies, each probed cheaply and concurrently under a timeout.
+"""Reachability of the app's dependencies, each probed cheaply and concurrently under a timeout, and
+the provider settings that keep part of the service from working (the catalog's problems).
 
 Storage and Cosmos DB answer a metadata read the app's own identity is allowed (container, queue and
 Cosmos container properties). Providers are probed with a plain HTTP request to their endpoint through
@@ -12,13 +13,13 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import aiohttp
 
-from shared.models.health import DependencyHealth, HealthReport
-from shared.providers.catalog import ProviderCatalog, ProviderName
+from shared.models.health import ConfigurationProblem, DependencyHealth, HealthReport
+from shared.providers.catalog import ProviderCatalog, ProviderName, SettingProblem
 from shared.settings import Settings
 
 if TYPE_CHECKING:
@@ -49,12 +50,19 @@ async def _timed(name: str, probe: Probe, timeout: float) -> DependencyHealth:
     return DependencyHealth(status="up", latency_ms=round((time.perf_counter() - started) * 1000))
 
 
-async def run_probes(probes: Mapping[str, Probe], *, timeout: float) -> HealthReport:
+async def run_probes(
+    probes: Mapping[str, Probe], *, timeout: float, problems: Sequence[SettingProblem] = ()
+) -> HealthReport:
+    """Every probe's result; degraded when one is down or a setting keeps a provider from serving."""
     names = list(probes)
     results = await asyncio.gather(*(_timed(name, probes[name], timeout) for name in names))
     dependencies = dict(zip(names, results, strict=True))
-    healthy = all(result.status == "up" for result in results)
-    return HealthReport(status="ok" if healthy else "degraded", dependencies=dependencies)
+    healthy = all(result.status == "up" for result in results) and not problems
+    return HealthReport(
+        status="ok" if healthy else "degraded",
+        dependencies=dependencies,
+        configuration=[ConfigurationProblem(settings=list(p.settings), message=p.message) for p in problems],
+    )
 
 
 async def probe_http_endpoint(url: str, timeout: float) -> None:
@@ -66,9 +74,9 @@ async def probe_http_endpoint(url: str, timeout: float) -> None:
             raise ProbeFailedError(f"HTTP {response.status}")
 
 
-def provider_endpoints(settings: Settings) -> dict[str, str]:
+def provider_endpoints(settings: Settings, catalog: ProviderCatalog) -> dict[str, str]:
     """The endpoint of every provider this deployment offers."""
-    configured = ProviderCatalog(settings).configured()
+    configured = catalog.configured()
     endpoints = {}
     if ProviderName.GEMINI.value in configured:
         endpoints[ProviderName.GEMINI.value] = settings.gemini_base_url or GEMINI_DEFAULT_ENDPOINT
@@ -82,11 +90,13 @@ class HealthProbes:
         self,
         settings: Settings,
         *,
+        catalog: ProviderCatalog,
         blob_service: BlobServiceClient,
         queue: QueueClient,
         cosmos_container: ContainerProxy,
     ) -> None:
         self._settings = settings
+        self._catalog = catalog
         self._blob_service = blob_service
         self._queue = queue
         self._cosmos_container = cosmos_container
@@ -100,6 +110,6 @@ class HealthProbes:
             "queueStorage": self._queue.get_queue_properties,
             "cosmosDb": self._cosmos_container.read,
         }
-        for name, url in provider_endpoints(settings).items():
+        for name, url in provider_endpoints(settings, self._catalog).items():
             probes[f"provider:{name}"] = functools.partial(probe_http_endpoint, url, timeout)
-        return await run_probes(probes, timeout=timeout)
+        return await run_probes(probes, timeout=timeout, problems=self._catalog.problems)

@@ -332,10 +332,12 @@ class Settings(BaseSettings):
     )
 
     # --- Providers ------------------------------------------------------------------------------------
-    default_provider: str = Field(
-        default="gemini",
+    default_provider: str | None = Field(
+        default=None,
         validation_alias="DEFAULT_PROVIDER",
-        description="Provider used when a request names none (`gemini` or `azure-openai`).",
+        description="Provider used when a request names none (`gemini` or `azure-openai`); unset, the "
+        "first configured one (Gemini, then Azure OpenAI). Set to a provider that is not configured, such "
+        "requests are refused with a 503 naming the missing settings.",
     )
     gemini_api_key: SecretStr | None = Field(
         default=None, validation_alias="GEMINI_API_KEY", description="Gemini API key (a Key Vault reference)."
@@ -501,6 +503,11 @@ class Settings(BaseSettings):
         if isinstance(value, str) and value.strip().lower() == "usedevelopmentstorage=true":
             return _DEVELOPMENT_STORAGE
         return value or None
+
+    @field_validator("default_provider", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return value.strip() or None if isinstance(value, str) else value
 
     @field_validator(
         "gemini_models", "webhook_dev_hosts", "fetch_allowed_hosts", "fetch_dev_http_hosts", mode="before"

@@ -112,11 +112,16 @@ class LocalStack:
     def start(self) -> None:
         try:
             self._start_emulators()
-            bootstrap(self.settings)
-            self._start_devhost()
+            self.start_app()
         except BaseException:
             self.stop()
             raise
+
+    def start_app(self) -> None:
+        """Create the resources the settings name and start the dev host, without starting emulators:
+        alone, this runs a second app (other settings) against the emulators another stack runs."""
+        bootstrap(self.settings)
+        self._start_devhost()
 
     def stop(self) -> None:
         for process in reversed(self.processes):

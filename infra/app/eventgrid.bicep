@@ -1,6 +1,8 @@
 // Event Grid: a system topic on the storage account, a subscription delivering BlobCreated events of the
 // generated-images container to the app's Event Grid function, and optionally a second one to an external
-// endpoint. Undeliverable events are dead-lettered to a container.
+// endpoint. Undeliverable events are dead-lettered to a container (unless the storage account takes no
+// public traffic, vnetEnabled: Event Grid cannot reach it then). Delivery to the function goes to its
+// public endpoint, which VNet integration (outbound only) leaves as it is.
 //
 // A subscription to a function is validated against the deployed code, so on a first `azd up` the
 // subscriptions are created by the postdeploy hook (azure.yaml), which re-provisions with
@@ -34,6 +36,9 @@ param imagesContainerName string
 
 @description('Container receiving events that could not be delivered.')
 param deadLetterContainerName string
+
+@description('Dead-letter undeliverable events into deadLetterContainerName (impossible when the account takes no public traffic).')
+param deadLetterEnabled bool = true
 
 @secure()
 @description('HTTPS endpoint of an external consumer of new images (Event Grid schema); empty for none.')
@@ -72,7 +77,7 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2024-06-01-preview' = {
   }
 }
 
-var deliveryPolicy = {
+var deliveryPolicy = union({
   eventDeliverySchema: 'EventGridSchema'
   filter: {
     includedEventTypes: [
@@ -85,6 +90,7 @@ var deliveryPolicy = {
     maxDeliveryAttempts: maxDeliveryAttempts
     eventTimeToLiveInMinutes: eventTimeToLiveInMinutes
   }
+}, deadLetterEnabled ? {
   deadLetterWithResourceIdentity: {
     identity: {
       type: 'UserAssigned'
@@ -98,7 +104,7 @@ var deliveryPolicy = {
       }
     }
   }
-}
+} : {})
 
 resource thumbnails 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2024-06-01-preview' = if (deployEventSubscriptions) {
   parent: systemTopic

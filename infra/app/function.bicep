@@ -72,8 +72,8 @@ param thumbnailsContainerName string
 @description('Blob container of reference images and masks received with jobs.')
 param inputsContainerName string
 
-@description('Provider used when a request names none.')
-param defaultProvider string
+@description('Provider used when a request names none; empty: the first configured one.')
+param defaultProvider string = ''
 
 @description('Gemini image models offered, comma-separated; the first is the default.')
 param geminiModels string
@@ -108,6 +108,9 @@ param oidcIssuer string = ''
 @description('Audience the accepted tokens carry.')
 param oidcAudience string = ''
 
+@description('Subnet (delegated to Microsoft.App/environments) the app\'s outbound traffic goes through; empty for none.')
+param virtualNetworkSubnetId string = ''
+
 var appSettings = union({
   // Identity-based host storage: the Functions host and the app's SDK clients use the identity.
   AzureWebJobsStorage__accountName: storageAccountName
@@ -123,9 +126,10 @@ var appSettings = union({
   IMAGES_CONTAINER: imagesContainerName
   THUMBNAILS_CONTAINER: thumbnailsContainerName
   INPUTS_CONTAINER: inputsContainerName
-  DEFAULT_PROVIDER: defaultProvider
   GEMINI_MODELS: geminiModels
   AZURE_OPENAI_API_VERSION: azureOpenAiApiVersion
+}, empty(defaultProvider) ? {} : {
+  DEFAULT_PROVIDER: defaultProvider
 }, empty(geminiApiKeyReference) ? {} : {
   GEMINI_API_KEY: geminiApiKeyReference
 }, empty(azureOpenAiEndpoint) ? {} : {
@@ -178,6 +182,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     keyVaultReferenceIdentity: identityId
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'

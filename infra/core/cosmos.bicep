@@ -27,11 +27,17 @@ param capacityMode string = 'serverless'
 @minValue(1000)
 param autoscaleMaxThroughput int = 1000
 
+@description('Disabled when the app reaches the account through a private endpoint (vnetEnabled).')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string = 'Enabled'
+
 var serverless = capacityMode == 'serverless'
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' = {
-  // checkov:skip=CKV_AZURE_99: without VNet integration the Flex Consumption app reaches Cosmos DB over its public endpoint; every request still needs an Entra identity (local auth is off)
-  // checkov:skip=CKV_AZURE_101: same reason as CKV_AZURE_99
+  // checkov:skip=CKV_AZURE_101: without vnetEnabled, the Flex Consumption app (no VNet integration) reaches Cosmos DB over its public endpoint; every request still needs an Entra identity (local auth is off)
   name: name
   location: location
   tags: tags
@@ -49,10 +55,12 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' = {
       }
     ]
     capabilities: serverless ? [{ name: 'EnableServerless' }] : []
+    // One write region: the account is in one region.
+    enableMultipleWriteLocations: false
     disableLocalAuth: true
     disableKeyBasedMetadataWriteAccess: true
     minimalTlsVersion: 'Tls12'
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
   }
 }
 

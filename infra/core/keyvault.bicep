@@ -1,5 +1,5 @@
-// Key Vault in RBAC mode with purge protection, holding the provider keys the app reads through Key Vault
-// references (resolved by the platform with the app's identity). Secrets are created only when given.
+// Key Vault in RBAC mode, holding the provider keys the app reads through Key Vault references (resolved
+// by the platform with the app's identity). Secrets are created only when given.
 @description('Name of the vault.')
 param name string
 
@@ -8,6 +8,23 @@ param location string
 
 @description('Tags for the resources.')
 param tags object = {}
+
+@description('Purge protection (irreversible once on): a deleted vault then cannot be purged for 90 days.')
+param purgeProtection bool = false
+
+@description('Disabled when the app reaches the vault through a private endpoint (vnetEnabled).')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string = 'Enabled'
+
+@description('Deny with a private endpoint (vnetEnabled); Allow when the platform resolves references over the public endpoint.')
+@allowed([
+  'Allow'
+  'Deny'
+])
+param networkDefaultAction string = 'Allow'
 
 @secure()
 @description('Gemini API key; stored as secret gemini-api-key when given.')
@@ -26,8 +43,10 @@ param apiKeyHashSecret string = ''
 param adminApiKey string = ''
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
-  // checkov:skip=CKV_AZURE_109: without VNet integration the Flex Consumption platform resolves Key Vault references over the public endpoint; access needs an Entra identity with a role (RBAC mode)
-  // checkov:skip=CKV_AZURE_189: same reason as CKV_AZURE_109
+  // checkov:skip=CKV_AZURE_109: without vnetEnabled, the Flex Consumption platform (no VNet integration) resolves Key Vault references over the public endpoint; access needs an Entra identity with a role (RBAC mode)
+  // checkov:skip=CKV_AZURE_189: without vnetEnabled, public network access is needed (same reason as CKV_AZURE_109)
+  // checkov:skip=CKV_AZURE_42: purge protection is the purgeProtection parameter (KEY_VAULT_PURGE_PROTECTION), off by default so that azd down --purge frees a dev environment's vault; soft delete is always on
+  // checkov:skip=CKV_AZURE_110: same reason as CKV_AZURE_42
   name: name
   location: location
   tags: tags
@@ -38,13 +57,15 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
       name: 'standard'
     }
     enableRbacAuthorization: true
-    enablePurgeProtection: true
+    // Omitted rather than false when off: a vault that has it keeps it, and false is refused then.
+    enablePurgeProtection: purgeProtection ? true : null
     enableSoftDelete: true
+    // Fixed when the vault is created; a purged vault skips it.
     softDeleteRetentionInDays: 90
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
     networkAcls: {
       bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      defaultAction: networkDefaultAction
     }
   }
 }

@@ -37,9 +37,23 @@ param inputsRetentionDays int
 @maxValue(365)
 param deleteRetentionDays int = 7
 
+@description('Disabled when the app reaches the account through private endpoints (vnetEnabled).')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string = 'Enabled'
+
+@description('Deny with private endpoints (vnetEnabled); Allow when the app reaches the public endpoint.')
+@allowed([
+  'Allow'
+  'Deny'
+])
+param networkDefaultAction string = 'Allow'
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
-  // checkov:skip=CKV_AZURE_35: Flex Consumption without VNet integration and Event Grid delivery reach the account over its public endpoint; every caller still needs an Entra identity (shared keys are off)
-  // checkov:skip=CKV_AZURE_59: same reason as CKV_AZURE_35: public network access is needed without VNet integration
+  // checkov:skip=CKV_AZURE_35: without vnetEnabled, Flex Consumption (no VNet integration) and callers downloading images by SAS URL reach the account over its public endpoint; every caller still needs an Entra identity or a SAS (shared keys are off)
+  // checkov:skip=CKV_AZURE_59: without vnetEnabled, public network access is needed (same reason as CKV_AZURE_35)
   name: name
   location: location
   tags: tags
@@ -55,10 +69,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
     networkAcls: {
       bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      defaultAction: networkDefaultAction
     }
   }
 }

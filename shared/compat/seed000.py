@@ -23,6 +23,7 @@ from shared.models.jobs import (
     JobStatus,
     ResponseFormat,
 )
+from shared.providers.catalog import UnknownModelError
 from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,22 @@ def configured_model(settings: Settings) -> tuple[str | None, str | None]:
     return (provider, model) if slash else (None, value)
 
 
+def _check_configured_model(ctx: AppContext, request: GenerationRequest) -> None:
+    """The seed's callers cannot name a model: one SEED000_MODEL names that the catalog does not offer is
+    the operator's to fix (503 naming the setting), not a 400 about a field the caller never sent."""
+    if not ctx.settings.seed000_model:
+        return
+    try:
+        ctx.providers.catalog.resolve(request.provider, request.model)
+    except UnknownModelError as exc:
+        raise ApiError(
+            503,
+            ErrorCode.SERVICE_UNAVAILABLE,
+            f"SEED000_MODEL ({ctx.settings.seed000_model}) cannot be served: {exc}",
+            details={"settings": ["SEED000_MODEL"]},
+        ) from exc
+
+
 async def edit_image(
     ctx: AppContext,
     tenant_id: str,
@@ -100,6 +117,7 @@ async def edit_image(
 ) -> JobDocument:
     """Submit the native job and wait up to SEED000_WAIT_SECONDS: the job as it then stands."""
     request, input_urls = generation_request(ctx.settings, body)
+    _check_configured_model(ctx, request)
     origin = JobOrigin(route=ROUTE_FAMILY, subject=subject, input_urls=input_urls)
     try:
         job = await service.submit_generation(

@@ -24,6 +24,7 @@ from shared.jobs import service
 from shared.jobs.waiting import wait_for_terminal
 from shared.models.errors import ErrorCode
 from shared.models.jobs import GenerationRequest, JobDocument, JobStatus, ResponseFormat
+from shared.providers.catalog import ProviderName
 
 from .seed003_models import (
     AgentImage,
@@ -98,11 +99,12 @@ def check_request(ctx: AppContext, request: AgentImageRequest) -> None:
     if request.mask is not None:
         _check_mask_source(request.mask)
     _check_known_fields(request)
-    if not ctx.providers.catalog.configured().get(str(request.provider)):
+    catalog = ctx.providers.catalog
+    if not catalog.configured().get(str(request.provider)):
         raise SeedError(
             503,
             SERVICE_UNAVAILABLE,
-            f"Provider {request.provider!r} is not configured on this service.",
+            catalog.not_configured_message(ProviderName(request.provider)),
             details={"field": "provider"},
         )
 

@@ -39,7 +39,7 @@ def render_error(error: ApiError) -> func.HttpResponse:
 @operation(
     "POST", ROUTE, summary="Seed 000: edit 1-5 images with a prompt; waits for the image",
     auth=Auth.WRITE, request=ImageEditRequest, responses={200: ImageEditResponse, 202: JobView},
-    errors=(400, 402, 409, 415, 422, 502, 504), tags=TAGS, error_model=SimpleError,
+    errors=(400, 402, 409, 415, 422, 502, 503, 504), tags=TAGS, error_model=SimpleError,
 )  # fmt: skip
 @api_endpoint(render_error=render_error)
 async def seed000_create_image(req: func.HttpRequest) -> func.HttpResponse:

@@ -57,7 +57,7 @@ def render_error(error: ApiError) -> func.HttpResponse:
 @operation(
     "POST", GENERATIONS, summary="Generate images: waits for them unless ?async=true", auth=Auth.WRITE,
     request=V0GenerationRequest, request_content_types=("application/json", "multipart/form-data"),
-    responses={200: V0JobEnvelope, 504: V0Timeout}, errors=(400, 402, 404, 415, 422, 502),
+    responses={200: V0JobEnvelope, 504: V0Timeout}, errors=(400, 402, 404, 415, 422, 502, 503),
     error_model=V0Error,
 )  # fmt: skip
 @api_endpoint(render_error=render_error)

@@ -1,4 +1,5 @@
-"""`GET /api/health` (anonymous): reachability of Storage, Cosmos DB and the configured providers."""
+"""`GET /api/health` (anonymous): reachability of Storage, Cosmos DB and the configured providers, and the
+provider settings that keep part of the service from working."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ bp = func.Blueprint()
 
 @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @operation(
-    "GET", "health", summary="Reachability of every dependency (503 when one is down)", auth=Auth.NONE,
+    "GET", "health", summary="Dependencies and provider settings (503 when degraded)", auth=Auth.NONE,
     responses={200: HealthReport, 503: HealthReport},
 )  # fmt: skip
 @api_endpoint

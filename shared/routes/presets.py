@@ -27,7 +27,7 @@ COLLECTION = "v1/presets"
 @operation(
     "POST", COLLECTION, summary="Create a preset",
     auth=Auth.WRITE,
-    request=PresetInput, responses={201: PresetView}, errors=(400, 415),
+    request=PresetInput, responses={201: PresetView}, errors=(400, 415, 503),
 )  # fmt: skip
 @api_endpoint
 async def create_preset(req: func.HttpRequest) -> func.HttpResponse:
@@ -70,7 +70,7 @@ async def get_preset(req: func.HttpRequest) -> func.HttpResponse:
 @operation(
     "PUT", COLLECTION + "/{preset_id}", summary="Replace a preset",
     auth=Auth.WRITE,
-    request=PresetInput, responses={200: PresetView}, errors=(400, 404, 415),
+    request=PresetInput, responses={200: PresetView}, errors=(400, 404, 415, 503),
 )  # fmt: skip
 @api_endpoint
 async def replace_preset(req: func.HttpRequest) -> func.HttpResponse:

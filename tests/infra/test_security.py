@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
+
+import pytest
 
 from tests.infra.bicep import INFRA, Template, config, main
 
@@ -55,11 +59,84 @@ def test_cosmos_is_serverless_by_default() -> None:
     assert "EnableServerless" in str(account["properties"]["capabilities"])
 
 
-def test_key_vault_uses_rbac_and_purge_protection() -> None:
-    vault = _only(main().module("keyVault"), "Microsoft.KeyVault/vaults")
+def _vault_properties(**parameters: object) -> dict[str, Any]:
+    key_vault = main(**parameters).module("keyVault")
+    return dict(key_vault.resolve(_only(key_vault, "Microsoft.KeyVault/vaults")["properties"]))
 
-    assert vault["properties"]["enableRbacAuthorization"] is True
-    assert vault["properties"]["enablePurgeProtection"] is True
+
+def test_key_vault_uses_rbac_and_soft_delete_and_purge_protection_only_when_asked() -> None:
+    properties = _vault_properties()
+
+    assert properties["enableRbacAuthorization"] is True
+    assert properties["enableSoftDelete"] is True
+    # Off by default (dev environments: azd down --purge frees the name), and then not sent at all: a
+    # vault that already has purge protection refuses `false`.
+    assert properties["enablePurgeProtection"] is None
+    assert _vault_properties(keyVaultPurgeProtection=True)["enablePurgeProtection"] is True
+    parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    assert parameters["keyVaultPurgeProtection"] == {"value": "${KEY_VAULT_PURGE_PROTECTION=false}"}
+
+
+@pytest.mark.parametrize("vnet_enabled", [False, True])
+def test_data_services_take_public_traffic_only_without_vnet_enabled(vnet_enabled: bool) -> None:
+    template = main(vnetEnabled=vnet_enabled)
+    storage = template.module("storage")
+    cosmos = template.module("cosmos")
+    account = storage.resolve(_only(storage, "Microsoft.Storage/storageAccounts")["properties"])
+    database = cosmos.resolve(_only(cosmos, "Microsoft.DocumentDB/databaseAccounts")["properties"])
+    vault = _vault_properties(vnetEnabled=vnet_enabled)
+
+    public = "Disabled" if vnet_enabled else "Enabled"
+    default_action = "Deny" if vnet_enabled else "Allow"
+    assert (account["publicNetworkAccess"], account["networkAcls"]["defaultAction"]) == (
+        public,
+        default_action,
+    )
+    assert database["publicNetworkAccess"] == public
+    assert (vault["publicNetworkAccess"], vault["networkAcls"]["defaultAction"]) == (public, default_action)
+
+
+def test_vnet_enabled_integrates_the_app_and_gives_each_data_service_a_private_endpoint() -> None:
+    assert main().resolve("vnetEnabled") is False
+    assert "condition" in main().data["modules"]["network"]["config"]
+    template = main(vnetEnabled=True)
+    network = template.module("network")
+    (vnet,) = [config(r) for r in network.resources("Microsoft.Network/virtualNetworks").values()]
+    subnets = {s["name"]: s["properties"] for s in network.resolve(vnet["properties"]["subnets"])}
+
+    app_subnet = subnets[network.resolve("appSubnetName")]
+    assert [d["properties"]["serviceName"] for d in app_subnet["delegations"]] == [
+        "Microsoft.App/environments"
+    ]
+    assert (
+        subnets[network.resolve("privateEndpointSubnetName")]["privateEndpointNetworkPolicies"] == "Disabled"
+    )
+    assert all("networkSecurityGroup" in subnet for subnet in subnets.values())
+    links = {(link["groupId"], link["dnsZone"].split(".")[1]) for link in network.resolve("privateLinks")}
+    assert links == {("blob", "blob"), ("queue", "queue"), ("Sql", "documents"), ("vault", "vaultcore")}
+    # Each endpoint is registered in its zone, and each zone is linked to the network.
+    for resource_type in (
+        "Microsoft.Network/privateDnsZones",
+        "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+        "Microsoft.Network/privateEndpoints",
+        "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+    ):
+        (resource,) = network.resources(resource_type).values()
+        assert resource["config"]["loop_type"]["detail"]["array_name"] == "privateLinks", resource_type
+    api = template.module("api")
+    site = _only(api, "Microsoft.Web/sites")
+    assert api.resolve("virtualNetworkSubnetId") != ""
+    assert "virtualNetworkSubnetId" in site["properties"]
+    assert main().module("api").resolve("virtualNetworkSubnetId") == ""
+
+
+@pytest.mark.parametrize("vnet_enabled", [False, True])
+def test_event_grid_dead_letters_only_into_a_reachable_account(vnet_enabled: bool) -> None:
+    delivery = main(vnetEnabled=vnet_enabled).module("eventGrid").resolve("deliveryPolicy")
+
+    assert ("deadLetterWithResourceIdentity" in delivery) is not vnet_enabled
+    # Thumbnails keep coming: delivery to the function is unchanged.
+    assert delivery["filter"]["includedEventTypes"] == ["Microsoft.Storage.BlobCreated"]
 
 
 def test_application_insights_takes_entra_auth_only() -> None:

@@ -8,10 +8,11 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.infra.bicep import INFRA, ROOT, bicep_files, main, parse
+from tests.infra.bicep import INFRA, ROOT, bicep_files, main, parse, render
 
 
 @pytest.mark.parametrize("path", bicep_files(), ids=lambda p: str(p.relative_to(INFRA)))
@@ -29,27 +30,60 @@ def test_expected_templates_exist() -> None:
     assert (ROOT / "azure.yaml").exists()
 
 
-def test_checkov_reports_no_failed_check() -> None:
+# The reason every checkov skip that only the public deployment needs begins with.
+PUBLIC_ONLY_SKIP = "without vnetEnabled"
+
+
+def _checkov(directory: Path) -> dict[str, Any]:
     checkov = Path(sys.executable).with_name("checkov")
     result = subprocess.run(
-        [str(checkov), "-d", str(INFRA), "--framework", "bicep", "--skip-download", "-o", "json"],
+        [str(checkov), "-d", str(directory), "--framework", "bicep", "--skip-download", "-o", "json"],
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=300,
         cwd=ROOT,
     )
-    report = json.loads(result.stdout)
-    summary = report["summary"]
-    failed = [
-        f"{c['check_id']} {c['file_path']} {c['resource']}: {c['check_name']}"
-        for c in report.get("results", {}).get("failed_checks", [])
-    ]
+    return dict(json.loads(result.stdout))
 
-    assert failed == []
-    assert summary["parsing_errors"] == 0
-    assert summary["passed"] > 20  # the scan really read the templates
-    for skipped in report["results"]["skipped_checks"]:
-        assert len(skipped["check_result"]["suppress_comment"].strip()) > 20, skipped["check_id"]
+
+def test_checkov_reports_no_failed_check_with_vnet_enabled_off_and_on(tmp_path: Path) -> None:
+    # Both renderings: off (the default) and on, where the skips that only the public deployment needs
+    # are left out, so those checks must pass. (One checkov run each: scanned together, checkov mixes up
+    # the two copies' identically named resources.)
+    reports = {
+        "off": _checkov(render(tmp_path / "off", vnetEnabled=False)),
+        "on": _checkov(render(tmp_path / "on", vnetEnabled=True, drop_skips_containing=PUBLIC_ONLY_SKIP)),
+    }
+
+    for state, report in reports.items():
+        failed = [
+            f"{c['check_id']} {c['file_path']} {c['resource']}: {c['check_name']}"
+            for c in report["results"].get("failed_checks", [])
+        ]
+        assert failed == [], state
+        assert report["summary"]["parsing_errors"] == 0, state
+        assert report["summary"]["passed"] > 20, state  # the scan really read the templates
+        for skipped in report["results"]["skipped_checks"]:
+            assert len(skipped["check_result"]["suppress_comment"].strip()) > 20, skipped["check_id"]
+
+    def keys(state: str, kind: str, reason: str = "") -> set[tuple[str, str, str]]:
+        return {
+            (c["check_id"], c["file_path"], c["resource"])
+            for c in reports[state]["results"].get(kind, [])
+            if reason in c["check_result"].get("suppress_comment", "")
+        }
+
+    public_only = keys("off", "skipped_checks", PUBLIC_ONLY_SKIP)
+    # Public network access of storage, Cosmos DB and Key Vault: skipped without the network, passing with it.
+    assert {check_id for check_id, _, _ in public_only} >= {
+        "CKV_AZURE_35",
+        "CKV_AZURE_59",
+        "CKV_AZURE_101",
+        "CKV_AZURE_109",
+        "CKV_AZURE_189",
+    }
+    assert public_only - keys("on", "passed_checks") == set()
+    assert keys("on", "skipped_checks", PUBLIC_ONLY_SKIP) == set()
 
 
 def test_azd_parameters_name_parameters_of_main() -> None:
@@ -75,3 +109,22 @@ def test_the_azd_service_is_the_function_app() -> None:
 
     assert re.search(rf"^services:\n  {service}:\n(    .+\n)*    host: function$", azure_yaml, re.M)
     assert re.search(r"^    language: python$", azure_yaml, re.M)
+
+
+def test_location_offers_the_flex_consumption_regions_through_azd() -> None:
+    decorators = {d["type"]: d["argument"] for d in main().data["parameters"]["location"]["decorators"]}
+
+    assert decorators["metadata"] == {"azd": {"type": "location"}}
+    regions = decorators["allowed"]
+    assert len(regions) > 25 and len(set(regions)) == len(regions)
+    assert {"eastus", "westeurope", "swedencentral", "australiaeast"} <= set(regions)
+    # Regions without Flex Consumption are refused before anything is created.
+    assert not {"westindia", "chinanorth", "usgovvirginia"} & set(regions)
+
+
+def test_vnet_enabled_and_key_vault_settings_come_from_the_azd_environment() -> None:
+    parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+
+    assert parameters["vnetEnabled"] == {"value": "${VNET_ENABLED=false}"}
+    assert parameters["defaultProvider"] == {"value": "${DEFAULT_PROVIDER}"}
+    assert main().data["parameters"]["vnetEnabled"]["default"] is False

@@ -1,10 +1,12 @@
-"""Health aggregation: every probe's status and latency; one failure or timeout makes the whole degraded."""
+"""Health aggregation: every probe's status and latency; one failure or timeout, or a provider setting
+problem, makes the whole degraded."""
 
 from __future__ import annotations
 
 import asyncio
 
 from shared.health import provider_endpoints, run_probes
+from shared.providers.catalog import ProviderCatalog
 from shared.settings import Settings
 
 
@@ -42,4 +44,18 @@ async def test_a_failed_or_slow_probe_is_down_with_a_reason_and_the_report_degra
 def test_only_configured_providers_are_probed() -> None:
     settings = Settings(COSMOS_ENDPOINT="https://x", GEMINI_API_KEY="k")
 
-    assert provider_endpoints(settings) == {"gemini": "https://generativelanguage.googleapis.com"}
+    assert provider_endpoints(settings, ProviderCatalog(settings)) == {
+        "gemini": "https://generativelanguage.googleapis.com"
+    }
+
+
+async def test_a_default_provider_that_is_not_configured_degrades_health_and_names_the_setting() -> None:
+    settings = Settings(COSMOS_ENDPOINT="https://x", DEFAULT_PROVIDER="gemini")
+
+    report = await run_probes({"a": _up}, timeout=1, problems=ProviderCatalog(settings).problems)
+
+    assert report.status == "degraded"
+    assert report.dependencies["a"].status == "up"
+    (problem,) = report.configuration
+    assert problem.settings == ["DEFAULT_PROVIDER", "GEMINI_API_KEY"]
+    assert "GEMINI_API_KEY" in problem.message
