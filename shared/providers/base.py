@@ -77,6 +77,10 @@ class ImageProvider(Protocol):
         """The provider's text model answering `text` under `instruction` (prompt enhancement)."""
         ...
 
+    async def aclose(self) -> None:
+        """Close the provider's SDK client."""
+        ...
+
 
 def merge_results(results: list[ProviderResult]) -> ProviderResult:
     """Parallel single-image calls as one result: images in order, token usage summed."""

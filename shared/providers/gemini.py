@@ -46,6 +46,9 @@ class GeminiProvider:
         self._client = client
         self._text_model = text_model
 
+    async def aclose(self) -> None:
+        await self._client.aio.aclose()
+
     async def generate(self, call: ImageCall) -> ProviderResult:
         # One image per generateContent call: n images are n parallel calls.
         results = await asyncio.gather(*(self._generate_one(call) for _ in range(call.spec.n)))

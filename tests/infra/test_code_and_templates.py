@@ -198,7 +198,7 @@ def test_every_cosmos_container_the_code_uses_is_declared_with_its_partition_key
 
 def test_event_grid_subscription_matches_the_local_configuration() -> None:
     event_grid = main().module("eventGrid")
-    local = json.loads((ROOT / "devtools" / "devhost" / "eventgrid.local.json").read_text())
+    local = json.loads((ROOT / "devtools" / "eventgrid" / "subscriptions.local.json").read_text())
     (subscription,) = [s for s in local["subscriptions"] if s["name"] == "thumbnails"]
     settings = _settings_in_azure()
     functions = function_bindings()

@@ -79,9 +79,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, oidc_issuer: Issuer) -> Iter
     values, endpoints = settings_on_free_ports(example)
     values.update(TEST_SETTINGS)
     values.update(oidc_issuer.settings)
-    # The local storage account is plain http on loopback: allowed for fetching by URL (chaining), and
-    # only it; every other loopback URL stays refused.
-    values["FETCH_DEV_HTTP_HOSTS"] = f"127.0.0.1:{endpoints.blob_port}"
     data_dir = tmp_path_factory.mktemp("stack")
     local = LocalStack(
         values=values,
