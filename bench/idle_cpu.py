@@ -53,7 +53,9 @@ def main() -> None:
             started = time.perf_counter()
             for _ in range(args.blobs):
                 container.upload_blob(f"images/bench/{day}/{uuid.uuid4()}-0.png", os.urandom(2048))
-            print(f"wrote {args.blobs} blobs in {time.perf_counter() - started:.1f}s; settling {args.settle}s")
+            print(
+                f"wrote {args.blobs} blobs in {time.perf_counter() - started:.1f}s; settling {args.settle}s"
+            )
             time.sleep(args.settle)
             processes = [(p.name, p.process.pid) for p in stack.processes if p.process is not None]
             before = {name: cpu_seconds(pid) for name, pid in processes}
