@@ -16,6 +16,7 @@ logger = logging.getLogger("devhost")
 
 # An occurrence that starts this late is reported as past due.
 PAST_DUE_AFTER = timedelta(seconds=5)
+MINUTE = timedelta(minutes=1)
 
 
 class Schedule:
@@ -26,6 +27,11 @@ class Schedule:
             self._interval = timedelta(seconds=parse_timespan(expression))
         elif not croniter.is_valid(expression, second_at_beginning=True):
             raise ValueError(f"invalid timer schedule {expression!r}")
+
+    def interval(self) -> timedelta:
+        """The time between two occurrences (the first two from now, for NCRONTAB)."""
+        first = self.next_after(datetime.now(UTC))
+        return self.next_after(first) - first
 
     def next_after(self, moment: datetime) -> datetime:
         if self._interval is not None:
@@ -39,7 +45,9 @@ class TimerRunner:
         self.function = function
         self._worker = worker
         self._schedule = Schedule(schedule)
-        self._use_monitor = bool(function.trigger.get("useMonitor", True))
+        # The host monitors a schedule unless told otherwise, except one that recurs more often than a minute.
+        monitor = function.trigger.get("useMonitor")
+        self._use_monitor = bool(monitor) if monitor is not None else self._schedule.interval() >= MINUTE
         self._last: datetime | None = None
         self._next: datetime | None = None
 

@@ -107,8 +107,15 @@ def test_the_timer_runs_on_startup_and_on_schedule(sample_host: SampleHost) -> N
     state = sample_host.wait_for(lambda s: len(s["ticks"]) >= 3, timeout=10)
 
     assert state["ticks"][0]["pastDue"] is False
-    # The schedule monitor's status, as the host sends it (Last, Next, LastUpdated).
-    assert set(state["ticks"][-1]["status"]) == {"Last", "Next", "LastUpdated"}
+    assert state["ticks"][-1]["status"] == {}  # a schedule of under a minute is not monitored
+
+
+def test_a_monitored_schedule_gets_its_status(sample_host: SampleHost) -> None:
+    state = sample_host.wait_for(lambda s: len(s["hourly"]) >= 1, timeout=10)
+
+    status = state["hourly"][0]["status"]
+    assert set(status) == {"Last", "Next", "LastUpdated"}
+    assert datetime.fromisoformat(status["Next"]).minute == 0  # the next whole hour
 
 
 def test_event_grid_subscription_validation_handshake(sample_host: SampleHost) -> None:

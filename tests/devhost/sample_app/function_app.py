@@ -17,6 +17,7 @@ STATE: dict = {
     "ticks": [],
     "events": [],
     "long": [],
+    "hourly": [],
 }
 
 
@@ -119,6 +120,12 @@ def misconfigured(msg: func.QueueMessage) -> None:
 def ticker(timer: func.TimerRequest) -> None:
     with _lock:
         STATE["ticks"].append({"pastDue": timer.past_due, "status": timer.schedule_status})
+
+
+@app.timer_trigger(arg_name="timer", schedule="0 0 * * * *", run_on_startup=True)
+def hourly(timer: func.TimerRequest) -> None:
+    with _lock:
+        STATE["hourly"].append({"pastDue": timer.past_due, "status": timer.schedule_status})
 
 
 @app.event_grid_trigger(arg_name="event")
