@@ -7,10 +7,12 @@ PYTHON ?= $(shell for c in python3.13 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/ver
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
+# The host <-> worker messages the dev host exchanges with azure-functions-runtime, compiled from the .proto.
+PROTOCOL := devtools/devhost/protocol
 
 .PHONY: dev test test-unit test-integration lint format typecheck check install clean openapi
 
-install: $(STAMPS)/python3.13 $(STAMPS)/node
+install: $(STAMPS)/python3.13 $(STAMPS)/node $(PROTOCOL)/function_rpc_pb2.py
 
 $(STAMPS)/python3.13: requirements.txt requirements-dev.txt
 	@mkdir -p $(STAMPS)
@@ -19,6 +21,9 @@ $(STAMPS)/python3.13: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
+
+$(PROTOCOL)/function_rpc_pb2.py: $(PROTOCOL)/function_rpc.proto $(STAMPS)/python3.13
+	$(PY) -m grpc_tools.protoc -I $(PROTOCOL) --python_out=$(PROTOCOL) --pyi_out=$(PROTOCOL) $<
 
 # patches/ fixes emulator bugs (see patches/README.md); applied after every install.
 $(STAMPS)/node: package.json package-lock.json $(wildcard patches/*.patch)
@@ -52,4 +57,4 @@ openapi: install
 	$(PY) -m shared.openapi > docs/openapi.json
 
 clean:
-	rm -rf $(STAMPS) .devdata .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(STAMPS) .devdata $(PROTOCOL)/function_rpc_pb2.py $(PROTOCOL)/function_rpc_pb2.pyi .pytest_cache .mypy_cache .ruff_cache

@@ -6,7 +6,6 @@ development (connection strings and the emulator key): which one is chosen only 
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from shared.settings import Settings
@@ -22,16 +21,24 @@ class MissingSettingError(RuntimeError):
     """A required setting is absent; the message names it."""
 
 
-@lru_cache(maxsize=1)
-def _credential(client_id: str | None) -> AsyncTokenCredential:
-    from azure.identity.aio import DefaultAzureCredential
-
-    return DefaultAzureCredential(managed_identity_client_id=client_id)
+_credentials: dict[str | None, AsyncTokenCredential] = {}
 
 
 def get_credential(settings: Settings) -> AsyncTokenCredential:
     """The process's one credential (managed identity in Azure, developer login elsewhere)."""
-    return _credential(settings.managed_identity_client_id)
+    client_id = settings.managed_identity_client_id
+    if client_id not in _credentials:
+        from azure.identity.aio import DefaultAzureCredential
+
+        _credentials[client_id] = DefaultAzureCredential(managed_identity_client_id=client_id)
+    return _credentials[client_id]
+
+
+async def close_credential() -> None:
+    """Close the process's credential if one was made (its token requests hold an HTTP session)."""
+    while _credentials:
+        _, credential = _credentials.popitem()
+        await credential.close()
 
 
 def _storage_uri(settings: Settings, service: str, explicit: str | None) -> str:

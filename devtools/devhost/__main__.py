@@ -1,4 +1,7 @@
-"""`python -m devtools.devhost [--app-dir DIR] [--port 7071]`: serve a Function App locally."""
+"""`python -m devtools.devhost [--app-dir DIR] [--port 7071]`: serve a Function App locally.
+
+Keys come from `DEVHOST_MASTER_KEY`, `DEVHOST_FUNCTION_KEY` and `DEVHOST_EVENTGRID_KEY` (random when
+unset); `DEVHOST_QUEUE_LEASE_SECONDS` shortens the host's 10-minute queue message lease for tests."""
 
 from __future__ import annotations
 
@@ -18,47 +21,42 @@ from devtools.devhost.config import HostConfig, apply_settings, load_local_setti
 
 async def serve(args: argparse.Namespace) -> None:
     app_dir = Path(args.app_dir).resolve()
-    eventgrid_config = Path(args.eventgrid_config).resolve() if args.eventgrid_config else None
     os.chdir(app_dir)
     apply_settings(load_local_settings(app_dir))
-    from devtools.devhost.host import DevHost
+    from devtools.devhost.host import DevHost, HostKeys
+    from devtools.devhost.queues import LEASE_SECONDS
 
     host = DevHost(
         app_dir,
         HostConfig.load(app_dir),
-        master_key=os.environ.get("DEVHOST_MASTER_KEY") or secrets.token_urlsafe(24),
-        function_key=os.environ.get("DEVHOST_FUNCTION_KEY") or secrets.token_urlsafe(24),
+        keys=HostKeys(
+            master=os.environ.get("DEVHOST_MASTER_KEY") or secrets.token_urlsafe(24),
+            function=os.environ.get("DEVHOST_FUNCTION_KEY") or secrets.token_urlsafe(24),
+            eventgrid=os.environ.get("DEVHOST_EVENTGRID_KEY") or secrets.token_urlsafe(24),
+        ),
         enable_timers=not args.no_timers,
+        queue_lease_seconds=float(os.environ.get("DEVHOST_QUEUE_LEASE_SECONDS") or LEASE_SECONDS),
     )
+    await host.start()
     runner = web.AppRunner(host.web_app(), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port)
     await site.start()
-    await host.start()
-    watcher_task = None
-    if eventgrid_config is not None:
-        from devtools.devhost.blobwatcher import BlobWatcher, WatcherConfig
-
-        watcher = BlobWatcher(
-            WatcherConfig.load(eventgrid_config), webhook_base_url=f"http://{args.host}:{args.port}"
-        )
-        watcher_task = asyncio.create_task(watcher.run(), name="eventgrid:blobs")
     logging.getLogger("devhost").info(
-        "Dev host listening on http://%s:%d/%s (master key %s, function key %s)",
+        "Dev host listening on http://%s:%d/%s (%s, %s; master key %s, function key %s)",
         args.host,
         args.port,
         host.config.route_prefix,
-        host.master_key,
-        host.function_key,
+        host.worker.worker_metadata.get("worker"),
+        host.worker.worker_metadata.get("runtime"),
+        host.keys.master,
+        host.keys.function,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    if watcher_task is not None:
-        await watcher.stop()
-        await watcher_task
     await host.stop()
     await runner.cleanup()
 
@@ -71,10 +69,6 @@ def main() -> None:
     parser.add_argument(
         "--no-timers", action="store_true", help="index timer functions but do not schedule them"
     )
-    parser.add_argument(
-        "--eventgrid-config",
-        help="Event Grid subscriptions to emulate for blobs (e.g. devtools/devhost/eventgrid.local.json)",
-    )
     args = parser.parse_args()
     logging.basicConfig(
         level=os.environ.get("DEVHOST_LOG_LEVEL", "INFO"),
@@ -83,6 +77,8 @@ def main() -> None:
     )
     for noisy in ("azure.core.pipeline.policies.http_logging_policy", "azure.cosmos", "azure.identity"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # The worker logs every invocation's function name and type; the host's Executing/Executed lines suffice.
+    logging.getLogger("azure.functions").setLevel(logging.WARNING)
     asyncio.run(serve(args))
 
 

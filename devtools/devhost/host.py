@@ -1,48 +1,68 @@
-"""The dev host itself: indexes the app, serves HTTP, runs queue listeners and timers."""
+"""The dev host itself: starts the worker, serves HTTP, runs queue listeners and timers, takes Event Grid
+deliveries, with the Functions host's keys."""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import importlib
 import json
 import logging
-import sys
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import azure.functions as func
 from aiohttp import web
 
 from devtools.devhost.config import HostConfig, resolve_binding_expression
-from devtools.devhost.invoker import FunctionSpec, Invoker
-from devtools.devhost.queues import QueueListener
+from devtools.devhost.queues import LEASE_SECONDS, QueueListener
 from devtools.devhost.routing import RouteTemplate, compile_route
+from devtools.devhost.rpc_http import KeyIdentity, request_to_rpc, rpc_to_response
 from devtools.devhost.storage import queue_client_for
 from devtools.devhost.timers import TimerRunner
+from devtools.devhost.trigger_data import event_grid_trigger
+from devtools.devhost.worker import FunctionSpec, InvocationFailed, Worker
 
 logger = logging.getLogger("devhost")
 
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
+# The system key the Event Grid extension's webhook takes (listKeys().systemKeys.eventgrid_extension).
+EVENTGRID_SYSTEM_KEY = "eventgrid_extension"
+_EXPRESSION = re.compile(r"%[^%]+%")
+# Origins the Event Grid extension echoes in a CloudEvents validation handshake; anything else gets the
+# public cloud's.
+_EVENTGRID_ORIGINS = {
+    "eventgrid.azure.net",
+    "eventgrid.azure.us",
+    "eventgrid.azure.eaglex.ic.gov",
+    "eventgrid.azure.microsoft.scloud",
+    "eventgrid.azure.cn",
+}
 
 
-def index_functions(app_dir: Path, module: str = "function_app") -> list[FunctionSpec]:
-    """Import the app and read its functions as the host's worker indexing does."""
-    if str(app_dir) not in sys.path:
-        sys.path.insert(0, str(app_dir))
-    app = importlib.import_module(module).app
-    functions = []
-    for function in app.get_functions():
-        metadata = json.loads(function.get_function_json())
-        functions.append(
-            FunctionSpec(
-                name=function.get_function_name(),
-                bindings=metadata["bindings"],
-                user_function=function.get_user_function(),
-            )
+@dataclass(frozen=True)
+class HostKeys:
+    """The host's keys: the master key (admin level), the default function key, the Event Grid system key."""
+
+    master: str
+    function: str
+    eventgrid: str
+
+    def identify(self, presented: str) -> KeyIdentity | None:
+        candidates = (
+            (self.master, KeyIdentity("Admin", "master")),
+            (self.function, KeyIdentity("Function", "default")),
+            (self.eventgrid, KeyIdentity("System", EVENTGRID_SYSTEM_KEY)),
         )
-    return functions
+        for key, identity in candidates:
+            if key and presented and hmac.compare_digest(presented.encode(), key.encode()):
+                return identity
+        return None
+
+
+def presented_key(request: web.Request) -> str:
+    """A key as the host reads it: the `x-functions-key` header, else the `code` query parameter."""
+    return request.headers.get("x-functions-key") or request.query.get("code") or ""
 
 
 class HttpRoute:
@@ -56,27 +76,38 @@ class HttpRoute:
         self.auth_level = str(trigger.get("authLevel", "FUNCTION")).upper()
 
 
+def resolved_bindings(function: FunctionSpec) -> list[dict[str, Any]]:
+    """The function's bindings with `%SETTING%` expressions replaced; a missing setting raises KeyError."""
+    return [
+        {
+            name: resolve_binding_expression(value)
+            if isinstance(value, str) and _EXPRESSION.search(value)
+            else value
+            for name, value in binding.items()
+        }
+        for binding in function.bindings
+    ]
+
+
 class DevHost:
     def __init__(
         self,
         app_dir: Path,
         config: HostConfig,
         *,
-        master_key: str,
-        function_key: str,
+        keys: HostKeys,
         enable_timers: bool = True,
+        queue_lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         self.app_dir = app_dir
         self.config = config
-        self.master_key = master_key
-        self.function_key = function_key
+        self.keys = keys
         self.enable_timers = enable_timers
-        self.invoker = Invoker(timeout=config.function_timeout)
-        self.functions = index_functions(app_dir)
-        self.routes = sorted(
-            (HttpRoute(f, config.route_prefix) for f in self.functions if f.trigger_type == "httpTrigger"),
-            key=lambda r: r.template.precedence,
-        )
+        self.queue_lease_seconds = queue_lease_seconds
+        self.worker = Worker(app_dir, timeout=config.function_timeout)
+        self.functions: list[FunctionSpec] = []
+        self.errors: dict[str, str] = {}
+        self.routes: list[HttpRoute] = []
         self.listeners: list[QueueListener] = []
         self.timers: dict[str, TimerRunner] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -84,33 +115,54 @@ class DevHost:
 
     # --- lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
-        for function in self.functions:
-            if function.trigger_type == "queueTrigger":
-                queue_name = resolve_binding_expression(str(function.trigger["queueName"]))
-                connection = str(function.trigger.get("connection") or "AzureWebJobsStorage")
-                listener = QueueListener(
-                    function,
-                    queue_client_for(connection, queue_name),
-                    queue_client_for(connection, f"{queue_name}-poison"),
-                    self.config.queues,
-                    self.invoker,
-                )
-                self.listeners.append(listener)
-                self._tasks.append(asyncio.create_task(listener.run(), name=f"queue:{function.name}"))
-            elif function.trigger_type == "timerTrigger":
-                runner = TimerRunner(function, self.invoker)
-                self.timers[function.name] = runner
-                if self.enable_timers:
-                    self._tasks.append(asyncio.create_task(runner.run(), name=f"timer:{function.name}"))
+        """Index the app through the worker, then start what each function's trigger needs. A function
+        whose bindings name a missing app setting is in error and not started; the others run."""
+        for function in await self.worker.start():
+            try:
+                bindings = resolved_bindings(function)
+            except KeyError as missing:
+                message = str(missing.args[0])
+                self.errors[function.name] = message
+                logger.error("The '%s' function is in error: %s", function.name, message)
+                continue
+            function.bindings = bindings
+            function.trigger = next(b for b in bindings if str(b.get("type", "")).endswith("Trigger"))
+            self.functions.append(function)
+            self._start_trigger(function)
+        self.routes.sort(key=lambda r: r.template.precedence)
         for function in self.functions:
             logger.info("Function %s: %s", function.name, self._describe(function))
+
+    def _start_trigger(self, function: FunctionSpec) -> None:
+        trigger = function.trigger
+        if function.trigger_type == "httpTrigger":
+            self.routes.append(HttpRoute(function, self.config.route_prefix))
+        elif function.trigger_type == "queueTrigger":
+            queue_name = str(trigger["queueName"])
+            connection = str(trigger.get("connection") or "AzureWebJobsStorage")
+            listener = QueueListener(
+                function,
+                queue_client_for(connection, queue_name),
+                queue_client_for(connection, f"{queue_name}-poison"),
+                self.config.queues,
+                self.worker,
+                lease_seconds=self.queue_lease_seconds,
+            )
+            self.listeners.append(listener)
+            self._tasks.append(asyncio.create_task(listener.run(), name=f"queue:{function.name}"))
+        elif function.trigger_type == "timerTrigger":
+            runner = TimerRunner(function, self.worker, str(trigger["schedule"]))
+            self.timers[function.name] = runner
+            if self.enable_timers:
+                self._tasks.append(asyncio.create_task(runner.run(), name=f"timer:{function.name}"))
 
     async def stop(self) -> None:
         await asyncio.gather(*(listener.stop() for listener in self.listeners))
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self.invoker.close()
+        await asyncio.gather(*(listener.close() for listener in self.listeners))
+        self.worker.stop()
 
     def _describe(self, function: FunctionSpec) -> str:
         trigger = function.trigger
@@ -118,7 +170,7 @@ class DevHost:
             methods = ",".join(trigger.get("methods") or ["*"])
             return f"[{methods}] /{self.config.route_prefix}/{trigger.get('route') or function.name}"
         if function.trigger_type == "queueTrigger":
-            return f"queueTrigger on {resolve_binding_expression(str(trigger['queueName']))}"
+            return f"queueTrigger on {trigger['queueName']}"
         if function.trigger_type == "timerTrigger":
             return f"timerTrigger {trigger['schedule']}" + ("" if self.enable_timers else " (disabled)")
         return function.trigger_type
@@ -129,21 +181,31 @@ class DevHost:
         app.router.add_get("/admin/host/status", self._host_status)
         app.router.add_get("/admin/functions", self._list_functions)
         app.router.add_post("/admin/functions/{name}", self._run_function)
+        app.router.add_route("*", "/admin/{tail:.*}", self._admin_other)
         app.router.add_route("*", "/runtime/webhooks/eventgrid", self._eventgrid)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         return app
 
+    def _is_master(self, request: web.Request) -> bool:
+        identity = self.keys.identify(presented_key(request))
+        return identity is not None and identity.level == "Admin"
+
     async def _host_status(self, request: web.Request) -> web.Response:
+        if not self._is_master(request):
+            return web.Response(status=401)
         return web.json_response(
             {
                 "state": "Running",
+                **self.worker.worker_metadata,
                 "functions": [f.name for f in self.functions],
+                "errors": self.errors,
                 "startedAt": self.started_at.isoformat(),
-                "inFlight": self.invoker.in_flight,
+                "inFlight": self.worker.in_flight,
                 "queues": {
                     listener.function.name: {
                         "queue": listener.queue_name,
                         "maxConcurrencySeen": listener.max_concurrency_seen,
+                        "leaseRenewals": listener.lease_renewals,
                     }
                     for listener in self.listeners
                 },
@@ -151,13 +213,13 @@ class DevHost:
         )
 
     async def _list_functions(self, request: web.Request) -> web.Response:
-        if not self._authorized(request, "ADMIN"):
+        if not self._is_master(request):
             return web.Response(status=401)
         return web.json_response([{"name": f.name, "bindings": f.bindings} for f in self.functions])
 
     async def _run_function(self, request: web.Request) -> web.Response:
         """Core Tools' way to run a non-HTTP function by hand (admin key)."""
-        if not self._authorized(request, "ADMIN"):
+        if not self._is_master(request):
             return web.Response(status=401)
         name = request.match_info["name"]
         runner = self.timers.get(name)
@@ -165,6 +227,9 @@ class DevHost:
             return web.Response(status=404, text=f"no timer function named {name}")
         await runner.fire_now()
         return web.Response(status=202)
+
+    async def _admin_other(self, request: web.Request) -> web.Response:
+        return web.Response(status=404 if self._is_master(request) else 401)
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.path
@@ -176,120 +241,83 @@ class DevHost:
             if route.methods is not None and request.method.upper() not in route.methods:
                 allowed_elsewhere = True
                 continue
-            if not self._authorized(request, route.auth_level):
+            identity = self.keys.identify(presented_key(request))
+            if not _permits(route.auth_level, identity):
                 return web.Response(status=401)
-            return await self._invoke_http(route, request, params)
+            return await self._invoke_http(route, request, params, identity)
         return web.Response(status=405 if allowed_elsewhere else 404)
 
-    def _authorized(self, request: web.Request, level: str) -> bool:
-        if level == "ANONYMOUS":
-            return True
-        presented = request.headers.get("x-functions-key") or request.query.get("code") or ""
-        keys = [self.master_key] if level == "ADMIN" else [self.master_key, self.function_key]
-        return any(key and hmac.compare_digest(presented.encode(), key.encode()) for key in keys)
-
     async def _invoke_http(
-        self, route: HttpRoute, request: web.Request, params: dict[str, str]
+        self, route: HttpRoute, request: web.Request, params: dict[str, str], identity: KeyIdentity | None
     ) -> web.StreamResponse:
-        body = await request.read()
-        http_request = func.HttpRequest(
-            method=request.method,
-            url=str(request.url),
-            headers=dict(request.headers),
-            params=dict(request.query),
-            route_params=params,
-            body=body,
-        )
+        trigger = await request_to_rpc(request, params, identity)
         try:
-            result = await self.invoker.invoke(
+            value = await self.worker.invoke(
                 route.function,
-                {str(route.function.trigger["name"]): http_request},
+                trigger,
                 reason="This function was programmatically called via the host APIs.",
             )
-        except Exception:
+        except InvocationFailed:
             return web.Response(status=500)
-        if not isinstance(result, func.HttpResponse):
-            logger.error("Function %s returned %r, not an HttpResponse", route.function.name, type(result))
-            return web.Response(status=500)
-        return _to_aiohttp(result)
+        return rpc_to_response(value)
 
     async def _eventgrid(self, request: web.Request) -> web.StreamResponse:
-        """`/runtime/webhooks/eventgrid?functionName=NAME`: Event Grid schema and CloudEvents 1.0."""
-        if request.method == "OPTIONS":
-            # CloudEvents webhook validation handshake.
-            origin = request.headers.get("WebHook-Request-Origin", "*")
-            return web.Response(
-                status=200, headers={"WebHook-Allowed-Origin": origin, "WebHook-Allowed-Rate": "*"}
-            )
-        if request.method != "POST":
-            return web.Response(status=405)
+        """`/runtime/webhooks/eventgrid?functionName=NAME`, as the Event Grid extension serves it: the
+        system key (or the master key), then the `aeg-event-type` header decides."""
+        identity = self.keys.identify(presented_key(request))
+        if identity is None or identity.level not in ("Admin", "System"):
+            return web.Response(status=401)
         name = request.query.get("functionName", "")
         function = next(
             (f for f in self.functions if f.name == name and f.trigger_type == "eventGridTrigger"), None
         )
         if function is None:
-            return web.Response(status=404, text=f"no Event Grid function named {name!r}")
-        try:
-            payload = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.Response(status=400, text="body is not JSON")
-        events = payload if isinstance(payload, list) else [payload]
-        for event in events:
-            if not isinstance(event, dict):
-                return web.Response(status=400, text="an event is not an object")
-            if event.get("eventType") == "Microsoft.EventGrid.SubscriptionValidationEvent":
-                code = (event.get("data") or {}).get("validationCode")
-                return web.json_response({"validationResponse": code})
-        for event in events:
-            try:
-                grid_event = _to_eventgrid_event(event)
-            except KeyError as missing:
-                return web.Response(status=400, text=f"event lacks {missing}")
-            try:
-                await self.invoker.invoke(
-                    function,
-                    {str(function.trigger["name"]): grid_event},
-                    reason=f"EventGrid trigger fired at {datetime.now(UTC).isoformat()}",
-                )
-            except Exception:
-                return web.Response(status=500)
-        return web.Response(status=200)
+            return web.Response(status=404, text=f"cannot find function: '{name}'")
+        if request.method == "OPTIONS":
+            origin = request.headers.get("WebHook-Request-Origin", "")
+            allowed = origin if origin in _EVENTGRID_ORIGINS else "eventgrid.azure.net"
+            return web.Response(status=200, headers={"Webhook-Allowed-Origin": allowed})
+        event_type = request.headers.getall("aeg-event-type", [""])[0].lower()
+        if event_type == "subscriptionvalidation":
+            payload = await _json_body(request)
+            data = payload[0]["data"] if isinstance(payload, list) else json.loads(str(payload["data"]))
+            return web.json_response({"validationResponse": data["validationCode"]})
+        if event_type == "notification":
+            payload = await _json_body(request)
+            events = payload if isinstance(payload, list) else [payload]
+            results = await asyncio.gather(
+                *(self._invoke_event(function, event) for event in events), return_exceptions=True
+            )
+            for result in results:
+                if isinstance(result, BaseException):
+                    return web.Response(status=500, text=str(result))
+            return web.Response(status=202)
+        if event_type == "unsubscribe":
+            return web.Response(status=202)
+        return web.Response(status=400)
 
-
-def _to_eventgrid_event(event: dict[str, Any]) -> func.EventGridEvent:
-    if "specversion" in event:  # CloudEvents 1.0
-        return func.EventGridEvent(
-            id=event["id"],
-            data=event.get("data") or {},
-            topic=event.get("source", ""),
-            subject=event.get("subject", ""),
-            event_type=event["type"],
-            event_time=_parse_time(event.get("time")),
-            data_version=event.get("dataschema", "") or "",
+    async def _invoke_event(self, function: FunctionSpec, event: Any) -> None:
+        trigger, metadata = event_grid_trigger(event)
+        await self.worker.invoke(
+            function,
+            trigger,
+            trigger_metadata=metadata,
+            reason=f"EventGrid trigger fired at {datetime.now(UTC).isoformat()}",
         )
-    return func.EventGridEvent(
-        id=event["id"],
-        data=event.get("data") or {},
-        topic=event.get("topic", ""),
-        subject=event["subject"],
-        event_type=event["eventType"],
-        event_time=_parse_time(event.get("eventTime")),
-        data_version=event.get("dataVersion", ""),
-    )
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+def _permits(auth_level: str, identity: KeyIdentity | None) -> bool:
+    if auth_level == "ANONYMOUS":
+        return True
+    if identity is None:
+        return False
+    if auth_level == "ADMIN":
+        return identity.level == "Admin"
+    return identity.level in ("Admin", "Function")
 
 
-def _to_aiohttp(result: func.HttpResponse) -> web.Response:
-    headers = {k: v for k, v in result.headers.items() if k.lower() not in _HOP_BY_HOP}
-    if not any(k.lower() == "content-type" for k in headers) and result.mimetype:
-        charset = result.charset
-        textual = result.mimetype.startswith("text/") or result.mimetype.endswith("json")
-        headers["Content-Type"] = (
-            f"{result.mimetype}; charset={charset}" if textual and charset else result.mimetype
-        )
-    return web.Response(status=result.status_code, body=result.get_body(), headers=headers)
+async def _json_body(request: web.Request) -> Any:
+    try:
+        return json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise web.HTTPInternalServerError(text=f"the request content is not JSON: {error}") from error

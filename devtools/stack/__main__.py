@@ -18,7 +18,7 @@ def main() -> None:
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
-    print("Starting Azurite, Cosmos DB emulator, provider simulator and dev host ...", flush=True)
+    print("Starting Azurite, Event Grid, Cosmos DB emulator, provider simulator and dev host ...", flush=True)
     try:
         stack.start()
     except RuntimeError as error:

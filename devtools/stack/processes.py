@@ -27,10 +27,11 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def http_ok(url: str) -> Callable[[], bool]:
+def http_ok(url: str, headers: dict[str, str] | None = None) -> Callable[[], bool]:
     def check() -> bool:
         try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback only
+            request = urllib.request.Request(url, headers=headers or {})
+            with urllib.request.urlopen(request, timeout=1) as response:  # noqa: S310 - loopback only
                 return bool(200 <= response.status < 500)
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False

@@ -20,8 +20,6 @@ AZURITE_ACCOUNT_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-# Event Grid subscriptions the dev host emulates with its blob watcher (mirrors infra/app/eventgrid.bicep).
-EVENTGRID_CONFIG = ROOT / "devtools" / "devhost" / "eventgrid.local.json"
 
 
 @dataclass(frozen=True)
@@ -68,9 +66,20 @@ def endpoints_from_settings(values: dict[str, str], api_port: int) -> Endpoints:
 
 
 def settings_on_free_ports(base: dict[str, str]) -> tuple[dict[str, str], Endpoints]:
-    """`base` with every emulator moved to a free port (for test runs beside a running `make dev`)."""
+    """`base` with every emulator moved to a free port (for test runs beside a running `make dev`),
+    settings that name the storage account's address (`FETCH_DEV_HTTP_HOSTS`) included."""
     ports = Endpoints(free_port(), free_port(), free_port(), free_port(), free_port())
+    old_blob = endpoints_from_settings(base, 0).blob_port
     values = dict(base)
+    if "FETCH_DEV_HTTP_HOSTS" in values:
+        values["FETCH_DEV_HTTP_HOSTS"] = ",".join(
+            f"127.0.0.1:{ports.blob_port}"
+            if entry.strip().rpartition(":")[2] == str(old_blob)
+            and entry.strip().rpartition(":")[0] in LOOPBACK_HOSTS
+            else entry.strip()
+            for entry in values["FETCH_DEV_HTTP_HOSTS"].split(",")
+            if entry.strip()
+        )
     values["AzureWebJobsStorage"] = (
         "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
         f"AccountKey={AZURITE_ACCOUNT_KEY};"
@@ -92,6 +101,7 @@ class LocalStack:
     devhost_log_to_console: bool = False
     master_key: str = "devhost-master-key"
     function_key: str = "devhost-function-key"
+    eventgrid_key: str = "devhost-eventgrid-key"
     processes: list[ManagedProcess] = field(default_factory=list)
 
     @classmethod
@@ -152,6 +162,8 @@ class LocalStack:
                 raise RuntimeError(f"port {port} is already in use; is another stack running?")
         azurite_dir = self.data_dir / "azurite"
         azurite_dir.mkdir(parents=True, exist_ok=True)
+        # Azurite's Blob service sits behind the Event Grid front end, which takes the Blob port.
+        azurite_blob_port = free_port()
         self._run(
             ManagedProcess(
                 "azurite",
@@ -164,7 +176,7 @@ class LocalStack:
                     "--blobHost",
                     "127.0.0.1",
                     "--blobPort",
-                    str(e.blob_port),
+                    str(azurite_blob_port),
                     "--queueHost",
                     "127.0.0.1",
                     "--queuePort",
@@ -174,8 +186,28 @@ class LocalStack:
                     "--tablePort",
                     str(free_port()),
                 ],
-                ready=lambda: port_open(e.blob_port) and port_open(e.queue_port),
+                ready=lambda: port_open(azurite_blob_port) and port_open(e.queue_port),
                 log_path=self.log_dir / "azurite.log",
+            )
+        )
+        self._run(
+            ManagedProcess(
+                "eventgrid",
+                [
+                    sys.executable,
+                    "-m",
+                    "devtools.eventgrid",
+                    "--port",
+                    str(e.blob_port),
+                    "--upstream-port",
+                    str(azurite_blob_port),
+                    "--webhook-base-url",
+                    e.host_url,
+                ],
+                ready=lambda: port_open(e.blob_port),
+                env={**self.values, "DEVHOST_EVENTGRID_KEY": self.eventgrid_key, "PYTHONUNBUFFERED": "1"},
+                cwd=ROOT,
+                log_path=self.log_dir / "eventgrid.log",
             )
         )
         self._run(
@@ -210,6 +242,7 @@ class LocalStack:
             **self.values,
             "DEVHOST_MASTER_KEY": self.master_key,
             "DEVHOST_FUNCTION_KEY": self.function_key,
+            "DEVHOST_EVENTGRID_KEY": self.eventgrid_key,
             "PYTHONUNBUFFERED": "1",
         }
         self._run(
@@ -223,11 +256,9 @@ class LocalStack:
                     str(ROOT),
                     "--port",
                     str(e.api_port),
-                    "--eventgrid-config",
-                    str(EVENTGRID_CONFIG),
                     *self.devhost_args,
                 ],
-                ready=http_ok(f"{e.host_url}/admin/host/status"),
+                ready=http_ok(f"{e.host_url}/admin/host/status", {"x-functions-key": self.master_key}),
                 env=env,
                 cwd=ROOT,
                 log_path=None if self.devhost_log_to_console else self.log_dir / "devhost.log",

@@ -1,6 +1,6 @@
 """Event Grid events the app consumes: `Microsoft.Storage.BlobCreated` from the storage account.
 
-The same model describes what the dev host's blob watcher sends, so local events have Azure's shape.
+The same model describes what the local Event Grid front end sends, so local events have Azure's shape.
 """
 
 from __future__ import annotations

@@ -54,6 +54,9 @@ class AzureOpenAIProvider:
         self._families = families
         self._chat_deployment = chat_deployment
 
+    async def aclose(self) -> None:
+        await self._client.close()
+
     async def generate(self, call: ImageCall) -> ProviderResult:
         family = self._families[call.model]
         if family is ModelFamily.GPT_IMAGE:

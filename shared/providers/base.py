@@ -79,6 +79,10 @@ class ImageProvider(Protocol):
         """The provider's text model answering `text` under `instruction` (prompt enhancement)."""
         ...
 
+    async def aclose(self) -> None:
+        """Close the provider's SDK client."""
+        ...
+
 
 async def generate_in_parallel(calls: list[Coroutine[Any, Any, ProviderResult]]) -> ProviderResult:
     """Parallel single-image calls as one result. Every call is awaited before deciding, so the outcome

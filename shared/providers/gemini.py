@@ -45,6 +45,9 @@ class GeminiProvider:
         self._client = client
         self._text_model = text_model
 
+    async def aclose(self) -> None:
+        await self._client.aio.aclose()
+
     async def generate(self, call: ImageCall) -> ProviderResult:
         # One image per generateContent call: n images are n parallel calls.
         return await generate_in_parallel([self._generate_one(call) for _ in range(call.spec.n)])

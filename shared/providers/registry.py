@@ -26,3 +26,9 @@ class ProviderRegistry:
             module = importlib.import_module(_MODULES[provider_name])
             self._instances[provider_name] = module.create_provider(self._settings, self.catalog)
         return self._instances[provider_name]
+
+    async def aclose(self) -> None:
+        """Close the SDK clients of the providers made so far."""
+        instances, self._instances = list(self._instances.values()), {}
+        for provider in instances:
+            await provider.aclose()

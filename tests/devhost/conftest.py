@@ -19,6 +19,9 @@ from devtools.stack.stack import AZURITE_ACCOUNT_KEY, NODE_BIN, ROOT
 SAMPLE_APP = Path(__file__).parent / "sample_app"
 MASTER_KEY = "sample-master-key"
 FUNCTION_KEY = "sample-function-key"
+EVENTGRID_KEY = "sample-eventgrid-key"
+# The sample host's message lease: short, so a test can outlast it (the host's is 10 minutes).
+LEASE_SECONDS = 2
 
 
 class SampleHost:
@@ -40,6 +43,10 @@ class SampleHost:
 
     def state(self) -> dict[str, Any]:
         return dict(httpx.get(f"{self.url}/api/state").json())
+
+    def status(self) -> dict[str, Any]:
+        response = httpx.get(f"{self.url}/admin/host/status", headers={"x-functions-key": MASTER_KEY})
+        return dict(response.raise_for_status().json())
 
     def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 20) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -81,18 +88,20 @@ def sample_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleHost
     host = ManagedProcess(
         "devhost",
         [sys.executable, "-m", "devtools.devhost", "--app-dir", str(SAMPLE_APP), "--port", str(api_port)],
-        ready=http_ok(f"http://127.0.0.1:{api_port}/admin/host/status"),
+        ready=http_ok(f"http://127.0.0.1:{api_port}/admin/host/status", {"x-functions-key": MASTER_KEY}),
         env={
             "AzureWebJobsStorage": connection_string,
             "DEVHOST_MASTER_KEY": MASTER_KEY,
             "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
+            "DEVHOST_EVENTGRID_KEY": EVENTGRID_KEY,
+            "DEVHOST_QUEUE_LEASE_SECONDS": str(LEASE_SECONDS),
             "PYTHONPATH": str(ROOT),
         },
         log_path=data / "devhost.log",
     )
     azurite.start()
     sample = SampleHost(f"http://127.0.0.1:{api_port}", connection_string)
-    for name in ("records", "failing", "slow"):
+    for name in ("records", "failing", "slow", "long"):
         sample.queue(name).close()
     try:
         host.start()

@@ -200,7 +200,7 @@ def test_every_cosmos_container_the_code_uses_is_declared_with_its_partition_key
 
 def test_event_grid_subscription_matches_the_local_configuration() -> None:
     event_grid = main().module("eventGrid")
-    local = json.loads((ROOT / "devtools" / "devhost" / "eventgrid.local.json").read_text())
+    local = json.loads((ROOT / "devtools" / "eventgrid" / "subscriptions.local.json").read_text())
     (subscription,) = [s for s in local["subscriptions"] if s["name"] == "thumbnails"]
     settings = _settings_in_azure()
     functions = function_bindings()
@@ -215,3 +215,21 @@ def test_event_grid_subscription_matches_the_local_configuration() -> None:
     assert delivery["retryPolicy"]["maxDeliveryAttempts"] == 30
     dead_letter = delivery["deadLetterWithResourceIdentity"]["deadLetterDestination"]["properties"]
     assert dead_letter["blobContainerName"] in main().module("storage").resolve("containerNames")
+
+
+def test_event_grid_delivers_to_the_function_with_its_system_key() -> None:
+    """The Event Grid webhook takes only the extension's system key. An `AzureFunction` destination has
+    Event Grid fetch that key itself; a `WebHook` destination would have to carry it in `code=`."""
+    event_grid = main().module("eventGrid")
+    subscription = config(
+        event_grid.resources("Microsoft.EventGrid/systemTopics/eventSubscriptions")["thumbnails"]
+    )
+    destination = object_entries(subscription["properties"])["destination"]
+
+    if destination["endpointType"] == "AzureFunction":
+        resource_id = event_grid.resolve(destination["properties"]["resourceId"])
+        assert resource_id.endswith("/functions/make_thumbnail")
+        assert resource_id.startswith(str(event_grid.resolve("functionAppId")))
+    else:
+        assert destination["endpointType"] == "WebHook"
+        assert "systemKeys.eventgrid_extension" in json.dumps(destination["properties"]["endpointUrl"])

@@ -83,9 +83,6 @@ def running_stack(base: dict[str, str], data_dir: Path) -> Iterator[LocalStack]:
     """A whole stack with the `base` settings moved to free ports; the dev host runs no timers (tests
     fire them through the admin API)."""
     values, endpoints = settings_on_free_ports(base)
-    # The local storage account is plain http on loopback: allowed for fetching by URL (chaining), and
-    # only it; every other loopback URL stays refused.
-    values["FETCH_DEV_HTTP_HOSTS"] = f"127.0.0.1:{endpoints.blob_port}"
     local = LocalStack(
         values=values,
         endpoints=endpoints,

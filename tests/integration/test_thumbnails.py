@@ -1,4 +1,4 @@
-"""Thumbnails from Event Grid BlobCreated events: delivered by the dev host's blob watcher after a real
+"""Thumbnails from Event Grid BlobCreated events: published by the local Event Grid front end after a real
 generation, and posted by hand (Event Grid schema and CloudEvents 1.0) to the function's webhook."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from azure.cosmos import ContainerProxy
 from azure.storage.blob import BlobServiceClient
 from PIL import Image
 
-from devtools.devhost.blobwatcher import blob_created_event
+from devtools.eventgrid.subscriptions import blob_created_event
 from devtools.stack.stack import LocalStack
 from shared.images.store import image_blob_name
 from shared.models.jobs import GenerationSpec, JobDocument, JobStatus, StoredImage
@@ -62,13 +62,12 @@ def _as_cloud_event(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _post(stack: LocalStack, body: Any, *, cloud_events: bool = False) -> httpx.Response:
-    headers = (
-        {"Content-Type": "application/cloudevents+json; charset=utf-8"}
-        if cloud_events
-        else {"aeg-event-type": "Notification"}
-    )
+    headers = {"aeg-event-type": "Notification"}
+    if cloud_events:
+        headers["Content-Type"] = "application/cloudevents+json; charset=utf-8"
     return httpx.post(
-        f"{stack.endpoints.host_url}/runtime/webhooks/eventgrid?functionName=make_thumbnail",
+        f"{stack.endpoints.host_url}/runtime/webhooks/eventgrid",
+        params={"functionName": "make_thumbnail", "code": stack.eventgrid_key},
         json=body,
         headers=headers,
         timeout=60,
@@ -139,7 +138,7 @@ def test_a_posted_blob_created_event_makes_and_records_the_thumbnail(
     else:
         response = _post(stack, [event])
 
-    assert response.status_code == 200, response.text
+    assert response.status_code == 202, response.text
     assert _thumbnail_exists(blob_service, thumbnails, thumbnail_name)
     [stored] = jobs_container.read_item(job["id"], partition_key=TENANT)["outputs"]
     assert stored["thumbnailBlobName"] == thumbnail_name
@@ -160,7 +159,7 @@ def test_a_duplicate_event_changes_nothing(
 
     responses = [_post(stack, [event]), _post(stack, [{**event, "id": str(uuid.uuid4())}])]
 
-    assert [r.status_code for r in responses] == [200, 200]
+    assert [r.status_code for r in responses] == [202, 202]
     after = jobs_container.read_item(job["id"], partition_key=TENANT)
     assert after["_etag"] == before["_etag"]
     assert thumbnail.get_blob_properties().etag == thumbnail_etag
@@ -185,7 +184,7 @@ def test_events_for_blobs_the_service_does_not_know_change_nothing(
 
     responses = [_post(stack, [event]) for event in events]
 
-    assert [r.status_code for r in responses] == [200] * len(events)
+    assert [r.status_code for r in responses] == [202] * len(events)
     assert not _thumbnail_exists(blob_service, thumbnails, unknown_job.rsplit(".", 1)[0] + ".webp")
 
 
@@ -229,7 +228,7 @@ def test_an_event_ahead_of_the_job_record_fails_so_event_grid_redelivers_it(
 
     redelivered = _post(stack, [event])
 
-    assert redelivered.status_code == 200
+    assert redelivered.status_code == 202
     assert _thumbnail_exists(blob_service, stack.settings.thumbnails_container, thumbnail_name)
     [stored] = jobs_container.read_item(job.id, partition_key=TENANT)["outputs"]
     assert stored["confirmedBytes"] == len(png.getvalue())

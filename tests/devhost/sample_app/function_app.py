@@ -16,6 +16,8 @@ STATE: dict = {
     "slow": {"active": 0, "max": 0, "done": 0},
     "ticks": [],
     "events": [],
+    "long": [],
+    "hourly": [],
 }
 
 
@@ -33,6 +35,8 @@ def hello(req: func.HttpRequest) -> func.HttpResponse:
             "body": req.get_body().decode(),
             "thread": threading.current_thread().name,
             "header": req.headers.get("x-custom"),
+            "headers": dict(req.headers),
+            "routeParams": dict(req.route_params),
             "setting": os.environ.get("FROM_SETTINGS_FILE"),
         }
     )
@@ -74,6 +78,9 @@ def record_message(msg: func.QueueMessage) -> None:
                 "dequeueCount": msg.dequeue_count,
                 "hasInsertionTime": msg.insertion_time is not None,
                 "hasPopReceipt": bool(msg.pop_receipt),
+                "insertionTime": msg.insertion_time.isoformat() if msg.insertion_time else None,
+                "expirationTime": msg.expiration_time.isoformat() if msg.expiration_time else None,
+                "nextVisibleTime": msg.time_next_visible.isoformat() if msg.time_next_visible else None,
             }
         )
 
@@ -95,21 +102,44 @@ async def slow_worker(msg: func.QueueMessage) -> None:
     slow["done"] += 1
 
 
+@app.queue_trigger(arg_name="msg", queue_name="long", connection="AzureWebJobsStorage")
+async def long_runner(msg: func.QueueMessage) -> None:
+    # Runs longer than the test host's message lease (DEVHOST_QUEUE_LEASE_SECONDS), so only lease renewal
+    # keeps the message from being delivered again meanwhile.
+    with _lock:
+        STATE["long"].append({"body": msg.get_body().decode(), "dequeueCount": msg.dequeue_count})
+    await asyncio.sleep(float(msg.get_body().decode().split()[-1]))
+
+
+@app.queue_trigger(arg_name="msg", queue_name="%SETTING_NOBODY_SET%", connection="AzureWebJobsStorage")
+def misconfigured(msg: func.QueueMessage) -> None:
+    raise AssertionError("a function whose queue name does not resolve never runs")
+
+
 @app.timer_trigger(arg_name="timer", schedule="*/1 * * * * *", run_on_startup=True)
 def ticker(timer: func.TimerRequest) -> None:
     with _lock:
-        STATE["ticks"].append({"pastDue": timer.past_due})
+        STATE["ticks"].append({"pastDue": timer.past_due, "status": timer.schedule_status})
+
+
+@app.timer_trigger(arg_name="timer", schedule="0 0 * * * *", run_on_startup=True)
+def hourly(timer: func.TimerRequest) -> None:
+    with _lock:
+        STATE["hourly"].append({"pastDue": timer.past_due, "status": timer.schedule_status})
 
 
 @app.event_grid_trigger(arg_name="event")
 def on_event(event: func.EventGridEvent) -> None:
+    # The worker gives CloudEvents 1.0 deliveries as func.CloudEvent (type and source).
+    cloud = isinstance(event, func.CloudEvent)
     with _lock:
         STATE["events"].append(
             {
                 "id": event.id,
                 "subject": event.subject,
-                "eventType": event.event_type,
+                "eventType": event.type if cloud else event.event_type,
                 "data": event.get_json(),
-                "topic": event.topic,
+                "topic": event.source if cloud else event.topic,
+                "schema": "cloudevents" if cloud else "eventgrid",
             }
         )

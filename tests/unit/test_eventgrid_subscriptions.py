@@ -1,11 +1,10 @@
-"""The dev host's Event Grid emulation for blobs: its configuration and the events it sends."""
+"""The local Event Grid emulation for blobs: its subscriptions and the events it sends."""
 
 from __future__ import annotations
 
 import pytest
 
-from devtools.devhost.blobwatcher import WatcherConfig, blob_created_event
-from devtools.stack.stack import EVENTGRID_CONFIG
+from devtools.eventgrid.subscriptions import EventGridConfig, blob_created_event
 from shared.models.events import BlobCreatedData
 
 
@@ -14,20 +13,23 @@ def test_local_subscriptions_resolve_settings_into_the_subject_filter(
 ) -> None:
     monkeypatch.setenv("IMAGES_CONTAINER", "pictures")
 
-    config = WatcherConfig.load(EVENTGRID_CONFIG)
+    config = EventGridConfig.load()
 
     [subscription] = config.subscriptions
     assert subscription.function_name == "make_thumbnail"
     assert subscription.subject_begins_with == "/blobServices/default/containers/pictures/blobs/images/"
     assert (subscription.container, subscription.prefix) == ("pictures", "images/")
-    assert config.retry_delays and config.poll_interval > 0
+    assert config.retry_delays
+    assert subscription.matches("Microsoft.Storage.BlobCreated", "pictures", "images/t/2026-01-01/j-0.png")
+    assert not subscription.matches("Microsoft.Storage.BlobCreated", "pictures", "inputs/t/x.png")
+    assert not subscription.matches("Microsoft.Storage.BlobDeleted", "pictures", "images/t/x.png")
 
 
 def test_a_missing_setting_in_the_filter_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("IMAGES_CONTAINER", raising=False)
 
     with pytest.raises(KeyError, match="IMAGES_CONTAINER"):
-        WatcherConfig.load(EVENTGRID_CONFIG)
+        EventGridConfig.load()
 
 
 def test_events_have_exactly_the_fields_azure_sends() -> None:
