@@ -33,9 +33,11 @@ from shared.resources import (
     IDEMPOTENCY_CONTAINER,
     JOBS_CONTAINER,
     PRESETS_CONTAINER,
+    QUOTAS_CONTAINER,
     RATE_LIMITS_CONTAINER,
     WEBHOOKS_CONTAINER,
 )
+from shared.scheduling.store import QuotaStore
 from shared.settings import Settings, get_settings
 from shared.webhooks.queue import WebhookQueue
 from shared.webhooks.secrets import WebhookSecretStore
@@ -59,6 +61,7 @@ class AppContext:
     credits: CreditStore
     webhook_secrets: WebhookSecretStore
     webhook_queue: WebhookQueue
+    quotas: QuotaStore
     # The SDK clients the stores above share, closed together by aclose().
     clients: tuple[Any, ...] = field(default=(), repr=False)
 
@@ -120,6 +123,7 @@ def build_context(settings: Settings) -> AppContext:
         ),
         webhook_secrets=WebhookSecretStore(database.get_container_client(WEBHOOKS_CONTAINER.name)),
         webhook_queue=WebhookQueue(webhook_queue_client),
+        quotas=QuotaStore(database.get_container_client(QUOTAS_CONTAINER.name), settings),
         clients=(cosmos, queue_client, webhook_queue_client, blob_service),
     )
 

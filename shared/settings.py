@@ -13,6 +13,8 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.scheduling.limits import ModelLimits, parse_quotas
+
 # The well-known Azurite account: `UseDevelopmentStorage=true` is a documented connection-string shorthand
 # that the Python storage SDKs do not expand themselves.
 _DEVELOPMENT_STORAGE = (
@@ -473,12 +475,28 @@ class Settings(BaseSettings):
         "while the worker runs). A second delivery of a claimed job waits this long; a job whose worker "
         "died is resumed once its claim has lapsed.",
     )
+    provider_quotas: Annotated[dict[str, ModelLimits], NoDecode] = Field(
+        default_factory=dict,
+        validation_alias="PROVIDER_QUOTAS",
+        description="Provider quotas the worker schedules calls by, per `provider/model`, comma-separated: "
+        "`provider/model=rpm:N;ipm:N;concurrent:N;burst:N` (requests and images per minute, jobs calling "
+        "at once, calls that may start together). A job of a model listed here waits `queued` for its slot "
+        "instead of being refused by the provider; models not listed are called as they come.",
+    )
+    quota_max_wait_minutes: int = Field(
+        default=60,
+        ge=1,
+        validation_alias="QUOTA_MAX_WAIT_MINUTES",
+        description="A job that has waited this long for its model's quota ends `failed` with "
+        "`QUOTA_TIMEOUT`; the wait does not count against JOB_DEADLINE_MINUTES.",
+    )
     job_deadline_minutes: int = Field(
         default=60,
         ge=1,
         validation_alias="JOB_DEADLINE_MINUTES",
         description="A job not ended this long after it was submitted ends `failed` with `TIMEOUT` instead "
-        "of being resumed or retried again.",
+        "of being resumed or retried again (a job that waited for its model's quota gets "
+        "QUOTA_MAX_WAIT_MINUTES more).",
     )
 
     # --- Seed 000 (`POST /api/image`, docs/compat.md) ---------------------------------------------------
@@ -515,6 +533,11 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_list(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("provider_quotas", mode="before")
+    @classmethod
+    def _parse_quotas(cls, value: object) -> object:
+        return parse_quotas(value)
 
     @field_validator("azure_openai_deployments", "credit_costs", "provider_fallbacks", mode="before")
     @classmethod

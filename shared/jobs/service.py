@@ -33,6 +33,8 @@ from shared.models.messages import JobMessage
 from shared.presets.apply import PreparedSubmit, prepare_submit
 from shared.presets.uploads import Upload, attach_reference_images
 from shared.providers.catalog import ModelChoice, UnknownModelError
+from shared.scheduling.admission import check_fits_quota
+from shared.scheduling.positions import queue_place
 from shared.webhooks.notify import notify_webhook
 from shared.webhooks.urls import check_webhook_url
 
@@ -65,6 +67,7 @@ async def submit_generation(
             f"Invalid request: {exc.field}: {exc}", details=[{"field": exc.field, "message": str(exc)}]
         ) from exc
     warnings = check_parameters(ctx, choice, request)
+    check_fits_quota(ctx, choice.provider.value, choice.model, request.n)
     await _check_webhook(ctx, request)
     job = _new_job(tenant_id, request, prepared, choice, warnings)
     job.spec.blob_naming = blob_naming
@@ -220,6 +223,7 @@ async def job_view(
     response_format: ResponseFormat = ResponseFormat.URL,
 ) -> JobView:
     outputs = [await image_view(ctx, job, image, response_format) for image in job.outputs]
+    place = await queue_place(ctx, job)
     return JobView(
         id=job.id,
         status=job.status,
@@ -228,6 +232,8 @@ async def job_view(
         mode=job.spec.mode,
         n=job.spec.n,
         served_by=job.served_by,
+        queue_position=place.position if place else None,
+        estimated_start_at=place.estimated_start_at if place else None,
         provider=job.spec.provider,
         model=job.spec.model,
         aspect_ratio=job.spec.aspect_ratio,

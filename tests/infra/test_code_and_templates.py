@@ -28,6 +28,7 @@ SET_BY_INFRA = {
     "THUMBNAILS_CONTAINER",
     "INPUTS_CONTAINER",
     "DEFAULT_PROVIDER",
+    "PROVIDER_QUOTAS",  # when `azd env set PROVIDER_QUOTAS ...` declares them
     "GEMINI_API_KEY",  # a Key Vault reference, when a key is given
     "GEMINI_MODELS",
     "AZURE_OPENAI_ENDPOINT",  # when an Azure OpenAI account is given (keyless, with the identity)
@@ -67,6 +68,7 @@ DEFAULT_IN_AZURE = {
     "STALE_JOB_MINUTES",
     "JOB_CLAIM_SECONDS",
     "JOB_DEADLINE_MINUTES",
+    "QUOTA_MAX_WAIT_MINUTES",
     "RATE_LIMIT_PER_WINDOW",
     "RATE_LIMIT_WINDOW_SECONDS",
     "OIDC_JWKS_URL",  # discovered from the issuer

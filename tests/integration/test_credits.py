@@ -250,7 +250,10 @@ def test_the_sweep_settles_reservations_a_crash_left_behind(
     document = account.document()
     assert (document["balance"], document["reserved"], document["spent"]) == (START, 1, 0)
     assert document["openReservations"] == 1
-    states = {job_id: account.container.read_item(f"hold-{job_id}", partition_key="dev")["state"] for job_id in holds}
+    states = {
+        job_id: account.container.read_item(f"hold-{job_id}", partition_key="dev")["state"]
+        for job_id in holds
+    }
     assert states == {ended_id: "refunded", orphan_id: "refunded", young_id: "held"}
     account.container.delete_item(f"hold-{young_id}", partition_key="dev")
     account.set(reserved=0, openReservations=0)
