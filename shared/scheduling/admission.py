@@ -157,13 +157,12 @@ async def _wait(
 
     update = await ctx.jobs.update(job.tenant_id, job.id, mark_waiting)
     if not update.applied:
+        # Not waiting after all (claimed or ended meanwhile): out of the line; a run that gives the job
+        # back for the quota puts it in again.
+        await ctx.quotas.remove_waiter(quota.scope, job.id)
         if update.job is None:
-            await ctx.quotas.remove_waiter(quota.scope, job.id)
             return Dropped("it does not exist")
-        blocker = _blocker(update.job, ctx, now)
-        if isinstance(blocker, Dropped):
-            await ctx.quotas.remove_waiter(quota.scope, job.id)
-        return blocker or Deferred(delay, "it changed meanwhile")
+        return _blocker(update.job, ctx, now) or Deferred(delay, "it changed meanwhile")
     estimated = datetime.fromtimestamp(start, UTC)
     logger.info(
         "Job %s: waiting for the quota of %s, position %d, expected start %s (back in %ds)",

@@ -76,6 +76,8 @@ class Snapshot:
     etags: dict[int, str] = field(default_factory=dict)
     pace: QuotaPace | None = None
     waiters: list[QuotaWaiter] = field(default_factory=list)
+    # The stored line's places (job id -> position, expected start), worked out once per snapshot.
+    places: dict[str, tuple[int, float]] | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from shared.app_context import AppContext
 from shared.models.jobs import JobDocument, JobStatus
 from shared.scheduling.admission import as_waiter, quota_of
-from shared.scheduling.plan import estimated_starts, line
+from shared.scheduling.plan import estimated_starts, fair_order, is_live, line, served_recently
 from shared.settings import Settings
 
 # How old a snapshot a status read may be given.
@@ -41,11 +41,20 @@ async def queue_place(ctx: AppContext, job: JobDocument) -> QueuePlace | None:
         return None
     snapshot = await ctx.quotas.recent_snapshot(quota, SNAPSHOT_MAX_AGE)
     now = time.time()
-    stored = next((w for w in snapshot.waiters if w.job_id == job.id), None)
-    me = stored or as_waiter(job, quota, due_at=now)
-    ordered = line(snapshot, me, now)
-    position = ordered.index(me)
-    start = estimated_starts(snapshot, quota, ordered[: position + 1], now)[-1]
+    if snapshot.places is None:
+        # Every stored waiter's place at once: polls of many waiting jobs share the work.
+        ordered = fair_order([w for w in snapshot.waiters if is_live(w, now)], served_recently(snapshot, now))
+        starts = estimated_starts(snapshot, quota, ordered, now)
+        snapshot.places = {
+            w.job_id: (index, start) for index, (w, start) in enumerate(zip(ordered, starts, strict=True))
+        }
+    if job.id in snapshot.places:
+        position, start = snapshot.places[job.id]
+    else:  # not in the line yet: where it would join it
+        me = as_waiter(job, quota, due_at=now)
+        ordered = line(snapshot, me, now)
+        position = ordered.index(me)
+        start = estimated_starts(snapshot, quota, ordered[: position + 1], now)[-1]
     return QueuePlace(position=position, estimated_start_at=datetime.fromtimestamp(max(start, now), UTC))
 
 

@@ -76,7 +76,7 @@ def fake_world(**settings: str) -> FakeWorld:
         images=cast(ImageStore, images),
         providers=cast(ProviderRegistry, providers),
         api_keys=ApiKeyStore(cast(Any, FakeContainer())),
-        rate_limiter=RateLimiter(cast(Any, FakeContainer()), window_seconds=3600),
+        rate_limiter=RateLimiter(cast(Any, FakeContainer(partition_key="id")), window_seconds=3600),
         jwks=JwksCache(config),
         health=cast(HealthProbes, None),
         idempotency=IdempotencyStore(cast(Any, idempotency)),

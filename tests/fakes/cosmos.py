@@ -20,6 +20,7 @@ import asyncio
 import copy
 import re
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -41,6 +42,8 @@ class FakeContainer:
         self.writes = 0
         self.reads = 0
         self.yields = False
+        self.calls: Counter[str] = Counter()  # SDK calls made, by method (a batch counts once)
+        self._in_batch = False
 
     # --- what tests use to look inside or change documents behind the store's back ------------------
     def documents(self) -> list[dict[str, Any]]:
@@ -54,7 +57,7 @@ class FakeContainer:
 
     # --- the SDK surface ----------------------------------------------------------------------------
     async def read_item(self, item: str, partition_key: str) -> dict[str, Any]:
-        await self._turn()
+        await self._turn("read_item")
         self.reads += 1
         stored = self._items.get((partition_key, item))
         if stored is None:
@@ -62,7 +65,7 @@ class FakeContainer:
         return copy.deepcopy(stored)
 
     async def create_item(self, body: dict[str, Any]) -> dict[str, Any]:
-        await self._turn()
+        await self._turn("create_item")
         key = self._key(body)
         self._before_write(key[1], body)
         if key in self._items:
@@ -70,7 +73,7 @@ class FakeContainer:
         return self._store(key, body)
 
     async def upsert_item(self, body: dict[str, Any]) -> dict[str, Any]:
-        await self._turn()
+        await self._turn("upsert_item")
         key = self._key(body)
         self._before_write(key[1], body)
         return self._store(key, body)
@@ -83,7 +86,7 @@ class FakeContainer:
         etag: str | None = None,
         match_condition: MatchConditions | None = None,
     ) -> dict[str, Any]:
-        await self._turn()
+        await self._turn("replace_item")
         key = (str(body[self._partition_key]), item)
         self._before_write(item, body)
         stored = self._items.get(key)
@@ -101,7 +104,7 @@ class FakeContainer:
         etag: str | None = None,
         match_condition: MatchConditions | None = None,
     ) -> None:
-        await self._turn()
+        await self._turn("delete_item")
         stored = self._items.get((partition_key, item))
         if stored is None:
             raise CosmosResourceNotFoundError(status_code=404, message=f"{item} not found")
@@ -119,7 +122,7 @@ class FakeContainer:
         filter_predicate: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
-        await self._turn()
+        await self._turn("patch_item")
         key = (partition_key, item)
         stored = self._items.get(key)
         if stored is None:
@@ -133,6 +136,14 @@ class FakeContainer:
     async def execute_item_batch(
         self, batch_operations: list[tuple[Any, ...]], partition_key: str, **_: Any
     ) -> list[dict[str, Any]]:
+        await self._turn("execute_item_batch")
+        self._in_batch = True
+        try:
+            return await self._batch(batch_operations, partition_key)
+        finally:
+            self._in_batch = False
+
+    async def _batch(self, batch_operations: list[tuple[Any, ...]], partition_key: str) -> list[dict[str, Any]]:
         saved = copy.deepcopy(self._items)
         results: list[dict[str, Any]] = []
         for index, operation in enumerate(batch_operations):
@@ -176,6 +187,7 @@ class FakeContainer:
         partition_key: str | None = None,
         **_: Any,
     ) -> AsyncIterator[dict[str, Any]]:
+        self.calls["query_items"] += 1
         predicate = compile_where(query, {p["name"]: p["value"] for p in parameters or []})
         matches = [
             copy.deepcopy(item)
@@ -190,7 +202,9 @@ class FakeContainer:
         return iterate()
 
     # --- internals ----------------------------------------------------------------------------------
-    async def _turn(self) -> None:
+    async def _turn(self, call: str) -> None:
+        if not self._in_batch:
+            self.calls[call] += 1
         if self.yields:
             await asyncio.sleep(0)
 
