@@ -145,6 +145,8 @@ def report(
             f"{called - other_submitted:.0f} s, {waited} slot(s) of the first tenant in between; "
             f"{other['status']}"
         )
+    elif other is not None:
+        print(f"second tenant: submitted {other_submitted - started:.0f} s into the burst; {other['status']}")
     for stack in stacks:
         log = (stack.log_dir / "devhost.log").read_text()
         print(f"host {stack.endpoints.api_port}: {log.count('ended succeeded')} job(s) succeeded there")

@@ -34,11 +34,10 @@ from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument
 from shared.models.messages import JobMessage
 from shared.models.quotas import QuotaWait, QuotaWaiter, waiter_id
+from shared.scheduling.events import SLOT_RESERVED, TIMED_OUT, WAITING, quota_event
 from shared.scheduling.plan import LEAD, RECHECK_SECONDS, STALE_AFTER, ModelQuota, Reserve, decide
 from shared.scheduling.store import Slot
 from shared.settings import Settings
-
-logger = logging.getLogger(__name__)
 
 # Reservation races lost before a job is told to wait a moment and try again.
 _RESERVE_TRIES = 3
@@ -125,9 +124,10 @@ async def admit_job(ctx: AppContext, message: JobMessage) -> Admission:
         if slot is not None:
             if job.quota is not None:
                 await ctx.quotas.remove_waiter(quota.scope, job.id)
-            logger.info(
-                "Job %s: quota slot on %s lane %d in %.1fs", job.id, quota.scope, slot.lane, slot.at - now
-            )
+            quota_event(
+                SLOT_RESERVED, quota.scope, job.id, "Job %s: quota slot on %s lane %d in %.1fs",
+                job.id, quota.scope, slot.lane, slot.at - now, lane=slot.lane, in_seconds=slot.at - now,
+            )  # fmt: skip
             return Admitted(slot=slot)
     # Every free slot was taken by concurrent workers: come back in a moment, in line.
     return await _wait(ctx, job, quota, 0, time.time() + LEAD + 1)
@@ -141,6 +141,7 @@ async def _wait(
     if job.quota is not None and now - job.quota.since > timedelta(minutes=settings.quota_max_wait_minutes):
         await ctx.quotas.remove_waiter(quota.scope, job.id)
         text = quota_timeout_message(settings, quota.scope, quota.limits.describe())
+        quota_event(TIMED_OUT, quota.scope, job.id, "Job %s: %s", job.id, text, level=logging.WARNING)
         return GiveUp(job, ErrorCode.QUOTA_TIMEOUT, text)
     delay = wait_seconds(start - now.timestamp())
     not_before = now + timedelta(seconds=delay)
@@ -164,9 +165,10 @@ async def _wait(
             return Dropped("it does not exist")
         return _blocker(update.job, ctx, now) or Deferred(delay, "it changed meanwhile")
     estimated = datetime.fromtimestamp(start, UTC)
-    logger.info(
-        "Job %s: waiting for the quota of %s, position %d, expected start %s (back in %ds)",
-        job.id, quota.scope, position, estimated.isoformat(timespec="seconds"), delay,
+    quota_event(
+        WAITING, quota.scope, job.id, "Job %s: waiting for the quota of %s, position %d, expected start %s "
+        "(back in %ds)", job.id, quota.scope, position, estimated.isoformat(timespec="seconds"), delay,
+        position=position, delay_seconds=delay,
     )  # fmt: skip
     return QuotaWaiting(delay_seconds=delay, position=position, estimated_start=estimated, scope=quota.scope)
 

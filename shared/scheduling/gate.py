@@ -29,6 +29,7 @@ from shared.models.jobs import JobDocument, JobError
 from shared.models.messages import JobMessage
 from shared.models.quotas import QuotaWait
 from shared.scheduling.admission import quota_timeout_message
+from shared.scheduling.events import REFUSED, RUN_GIVEN_BACK, TIMED_OUT, quota_event
 from shared.scheduling.pace import DEFAULT_REFUSAL_PAUSE
 from shared.scheduling.plan import LEAD, SLOT_GRACE, ModelQuota, free_slots
 from shared.scheduling.store import Lease, Slot
@@ -59,9 +60,6 @@ class QuotaGate:
         self._job = job
         self._run_id = run_id
         self._slot = slot
-
-    def manages(self, provider: str, model: str) -> bool:
-        return self._ctx.quotas.quota_for(provider, model) is not None
 
     @asynccontextmanager
     async def call(self, provider: str, model: str) -> AsyncIterator[None]:
@@ -94,9 +92,11 @@ class QuotaGate:
         if quota is None:
             return None
         pace = await self._ctx.quotas.slow_down(quota, retry_after)
-        logger.warning(
+        quota_event(
+            REFUSED, quota.scope, self._job.id,
             "Quota %s: the provider refused a call (Retry-After %s); pace factor now %.2f",
-            quota.scope, retry_after, pace.factor,
+            quota.scope, retry_after, pace.factor, level=logging.WARNING,
+            retry_after=retry_after, factor=pace.factor,
         )  # fmt: skip
         return max(retry_after or DEFAULT_REFUSAL_PAUSE, pace.blocked_until - time.time())
 
@@ -133,8 +133,10 @@ async def defer_for_quota(
     that has waited longer than QUOTA_MAX_WAIT_MINUTES ends `failed` with `QUOTA_TIMEOUT` instead."""
     settings = ctx.settings
     now = utc_now()
+    scope = f"{job.spec.provider}/{job.spec.model}"
     if job.quota is not None and now - job.quota.since > timedelta(minutes=settings.quota_max_wait_minutes):
-        text = quota_timeout_message(settings, f"{job.spec.provider}/{job.spec.model}", deferral.reason)
+        text = quota_timeout_message(settings, scope, deferral.reason)
+        quota_event(TIMED_OUT, scope, job.id, "Job %s: %s", job.id, text, level=logging.WARNING)
         await end_job(ctx, job, ErrorCode.QUOTA_TIMEOUT, text, guard=keeper.owned)
         return
     delay = max(1, math.ceil(deferral.delay_seconds) + random.randint(0, 1))
@@ -158,6 +160,7 @@ async def defer_for_quota(
 
     update = await ctx.jobs.update(job.tenant_id, job.id, give_back)
     if update.applied:
-        logger.info(
-            "Job %s: given back to wait for its quota (%s); back in %ds", job.id, deferral.reason, delay
-        )
+        quota_event(
+            RUN_GIVEN_BACK, scope, job.id, "Job %s: given back to wait for its quota (%s); back in %ds",
+            job.id, deferral.reason, delay, refused=deferral.refused, delay_seconds=delay,
+        )  # fmt: skip

@@ -8,7 +8,6 @@ lanes instead of retrying on one counter. Reading a model's state is one single-
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from shared.models.quotas import (
     waiter_id,
 )
 from shared.providers.catalog import calls_per_job, family_of
+from shared.scheduling.events import SLOT_GIVEN_BACK, quota_event
 from shared.scheduling.limits import ModelLimits, lane_count, lane_shares
 from shared.scheduling.pace import after_refusal, blocked_until
 from shared.scheduling.plan import (
@@ -48,8 +48,6 @@ from shared.settings import Settings
 
 if TYPE_CHECKING:
     from azure.cosmos.aio import ContainerProxy
-
-logger = logging.getLogger(__name__)
 
 # Tries of one lane after losing a race on it, and of the pace document.
 _RACE_RETRIES = 2
@@ -157,7 +155,10 @@ class QuotaStore:
                 return
             written, doc, etag = await self._write_lane(slot.scope, slot.lane, kept, etag)
             if written:
-                logger.info("Quota %s: slot of job %s given back", slot.scope, slot.job_id)
+                quota_event(
+                    SLOT_GIVEN_BACK, slot.scope, slot.job_id, "Quota %s: slot of job %s given back",
+                    slot.scope, slot.job_id,
+                )  # fmt: skip
                 return
 
     async def save_waiter(self, waiter: QuotaWaiter) -> None:

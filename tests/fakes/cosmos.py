@@ -143,7 +143,9 @@ class FakeContainer:
         finally:
             self._in_batch = False
 
-    async def _batch(self, batch_operations: list[tuple[Any, ...]], partition_key: str) -> list[dict[str, Any]]:
+    async def _batch(
+        self, batch_operations: list[tuple[Any, ...]], partition_key: str
+    ) -> list[dict[str, Any]]:
         saved = copy.deepcopy(self._items)
         results: list[dict[str, Any]] = []
         for index, operation in enumerate(batch_operations):

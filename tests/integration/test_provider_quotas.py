@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from datetime import datetime
 from collections.abc import Iterator
+from datetime import datetime
 
 import httpx
 import pytest
 
 from devtools.stack.processes import free_port
 from devtools.stack.stack import LocalStack
-from tests.integration.conftest import DEV_KEY, Simulator, api_client, submit, unique_prompt, wait_for_terminal
+from tests.integration.conftest import (
+    DEV_KEY,
+    Simulator,
+    api_client,
+    submit,
+    unique_prompt,
+    wait_for_terminal,
+)
 from tests.integration.contract import Contract
 
 pytestmark = pytest.mark.integration

@@ -23,7 +23,16 @@ from shared.providers.base import transient_error
 from shared.scheduling.pace import current_factor
 from shared.scheduling.positions import status_retry_after
 from tests.fakes.context import FakeWorld, fake_world
-from tests.unit.test_job_core import TENANT, account, deliver_all, deliveries, hold, submit, webhooks_sent
+from tests.unit.test_job_core import (
+    TENANT,
+    Gate,
+    account,
+    deliver_all,
+    deliveries,
+    hold,
+    submit,
+    webhooks_sent,
+)
 
 MODEL = "gemini/gemini-2.5-flash-image"
 # Two lanes, one call each per window.
@@ -288,3 +297,30 @@ async def test_a_job_larger_than_its_models_quota_admits_at_once_is_refused_at_s
     assert refused.value.status == 400 and "ask for at most 3" in refused.value.message
     assert world.jobs.documents() == [] and world.credits.documents() == []
     assert (await submit(world, n=3)).spec.n == 3
+
+
+async def test_a_model_with_concurrent_calls_declared_gives_back_a_job_while_its_calls_are_busy() -> None:
+    world = fake_world(PROVIDER_QUOTAS=f"{MODEL}=rpm:10;concurrent:1")
+    first, second = await submit(world), await submit(world)
+    messages = deliveries(world)
+    gate = Gate()
+    world.provider.script.append(gate)
+    running = asyncio.create_task(process_job(world.ctx, messages[0]))
+    await gate.entered.wait()
+
+    await process_job(world.ctx, messages[1])  # the one call is busy
+
+    waiting = world.job_document(TENANT, second.id)
+    assert waiting["status"] == "queued" and waiting["attempts"] == 0
+    assert waiting["quota"]["runsGivenBack"] == 1 and waiting["quota"]["refusals"] == 0
+    (back,) = world.job_queue.take()
+    assert back.visibility_timeout is not None and 2 <= back.visibility_timeout <= 3
+    assert [entry["job"] for entry in lane_entries(world)] == [first.id], "its slot was given back"
+    gate.release.set()
+    await running
+    assert quota_documents(world, "quotaLease") == [], "the first call's lease is released"
+
+    world.jobs.poke(TENANT, second.id, lambda d: d.update(notBefore=iso_utc(utc_now())))
+    await process_job(world.ctx, messages[1])
+    done = world.job_document(TENANT, second.id)
+    assert done["status"] == "succeeded" and done["attempts"] == 1
