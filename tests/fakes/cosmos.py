@@ -205,8 +205,9 @@ class FakeContainer:
 
     # --- internals ----------------------------------------------------------------------------------
     async def _turn(self, call: str) -> None:
-        if not self._in_batch:
-            self.calls[call] += 1
+        if self._in_batch:
+            return  # a batch is one call, applied without a turn in between (all or nothing)
+        self.calls[call] += 1
         if self.yields:
             await asyncio.sleep(0)
 
