@@ -10,6 +10,11 @@ starts its own stack on free ports and sends `--requests` requests with the deve
   credits on the tenant's one account, while the worker settles the jobs that finish on that same
   account.
 
+- `direct`: the counters alone, called from this process (no HTTP, no dev host): `--requests` counts of
+  one rate-limit window, then `--requests` credit reservations on one tenant's account, then their
+  settlements, `--concurrency` at a time, through the service's own functions (`RateLimiter.hit`,
+  `reserve_credits`, `settle_credits`).
+
 Meanwhile an anonymous route (`GET /api/openapi.json`) is sampled for comparison. It prints latency
 percentiles, throughput and timeouts (no answer within `--timeout` s); requests not sent within
 `--max-minutes` are left out (and counted). Then it checks the counters: the rate-limit count equals
@@ -22,9 +27,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import os
 import statistics
 import time
 from collections import Counter
+from typing import Any
 
 import httpx
 from azure.cosmos import CosmosClient
@@ -113,6 +120,63 @@ async def drive(api_urls: list[str], args: argparse.Namespace) -> int:
     return len(latencies) + 1
 
 
+async def drive_counters(args: argparse.Namespace) -> None:
+    """The rate limiter and the credit ledger under `--concurrency` concurrent callers, in-process."""
+    from shared.app_context import build_context
+    from shared.credits.ledger import reserve_credits, settle_credits
+    from shared.models.common import utc_now
+    from shared.models.jobs import GenerationSpec, JobDocument, JobStatus
+    from shared.settings import Settings
+
+    context = build_context(Settings())
+    limits = asyncio.Semaphore(args.concurrency)
+    now = utc_now()
+
+    def ended(index: int) -> JobDocument:
+        return JobDocument(
+            id=f"bench-{index}",
+            tenant_id="bench",
+            status=JobStatus.SUCCEEDED,
+            spec=GenerationSpec(prompt="p", provider="gemini", model="m", aspect_ratio="1:1"),
+            created_at=now,
+            updated_at=now,
+        )
+
+    async def timed(operation: Any) -> float | None:
+        async with limits:
+            started = time.perf_counter()
+            try:
+                await asyncio.wait_for(operation, args.timeout)
+            except TimeoutError:
+                return None
+            return time.perf_counter() - started
+
+    steps = {
+        "rate-limit count": lambda i: context.rate_limiter.hit("key:bench", 10_000_000),
+        "credit reservation": lambda i: reserve_credits(context, "bench", f"bench-{i}", 1),
+        "credit settlement": lambda i: settle_credits(context, ended(i)),
+    }
+    try:
+        for name, step in steps.items():
+            wall = time.perf_counter()
+            results = await asyncio.gather(*(timed(step(i)) for i in range(args.requests)))
+            wall = time.perf_counter() - wall
+            latencies = [r for r in results if r is not None]
+            print(
+                f"{name}: {len(latencies)} in {wall:.1f}s ({len(latencies) / wall:.0f}/s), "
+                f"timeouts={results.count(None)}, p50={statistics.median(latencies):.3f}s "
+                f"p95={percentile(latencies, 0.95):.3f}s max={max(latencies):.3f}s",
+                flush=True,
+            )
+        account = await context.credits.get("bench")
+        print(
+            f"account: balance={account.balance} reserved={account.reserved} spent={account.spent}",
+            flush=True,
+        )
+    finally:
+        await context.aclose()
+
+
 def audit(values: dict[str, str], answered: int, route: str) -> None:
     """The counters afterwards, read from Cosmos DB (for submits, once the worker drained the queue)."""
     cosmos = CosmosClient(
@@ -156,7 +220,7 @@ def audit(values: dict[str, str], answered: int, route: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--route", choices=("submit", "status"), default="submit")
+    parser.add_argument("--route", choices=("submit", "status", "direct"), default="submit")
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--timeout", type=float, default=60.0)
@@ -183,6 +247,10 @@ def main() -> None:
             second.start_app()
             hosts.append(second)
         try:
+            if args.route == "direct":
+                os.environ.update(stack.values)
+                asyncio.run(drive_counters(args))
+                return
             answered = asyncio.run(drive([host.endpoints.api_url for host in hosts], args))
             audit(stack.values, answered, args.route)
         finally:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import httpx
 import pytest
+from azure.cosmos import ContainerProxy
 
 from devtools.stack.processes import free_port
 from devtools.stack.stack import LocalStack
@@ -31,14 +32,16 @@ pytestmark = pytest.mark.integration
 MODEL = "gemini-quota-image"
 PER_MINUTE = 3
 JOBS = 6  # two minutes' worth
+# A second model with a quota, for the provider's 429s (their slow-down stays on that model).
+REFUSING_MODEL = "gemini-quota-image-refusing"
 
 
 @pytest.fixture(scope="module")
 def two_hosts(stack: LocalStack) -> Iterator[list[LocalStack]]:
     values = {
         **stack.values,
-        "GEMINI_MODELS": f"{stack.values['GEMINI_MODELS']},{MODEL}",
-        "PROVIDER_QUOTAS": f"gemini/{MODEL}=rpm:{PER_MINUTE}",
+        "GEMINI_MODELS": f"{stack.values['GEMINI_MODELS']},{MODEL},{REFUSING_MODEL}",
+        "PROVIDER_QUOTAS": f"gemini/{MODEL}=rpm:{PER_MINUTE}, gemini/{REFUSING_MODEL}=rpm:20",
         # Their own queues, so that the session host (which has no quota) never takes their jobs.
         "JOBS_QUEUE": "quota-jobs",
         "WEBHOOKS_QUEUE": "quota-webhooks",
@@ -123,3 +126,24 @@ def test_a_job_asking_for_more_images_than_its_quota_admits_is_refused(
 
     assert response.status_code == 400
     assert response.json()["error"]["details"][0]["field"] == "n"
+
+
+def test_a_429_of_a_model_with_a_quota_is_waited_out_not_counted_and_slows_the_model_down(
+    two_hosts: list[LocalStack],
+    simulator: Simulator,
+    contract: Contract,
+    cosmos_containers: Callable[[str], ContainerProxy],
+) -> None:
+    simulator.fault("http_429", count=2, model=REFUSING_MODEL, retry_after=1)
+    with api_client(two_hosts[0], contract, {"X-API-Key": DEV_KEY}) as api:
+        prompt = unique_prompt("refused twice")
+        job = submit(api, prompt=prompt, model=REFUSING_MODEL)
+        done = wait_for_terminal(api, job["id"], timeout=90)
+
+    assert done["status"] == "succeeded" and done["retryCount"] == 0, "the refusals were no attempts"
+    calls = simulator.requests_for(prompt, kind="image")
+    assert len(calls) == 3
+    stored = cosmos_containers("jobs").read_item(job["id"], partition_key="dev")
+    assert stored["attempts"] == 1 and stored["quota"]["refusals"] == 2
+    pace = cosmos_containers("quotas").read_item("pace", partition_key=f"gemini/{REFUSING_MODEL}")
+    assert pace["factor"] >= 2.0 and pace["refusals"] >= 1
