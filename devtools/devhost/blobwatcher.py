@@ -34,7 +34,7 @@ logger = logging.getLogger("devhost")
 BLOB_CREATED = "Microsoft.Storage.BlobCreated"
 
 _SUBJECT_FILTER = re.compile(
-    r"^/blobServices/default/containers/(?P<container>[^/]+)(?:/blobs/(?P<prefix>.*))?$"
+    r"/blobServices/default/containers/(?P<container>[^/]+)(?:/blobs/(?P<prefix>.*))?"
 )
 # The topic a local storage account would have (Azurite has no resource id).
 LOCAL_TOPIC = (
@@ -59,7 +59,7 @@ class Subscription:
         return self._filter()["prefix"] or ""
 
     def _filter(self) -> re.Match[str]:
-        match = _SUBJECT_FILTER.match(self.subject_begins_with)
+        match = _SUBJECT_FILTER.fullmatch(self.subject_begins_with)
         if match is None:
             raise ValueError(
                 f"subscription {self.name}: not a blob subject filter: {self.subject_begins_with}"

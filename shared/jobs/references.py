@@ -15,6 +15,7 @@ from datetime import datetime
 
 from shared.app_context import AppContext
 from shared.errors import ApiError, validation_error
+from shared.ids import is_job_id, split_image_id
 from shared.images.inspect import EXTENSION_BY_MIME
 from shared.images.sniff import MIME_PNG, NotAnImageError, SniffedImage, sniff_image
 from shared.images.store import input_blob_name
@@ -23,7 +24,6 @@ from shared.net.fetcher import FetchPolicy, FetchRefused, SafeFetcher
 from shared.providers.catalog import ModelChoice
 from shared.providers.parameters import check_request
 
-_OUTPUT_ID = re.compile(r"^(?P<job>[0-9a-fA-F-]{36})(?:-(?P<index>\d{1,2}))?$")
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[\w=.+-]+)*;base64,", re.IGNORECASE)
 
 
@@ -166,11 +166,12 @@ def _decode_base64(value: str, where: str, limit: int) -> bytes:
 
 async def _earlier_output(ctx: AppContext, tenant_id: str, output_id: str, where: str) -> bytes:
     """The bytes of `{jobId}` (its first image) or `{jobId}-{n}`, looked up within the caller's tenant."""
-    match = _OUTPUT_ID.match(output_id)
-    if match is None:
+    value = output_id.lower()
+    parts = (value, 0) if is_job_id(value) else split_image_id(value)
+    if parts is None:
         raise _problem(where, "An output id is `{jobId}` or `{jobId}-{n}`.")
-    job = await ctx.jobs.get(tenant_id, match["job"].lower())
-    index = int(match["index"] or 0)
+    job_id, index = parts
+    job = await ctx.jobs.get(tenant_id, job_id)
     output = next((image for image in job.outputs if image.index == index), None) if job else None
     if output is None:
         raise _problem(where, f"No output {output_id!r} was found.")

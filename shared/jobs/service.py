@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import logging
-import uuid
 
 from shared.app_context import AppContext
 from shared.credits.ledger import job_cost, refund_unstored, reserve_credits
 from shared.errors import ApiError, not_found, validation_error
+from shared.ids import is_job_id, new_job_id
 from shared.images.store import BlobNaming
 from shared.images.thumbnails import thumbnail_url
 from shared.jobs.idempotency import claim_idempotency_key, validate_key
@@ -114,7 +114,7 @@ def _new_job(
 ) -> JobDocument:
     now = utc_now()
     return JobDocument(
-        id=str(uuid.uuid4()),
+        id=new_job_id(),
         tenant_id=tenant_id,
         status=JobStatus.QUEUED,
         spec=GenerationSpec(
@@ -179,7 +179,7 @@ async def _fail_unqueued(ctx: AppContext, job: JobDocument) -> None:
 async def get_job(
     ctx: AppContext, tenant_id: str, job_id: str, *, include_deleted: bool = False
 ) -> JobDocument:
-    job = await ctx.jobs.get(tenant_id, job_id)
+    job = await ctx.jobs.get(tenant_id, job_id) if is_job_id(job_id) else None
     if job is None or (job.deleted_at is not None and not include_deleted):
         raise not_found(f"Job {job_id!r}")
     return job

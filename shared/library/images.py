@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.app_context import AppContext
 from shared.errors import not_found
+from shared.ids import image_id, split_image_id
 from shared.jobs.listing import decode_page_token, encode_page_token, fingerprint
 from shared.models.jobs import JobDocument, JobStatus, StoredImage
 from shared.models.library import GalleryQuery, ImageListQuery, ImageRecord, LibraryRow
@@ -29,17 +30,6 @@ class LibraryImage:
     @property
     def id(self) -> str:
         return image_id(self.job.id, self.image.index)
-
-
-def image_id(job_id: str, index: int) -> str:
-    return f"{job_id}-{index}"
-
-
-def split_image_id(value: str) -> tuple[str, int] | None:
-    job_id, sep, index = value.rpartition("-")
-    if not sep or not job_id or not index.isdigit() or len(index) > 4:
-        return None
-    return job_id, int(index)
 
 
 async def list_images(

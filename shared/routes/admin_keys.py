@@ -11,6 +11,7 @@ from shared.errors import ApiError, not_found
 from shared.http.auth import require_admin
 from shared.http.handler import api_endpoint, parse_json_body
 from shared.http.responses import json_response
+from shared.ids import is_api_key_id
 from shared.models.auth import ApiKeyCreated, ApiKeyCreateRequest, ApiKeyList, ApiKeyView, key_view
 from shared.models.errors import ErrorCode
 from shared.openapi import Auth, operation
@@ -75,7 +76,8 @@ async def list_api_keys(req: func.HttpRequest) -> func.HttpResponse:
 async def revoke_api_key(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     require_admin(req, ctx)
-    document = await ctx.api_keys.revoke(req.route_params["key_id"])
+    key_id = req.route_params["key_id"]
+    document = await ctx.api_keys.revoke(key_id) if is_api_key_id(key_id) else None
     if document is None:
         raise not_found("API key")
     return json_response(key_view(document))
