@@ -10,9 +10,9 @@ from shared.models.common import ApiModel, UtcDateTime
 class ImageEditRequest(BaseModel):
     """`POST /api/image`. Lenient on purpose: the seed's one documented error, `No images provided`, must
     win over field validation when `images` is missing, empty or not a list; unknown fields are ignored, as
-    the seed's own service did."""
+    the seed's own service did. Types are strict, as every request model's (`shared.models.common`)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     images: list[str] | None = Field(
         default=None,

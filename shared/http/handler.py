@@ -91,9 +91,10 @@ def parse_json_body[ModelT: BaseModel](req: func.HttpRequest, model: type[ModelT
 
 
 def validate_body[ModelT: BaseModel](data: dict[str, object], model: type[ModelT]) -> ModelT:
-    """Already-decoded fields (a form) as `model`, with the same 400 as a JSON body."""
+    """Already-decoded fields as `model`, with the same 400 as a JSON body. Not strict: form fields are text
+    (`"2"` is a number, `"true"` a boolean there), and the core's own dicts carry typed values."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, strict=False)
     except ValidationError as exc:
         raise validation_error(_summary(exc), details=_field_errors(exc)) from exc
 
