@@ -155,6 +155,14 @@ class Settings(BaseSettings):
         description="Longest `Prefer: wait=N` a submit honours; below the 230 s limit of an HTTP request "
         "on Azure's front ends.",
     )
+    seed002_max_samples: int = Field(
+        default=10,
+        ge=1,
+        le=10,
+        validation_alias="SEED002_MAX_SAMPLES",
+        description="Largest `sampleCount` of `POST /api/v0/images/generations` (its document: 1-10). Seed "
+        "002's own limit; the native `n` stays at most MAX_IMAGES_PER_JOB.",
+    )
     seed002_sync_wait_seconds: int = Field(
         default=180,
         ge=1,
@@ -471,6 +479,14 @@ class Settings(BaseSettings):
         validation_alias="SEED000_WAIT_SECONDS",
         description="How long `POST /api/image` waits for its job before answering 202 with the job's "
         "status URL; well below the 230 s limit of an HTTP request on Azure's front ends.",
+    )
+    seed000_fetch_public_hosts: bool = Field(
+        default=True,
+        validation_alias="SEED000_FETCH_PUBLIC_HOSTS",
+        description="`POST /api/image` fetches https image URLs of any public host, as its document says "
+        "(private, loopback, link-local and metadata addresses stay refused; names are resolved once and "
+        "pinned, redirects re-vetted, size and type checked). `false` restricts it to FETCH_ALLOWED_HOSTS "
+        "and the service's own storage, like the native API.",
     )
     seed000_model: str | None = Field(
         default=None,

@@ -52,7 +52,12 @@ class V0GenerationRequest(RequestModel):
     variables: dict[str, Any] = Field(default_factory=dict, description="The preset requirements' values.")
     aspect_ratio: AspectRatio | None = None
     resolution: Resolution = "standard"
-    sample_count: int = Field(default=1, ge=1, le=MAX_SAMPLES, description="How many images to generate.")
+    sample_count: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_SAMPLES,
+        description="How many images to generate (1-10; SEED002_MAX_SAMPLES).",
+    )
     model_version: str | None = Field(default=None, description="A model one of the providers offers.")
     is_public: bool = False
     ref_image_base64: list[RefImage] = Field(default_factory=list, max_length=MAX_REFERENCES)

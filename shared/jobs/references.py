@@ -24,7 +24,20 @@ from shared.net.fetcher import FetchPolicy, FetchRefused, SafeFetcher
 from shared.providers.catalog import ModelChoice
 from shared.providers.parameters import check_request
 
+_REFERENCE_FIELD = re.compile(r"referenceImages(?:\[(\d+)\]|\.(\d+))(.*)")
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[\w=.+-]+)*;base64,", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SubmitPolicy:
+    """What a route family's document allows where it differs from the native API's settings."""
+
+    max_images: int | None = None  # largest `n`; None: MAX_IMAGES_PER_JOB
+    # Fetch https URLs of any public host (every address check stays), not only FETCH_ALLOWED_HOSTS.
+    fetch_public_hosts: bool = False
+
+
+NATIVE_POLICY = SubmitPolicy()
 
 
 @dataclass
@@ -39,10 +52,22 @@ class _Loaded:
     image: SniffedImage
 
 
-def check_parameters(ctx: AppContext, choice: ModelChoice, request: GenerationRequest) -> list[str]:
+def split_reference_field(field_name: str) -> tuple[int, str] | None:
+    """A field naming one reference image, `referenceImages[2].url` (or pydantic's `referenceImages.2.url`),
+    as (2, ".url"); None for any other field. Route families rename these to their callers' fields."""
+    match = _REFERENCE_FIELD.fullmatch(field_name)
+    if match is None:
+        return None
+    return int(match[1] or match[2]), match[3]
+
+
+def check_parameters(
+    ctx: AppContext, choice: ModelChoice, request: GenerationRequest, policy: SubmitPolicy = NATIVE_POLICY
+) -> list[str]:
     """The request's knobs against the chosen model family: a 400 naming every problem, else the warnings
     to store on the job (parameters the family ignores)."""
-    problems, warnings = check_request(choice.family, request, max_images=ctx.settings.max_images_per_job)
+    max_images = policy.max_images or ctx.settings.max_images_per_job
+    problems, warnings = check_request(choice.family, request, max_images=max_images)
     if problems:
         raise validation_error(
             "Invalid request: " + "; ".join(f"{p.field}: {p.message}" for p in problems),
@@ -51,10 +76,12 @@ def check_parameters(ctx: AppContext, choice: ModelChoice, request: GenerationRe
     return warnings
 
 
-def fetcher_for(ctx: AppContext) -> SafeFetcher:
+def fetcher_for(ctx: AppContext, *, public_hosts: bool = False) -> SafeFetcher:
+    """The fetcher for caller-given URLs: FETCH_ALLOWED_HOSTS (and the service's own storage), or with
+    `public_hosts` any host, as long as every address it resolves to is public."""
     settings = ctx.settings
     policy = FetchPolicy.build(
-        allowed_hosts=settings.fetch_allowed_hosts,
+        allowed_hosts=None if public_hosts else settings.fetch_allowed_hosts,
         dev_http_hosts=settings.fetch_dev_http_hosts,
         own_storage_url=ctx.images.account_url,
         max_bytes=settings.reference_max_bytes,
@@ -64,14 +91,19 @@ def fetcher_for(ctx: AppContext) -> SafeFetcher:
 
 
 async def store_inputs(
-    ctx: AppContext, tenant_id: str, job_id: str, created_at: datetime, request: GenerationRequest
+    ctx: AppContext,
+    tenant_id: str,
+    job_id: str,
+    created_at: datetime,
+    request: GenerationRequest,
+    policy: SubmitPolicy = NATIVE_POLICY,
 ) -> StoredInputs:
     """Check the request's reference images and mask and store them; ApiError(400) on the first problem."""
     if request.mask is not None and not request.reference_images:
         raise _problem("mask", "A mask needs at least one reference image.")
     if not request.reference_images:
         return StoredInputs()
-    fetcher = fetcher_for(ctx)
+    fetcher = fetcher_for(ctx, public_hosts=policy.fetch_public_hosts)
     loaded = [
         await _load(ctx, fetcher, tenant_id, item, f"referenceImages[{index}]")
         for index, item in enumerate(request.reference_images)

@@ -11,8 +11,9 @@ from shared.errors import ApiError, not_found, validation_error
 from shared.ids import is_job_id, new_job_id
 from shared.images.store import BlobNaming
 from shared.images.thumbnails import thumbnail_url
+from shared.jobs.enhancement import EnhancedPrompt
 from shared.jobs.idempotency import claim_idempotency_key, validate_key
-from shared.jobs.references import check_parameters, store_inputs
+from shared.jobs.references import NATIVE_POLICY, SubmitPolicy, check_parameters, store_inputs
 from shared.jobs.terminal import job_ended
 from shared.library.images import image_id
 from shared.models.common import utc_now
@@ -49,13 +50,16 @@ async def submit_generation(
     api_base_url: str | None = None,
     blob_naming: BlobNaming = "indexed",
     origin: JobOrigin | None = None,
+    policy: SubmitPolicy = NATIVE_POLICY,
+    enhanced: EnhancedPrompt | None = None,
 ) -> JobDocument:
     """Validate against the preset (if any) and the provider catalog, store the job `queued`, and queue
     its id.
 
     With an `idempotency_key`, a repeat of an earlier submit (same key, same body, within 24 h) returns
     the earlier job instead of creating one. `blob_naming` picks the output blobs' names (see
-    `image_blob_name`)."""
+    `image_blob_name`); `policy` what the caller's route family allows beyond the native settings;
+    `enhanced` a prompt already enhanced (the worker then draws from it rather than enhancing again)."""
     prepared = await prepare_submit(ctx.presets, tenant_id, request, uploads or [])
     request = attach_reference_images(request, prepared.reference_images)
     try:
@@ -64,13 +68,17 @@ async def submit_generation(
         raise validation_error(
             f"Invalid request: {exc.field}: {exc}", details=[{"field": exc.field, "message": str(exc)}]
         ) from exc
-    warnings = check_parameters(ctx, choice, request)
+    warnings = check_parameters(ctx, choice, request, policy)
     await _check_webhook(ctx, request)
     job = _new_job(tenant_id, request, prepared, choice, warnings)
     job.spec.blob_naming = blob_naming
     job.credits = job_cost(ctx.settings, job.spec)
     job.api_base_url = api_base_url
     job.origin = origin
+    if enhanced is not None and job.spec.auto_enhance:
+        job.enhanced_prompt = enhanced.prompt
+        if enhanced.warning:
+            job.warnings.append(enhanced.warning)
     if idempotency_key is not None:
         idempotency_key = validate_key(idempotency_key)
         existing = await claim_idempotency_key(ctx, tenant_id, idempotency_key, request, job.id)
@@ -82,7 +90,7 @@ async def submit_generation(
         try:
             # Reference images are fetched and checked only now, once the job is sure to be created;
             # a refusal (a 400 naming the image) refunds and releases like any other failure.
-            inputs = await store_inputs(ctx, tenant_id, job.id, job.created_at, request)
+            inputs = await store_inputs(ctx, tenant_id, job.id, job.created_at, request, policy)
             job.spec.reference_blobs = inputs.reference_blobs
             job.spec.mask_blob = inputs.mask_blob
             return await _create_and_queue(ctx, job)

@@ -259,14 +259,30 @@ def test_no_images_is_the_documented_400(
         ({"images": ["IMAGE", " "], "prompt": "p"}, "images[1] is empty"),
         (
             {"images": ["IMAGE", "not base64!"], "prompt": "p"},
-            "Invalid request: images[1].b64: Not valid base64.",
+            "Invalid request: images[1]: Not valid base64.",
         ),
         (
             {"images": [_b64(b"hello, not an image")], "prompt": "p"},
             "images[0]: Not a usable PNG, JPEG or WebP",
         ),
-        ({"images": ["https://evil.example.net/a.png"], "prompt": "p"}, "images[0].url: The URL was refused"),
-        ({"images": ["http://127.0.0.1:9/a.png"], "prompt": "p"}, "images[0].url: The URL was refused"),
+        # Any public host is fetched (this one does not resolve); private and loopback addresses never are.
+        (
+            {"images": ["https://evil.example.net/a.png"], "prompt": "p"},
+            "images[0]: The URL was refused: the host evil.example.net does not resolve",
+        ),
+        (
+            {"images": ["https://127.0.0.1/a.png"], "prompt": "p"},
+            "images[0]: The URL was refused: the host 127.0.0.1 resolves to a loopback address",
+        ),
+        (
+            {"images": ["https://169.254.169.254/latest"], "prompt": "p"},
+            "resolves to a cloud metadata address",
+        ),
+        ({"images": ["https://[2002:7f00:1::]/a.png"], "prompt": "p"}, "resolves to a 6to4 address"),
+        (
+            {"images": ["http://127.0.0.1:9/a.png"], "prompt": "p"},
+            "images[0]: The URL was refused: only https",
+        ),
         (
             {"images": ["IMAGE", 7], "prompt": "p"},
             "Invalid request: images.1: Input should be a valid string.",
