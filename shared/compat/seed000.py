@@ -15,6 +15,7 @@ from shared.http.handler import validate_body
 from shared.jobs import service
 from shared.jobs.references import SubmitPolicy, split_reference_field
 from shared.jobs.waiting import wait_for_terminal
+from shared.library.links import permanent_url
 from shared.models.errors import ErrorCode
 from shared.models.jobs import (
     MAX_REFERENCE_IMAGES,
@@ -136,7 +137,8 @@ async def edit_response(ctx: AppContext, job: JobDocument) -> ImageEditResponse:
         raise ApiError(500, ErrorCode.INTERNAL_ERROR, "The generated image is no longer stored.")
     return ImageEditResponse(
         image_base64=f"data:{image.mime_type};base64,{view.b64_json}",
-        image_url=view.url,
+        # The seed promises a permanent URL: the permanent link, where signing keys are configured.
+        image_url=view.permanent_url or view.url,
         text=job.provider_text,
         id=job.id,
     )
@@ -167,7 +169,10 @@ async def generation_metadata(ctx: AppContext, tenant_id: str, job_id: str) -> G
     ]
     output_url = None
     if job.status is JobStatus.SUCCEEDED and job.outputs:
-        output_url = await ctx.images.read_url(job.outputs[0].container, job.outputs[0].blob_name)
+        output = job.outputs[0]
+        output_url = permanent_url(ctx.settings, job, output) or await ctx.images.read_url(
+            output.container, output.blob_name
+        )
     return GenerationMetadata(
         id=job.id,
         user_id=origin.subject,

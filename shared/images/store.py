@@ -129,10 +129,14 @@ class ImageStore:
             return False
         return True
 
-    async def read_url(self, container: str, blob_name: str) -> str:
+    def is_public(self, container: str) -> bool:
+        """Whether `read_url` hands out plain URLs (no expiry) for this container's blobs."""
+        return container == self._public_container and bool(self._public_base_url or self._container_public)
+
+    async def read_url(self, container: str, blob_name: str, *, ttl: timedelta | None = None) -> str:
         """A plain URL where images are public by setting (a CDN base, or a container with anonymous
-        read); otherwise a read-only SAS URL: account-key signed where a key is configured,
-        user-delegation signed (through the managed identity) otherwise."""
+        read); otherwise a read-only SAS URL valid for `ttl` (default IMAGE_URL_TTL_MINUTES): account-key
+        signed where a key is configured, user-delegation signed (through the managed identity) otherwise."""
         from azure.storage.blob import BlobSasPermissions, generate_blob_sas
 
         blob = self._blob(container, blob_name)
@@ -141,7 +145,7 @@ class ImageStore:
             return f"{self._public_base_url}/{blob_name}"
         if public and self._container_public:
             return str(blob.url)
-        expiry = utc_now() + self._url_ttl
+        expiry = utc_now() + (ttl or self._url_ttl)
         credential = self._service.credential
         account_key = getattr(credential, "account_key", None)
         if account_key:

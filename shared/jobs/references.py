@@ -19,6 +19,8 @@ from shared.ids import is_job_id, split_image_id
 from shared.images.inspect import EXTENSION_BY_MIME
 from shared.images.sniff import MIME_PNG, NotAnImageError, SniffedImage, sniff_image
 from shared.images.store import input_blob_name
+from shared.library.images import linked_image
+from shared.library.links import target_of_url
 from shared.models.jobs import GenerationRequest, ImageInput
 from shared.net.fetcher import FetchPolicy, FetchRefused, SafeFetcher
 from shared.providers.catalog import ModelChoice
@@ -164,11 +166,7 @@ async def _load(
     if item.b64 is not None:
         data = _decode_base64(item.b64, f"{where}.b64", limit)
     elif item.url is not None:
-        try:
-            fetched = await fetcher.fetch_image(item.url)
-        except FetchRefused as exc:
-            raise _problem(f"{where}.url", f"The URL was refused: {exc}") from exc
-        data = fetched.data
+        data = await _url_image(ctx, fetcher, item.url, f"{where}.url")
     else:
         data = await _earlier_output(ctx, tenant_id, str(item.output_id), f"{where}.outputId")
     if len(data) > limit:
@@ -182,6 +180,25 @@ async def _load(
             f"{where}.mimeType", f"mimeType says {item.mime_type} but the bytes are {image.mime_type}."
         )
     return _Loaded(data=data, image=image)
+
+
+async def _url_image(ctx: AppContext, fetcher: SafeFetcher, url: str, where: str) -> bytes:
+    """The bytes behind a URL: one of this service's permanent image links is read from storage directly
+    (the link is a capability, as a SAS URL is); any other URL goes through the SSRF-safe fetcher."""
+    target = target_of_url(ctx.settings, url)
+    if target is None:
+        try:
+            return (await fetcher.fetch_image(url)).data
+        except FetchRefused as exc:
+            raise _problem(where, f"The URL was refused: {exc}") from exc
+    try:
+        linked = await linked_image(ctx, target.tenant_id, target.image_id)
+    except ApiError as exc:
+        raise _problem(where, f"The image link names no stored image ({exc.message})") from exc
+    data = await ctx.images.download(linked.image.container, linked.image.blob_name)
+    if data is None:
+        raise _problem(where, "The linked image is no longer stored.")
+    return data
 
 
 def _decode_base64(value: str, where: str, limit: int) -> bytes:

@@ -16,6 +16,7 @@ from shared.jobs.idempotency import claim_idempotency_key, validate_key
 from shared.jobs.references import NATIVE_POLICY, SubmitPolicy, check_parameters, store_inputs
 from shared.jobs.terminal import job_ended
 from shared.library.images import image_id
+from shared.library.links import permanent_url
 from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
 from shared.models.jobs import (
@@ -206,6 +207,7 @@ async def image_view(
     return ImageView(
         id=image_id(job.id, image.index),
         url=url,
+        permanent_url=permanent_url(ctx.settings, job, image),
         b64_json=b64,
         mime_type=image.mime_type,
         width=image.width,

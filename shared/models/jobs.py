@@ -256,7 +256,14 @@ class ImageView(ApiModel):
         default=None,
         description="Library id of the image, `{jobId}-{n}`; pass it as a reference's `outputId` to edit it.",
     )
-    url: str | None = None
+    url: str | None = Field(
+        default=None,
+        description="A read URL: SAS, valid IMAGE_URL_TTL_MINUTES (or plain where images are public).",
+    )
+    permanent_url: str | None = Field(
+        default=None,
+        description="The image's permanent link (no expiry; dies with the image); null without signing keys.",
+    )
     b64_json: str | None = None
     mime_type: str
     width: int

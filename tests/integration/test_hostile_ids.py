@@ -78,6 +78,7 @@ UNKNOWN_IDS = {
     "image_id": "00000000-0000-4000-8000-000000000000-0",
     "preset_id": "preset_00000000000000000000000000000000",
     "key_id": "0000000000000000",
+    "token": "k.cGF5bG9hZA.c2lnbmF0dXJl",
 }
 # The id routes of every family (the test fuzzes whatever the document lists; these must be among them).
 ID_ROUTES = {
@@ -90,6 +91,7 @@ ID_ROUTES = {
     "replace_preset",
     "delete_preset",
     "revoke_api_key",
+    "follow_image_link",
     "seed000_get_image_metadata",
     "seed001_get_generation",
     "seed001_delete_generation",
