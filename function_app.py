@@ -11,6 +11,7 @@ from shared.routes import (
     gallery,
     generations,
     health,
+    image_links,
     library,
     openapi,
     presets,
@@ -23,6 +24,7 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 app.register_functions(generations.bp)
 app.register_functions(library.bp)
+app.register_functions(image_links.bp)
 app.register_functions(gallery.bp)
 app.register_functions(presets.bp)
 app.register_functions(usage.bp)

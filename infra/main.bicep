@@ -174,6 +174,10 @@ param apiKeyHashSecret string = ''
 @description('Key of the admin routes (/api/v1/admin/api-keys); stored in Key Vault. Empty: the admin routes refuse everyone.')
 param adminApiKey string = ''
 
+@secure()
+@description('Signing keys of the permanent image links, keyId=secret pairs (the first signs, all verify); stored in Key Vault. Empty: no permanent links.')
+param imageLinkSigningKeys string = ''
+
 @description('OIDC issuer whose bearer tokens are accepted (e.g. https://login.microsoftonline.com/<tenant>/v2.0). Empty: API keys only.')
 param oidcIssuer string = ''
 
@@ -459,6 +463,7 @@ module keyVault 'core/keyvault.bicep' = {
     azureOpenAiApiKey: azureOpenAiApiKey
     apiKeyHashSecret: apiKeyHashSecret
     adminApiKey: adminApiKey
+    imageLinkSigningKeys: imageLinkSigningKeys
   }
 }
 
@@ -564,6 +569,7 @@ module api 'app/function.bicep' = {
     publicApiBaseUrl: publicApiBaseUrl
     apiKeyHashSecretReference: keyVault.outputs.apiKeyHashSecretReference
     adminApiKeyReference: keyVault.outputs.adminApiKeyReference
+    imageLinkSigningKeysReference: keyVault.outputs.imageLinkSigningKeysReference
     oidcIssuer: oidcIssuer
     oidcAudience: oidcAudience
     virtualNetworkSubnetId: vnetEnabled ? network.outputs.appSubnetId : ''

@@ -52,6 +52,7 @@ _ERROR_DESCRIPTIONS = {
     403: "The credentials lack the required scope",
     404: "Not found (or another tenant's)",
     409: "Conflict",
+    410: "Gone",
     413: "Payload too large",
     415: "Unsupported media type",
     429: "Rate limit exceeded",
@@ -268,7 +269,9 @@ def _operation_object(
 
 
 def _describe(status: int) -> str:
-    return {200: "OK", 201: "Created", 202: "Accepted", 204: "No content"}.get(status, str(status))
+    return {200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 302: "Found"}.get(
+        status, str(status)
+    )
 
 
 def render() -> str:

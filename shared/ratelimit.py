@@ -21,6 +21,8 @@ from azure.cosmos.exceptions import (
     CosmosResourceNotFoundError,
 )
 
+from shared.store_keys import plain_key
+
 if TYPE_CHECKING:
     from azure.cosmos.aio import ContainerProxy
 
@@ -59,7 +61,7 @@ class RateLimiter:
         now = time.time()
         window_start = int(now // self._window) * self._window
         reset = max(1, math.ceil(window_start + self._window - now))
-        document_id = counter_id(subject, window_start)
+        document_id = plain_key(counter_id(subject, window_start), "rate-limit counter id")
         while True:
             try:
                 item = await self._container.read_item(document_id, partition_key=document_id)

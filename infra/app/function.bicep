@@ -102,6 +102,9 @@ param apiKeyHashSecretReference string = ''
 @description('Key Vault reference of the admin key; empty when none is stored.')
 param adminApiKeyReference string = ''
 
+@description('Key Vault reference of the permanent image links\' signing keys; empty when none are stored.')
+param imageLinkSigningKeysReference string = ''
+
 @description('Accepted OIDC token issuer; empty: API keys only.')
 param oidcIssuer string = ''
 
@@ -143,6 +146,8 @@ var appSettings = union({
   API_KEY_HASH_SECRET: apiKeyHashSecretReference
 }, empty(adminApiKeyReference) ? {} : {
   ADMIN_API_KEY: adminApiKeyReference
+}, empty(imageLinkSigningKeysReference) ? {} : {
+  IMAGE_LINK_SIGNING_KEYS: imageLinkSigningKeysReference
 }, empty(oidcIssuer) ? {} : {
   OIDC_ISSUER: oidcIssuer
   OIDC_AUDIENCE: oidcAudience

@@ -19,6 +19,7 @@ from azure.cosmos.exceptions import (
 
 from shared.models.common import utc_now
 from shared.models.credits import BALANCE_DOCUMENT_ID, CreditAccount
+from shared.store_keys import plain_key
 
 if TYPE_CHECKING:
     from azure.cosmos.aio import ContainerProxy
@@ -65,6 +66,7 @@ class CreditStore:
             yield CreditAccount.model_validate(item)
 
     async def _read_or_open(self, tenant_id: str) -> dict[str, Any]:
+        plain_key(tenant_id, "tenant id")
         while True:
             try:
                 return await self._container.read_item(BALANCE_DOCUMENT_ID, partition_key=tenant_id)

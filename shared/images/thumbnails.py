@@ -25,9 +25,9 @@ from shared.models.jobs import JobDocument, StoredImage
 logger = logging.getLogger(__name__)
 
 THUMBNAIL_MIME_TYPE = "image/webp"
-_SUBJECT = re.compile(r"^/blobServices/default/containers/(?P<container>[^/]+)/blobs/(?P<blob>.+)$")
+_SUBJECT = re.compile(r"/blobServices/default/containers/(?P<container>[^/]+)/blobs/(?P<blob>.+)")
 _IMAGE_BLOB = re.compile(
-    r"^images/(?P<tenant>[^/]+)/(?P<date>\d{4}-\d{2}-\d{2})/(?P<job>[^/]+)-(?P<index>\d+)\.(?P<ext>[A-Za-z0-9]+)$"
+    r"images/(?P<tenant>[^/]+)/(?P<date>\d{4}-\d{2}-\d{2})/(?P<job>[^/]+)-(?P<index>\d+)\.(?P<ext>[A-Za-z0-9]+)"
 )
 
 
@@ -59,13 +59,13 @@ class ImageNotRecordedYet(RuntimeError):
 
 def parse_blob_subject(subject: str) -> tuple[str, str] | None:
     """`/blobServices/default/containers/{c}/blobs/{path}` → (container, blob name)."""
-    match = _SUBJECT.match(subject)
+    match = _SUBJECT.fullmatch(subject)
     return (match["container"], match["blob"]) if match else None
 
 
 def parse_image_blob(container: str, blob_name: str) -> ImageBlobRef | None:
     """The job output behind `images/{tenant}/{yyyy-mm-dd}/{jobId}-{n}.{ext}`; None for any other path."""
-    match = _IMAGE_BLOB.match(blob_name)
+    match = _IMAGE_BLOB.fullmatch(blob_name)
     if match is None:
         return None
     return ImageBlobRef(

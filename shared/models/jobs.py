@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from shared.ids import PRESET_ID_PATTERN
 from shared.models.common import ApiModel, RequestModel, StoredModel, UtcDateTime
 
 MAX_PROMPT_LENGTH = 4000
@@ -92,7 +93,9 @@ class GenerationRequest(RequestModel):
     )
     aspect_ratio: AspectRatio = Field(default="1:1", description="Width:height of the image.")
     is_public: bool = Field(default=False, description="Show the job's images in the public gallery.")
-    preset_id: str | None = Field(default=None, max_length=64, description="Render this preset's template.")
+    preset_id: str | None = Field(
+        default=None, pattern=PRESET_ID_PATTERN, description="Render this preset's template (`preset_…`)."
+    )
     variables: dict[str, str] = Field(
         default_factory=dict, description="Values of the preset's text and enum requirements."
     )
@@ -268,7 +271,14 @@ class ImageView(ApiModel):
         default=None,
         description="Library id of the image, `{jobId}-{n}`; pass it as a reference's `outputId` to edit it.",
     )
-    url: str | None = None
+    url: str | None = Field(
+        default=None,
+        description="A read URL: SAS, valid IMAGE_URL_TTL_MINUTES (or plain where images are public).",
+    )
+    permanent_url: str | None = Field(
+        default=None,
+        description="The image's permanent link (no expiry; dies with the image); null without signing keys.",
+    )
     b64_json: str | None = None
     mime_type: str
     width: int

@@ -15,6 +15,8 @@ WEBHOOK_SECRET_DOCUMENT_ID: Literal["webhookSecret"] = "webhookSecret"
 class WebhookOutput(ApiModel):
     id: str
     url: str
+    # A late delivery's SAS `url` may have expired: the permanent link has not (null without signing keys).
+    permanent_url: str | None = None
     mime_type: str
     width: int
     height: int

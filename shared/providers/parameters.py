@@ -42,7 +42,7 @@ def check_request(
     problems: list[ParameterProblem] = []
     warnings: list[str] = []
     if request.n > max_images:
-        problems.append(ParameterProblem("n", f"n must be between 1 and {max_images}."))
+        problems.append(ParameterProblem("n", f"must be between 1 and {max_images}."))
     if family is ModelFamily.GEMINI:
         if request.size is not None and not _is_gemini_size(request.size):
             problems.append(

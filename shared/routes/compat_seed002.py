@@ -69,13 +69,18 @@ async def seed002_submit_generation(req: func.HttpRequest) -> func.HttpResponse:
         body, uploads = parse_form(req, V0GenerationRequest, _FORM_JSON_FIELDS)
     else:
         body, uploads = parse_json_body(req, V0GenerationRequest), []
-    job = await service.submit_generation(
-        ctx,
-        principal.tenant_id,
-        seed002.to_native(body, ctx.providers.catalog),
-        uploads=uploads,
-        api_base_url=api_base_url(req, ctx.settings),
-    )
+    request = seed002.to_native(body, ctx.providers.catalog)
+    try:
+        job = await service.submit_generation(
+            ctx,
+            principal.tenant_id,
+            request,
+            uploads=uploads,
+            api_base_url=api_base_url(req, ctx.settings),
+            policy=seed002.submit_policy(ctx.settings),
+        )
+    except ApiError as error:
+        raise seed002.in_seed_terms(error, body) from error
     if query_flag(req, "async"):
         return json_response(V0JobEnvelope(data=await seed002.job_result(ctx, job, response_format)))
     wait = ctx.settings.seed002_sync_wait_seconds

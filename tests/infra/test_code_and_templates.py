@@ -37,6 +37,7 @@ SET_BY_INFRA = {
     "PUBLIC_API_BASE_URL",  # when a gateway fronts the app
     "API_KEY_HASH_SECRET",  # a Key Vault reference, when given
     "ADMIN_API_KEY",  # a Key Vault reference, when given
+    "IMAGE_LINK_SIGNING_KEYS",  # a Key Vault reference, when given
     "OIDC_ISSUER",  # when bearer tokens are accepted
     "OIDC_AUDIENCE",
 }
@@ -98,6 +99,8 @@ DEFAULT_IN_AZURE = {
     "FETCH_TIMEOUT_SECONDS",
     "SEED000_WAIT_SECONDS",
     "SEED000_MODEL",  # unset: seed 000 jobs use the native default model
+    "SEED000_FETCH_PUBLIC_HOSTS",  # on, as seed 000 documents; `false` restricts it to FETCH_ALLOWED_HOSTS
+    "SEED002_MAX_SAMPLES",  # 10, seed 002's documented range
 }
 
 
@@ -170,9 +173,16 @@ def test_binding_expressions_name_settings_infra_sets() -> None:
     assert expressions - set(_app_settings()) == set()
 
 
+# Placeholders of settings whose values have a format the code checks (Key Vault references resolve to them).
+_PLACEHOLDER_FORMATS = {"IMAGE_LINK_SIGNING_KEYS": "azure={}"}
+
+
 def _settings_in_azure() -> Settings:
     # Values known only in Azure (outputs of other resources) stand in as placeholders.
-    values = {k: v if isinstance(v, str) else f"<{k} from Azure>" for k, v in _app_settings().items()}
+    values = {
+        k: v if isinstance(v, str) else _PLACEHOLDER_FORMATS.get(k, "{}").format(f"<{k} from Azure>")
+        for k, v in _app_settings().items()
+    }
     return Settings(**values)  # type: ignore[arg-type]
 
 

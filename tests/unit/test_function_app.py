@@ -39,6 +39,7 @@ def test_functions_and_their_triggers(app_functions: list[func.Function]) -> Non
         "get_library_image",
         "get_library_image_content",
         "list_gallery_images",
+        "follow_image_link",
         "create_preset",
         "list_presets",
         "get_preset",
