@@ -145,7 +145,13 @@ def registered_operations() -> list[Operation]:
     return sorted(_operations.values(), key=lambda op: (op.path, op.method))
 
 
-def build_document(operations: list[Operation] | None = None) -> dict[str, Any]:
+def build_document(
+    operations: list[Operation] | None = None, *, server_url: str | None = None
+) -> dict[str, Any]:
+    """The document; `server_url` is the API's absolute base when known (the served copy passes the one it
+    was reached at), else the servers are the relative `/api` and `make dev`'s URL."""
+    from shared.openapi_examples import EXAMPLES
+
     ops = registered_operations() if operations is None else operations
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorEnvelope, "serialization")]
     for op in ops:
@@ -161,14 +167,25 @@ def build_document(operations: list[Operation] | None = None) -> dict[str, Any]:
         )
     unique = list(dict.fromkeys(models))
     refs, definitions = models_json_schema(unique, by_alias=True, ref_template=_REF_TEMPLATE)
-    schemas: dict[str, Any] = definitions.get("$defs", {})
+    names = _readable_names(definitions.get("$defs", {}))
+    schemas: dict[str, Any] = _renamed(definitions.get("$defs", {}), names)
 
     def ref(model: type[BaseModel], mode: JsonSchemaMode) -> dict[str, Any]:
-        return dict(refs[(model, mode)])
+        return dict(_renamed(refs[(model, mode)], names))
 
     paths: dict[str, dict[str, Any]] = {}
     for op in ops:
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation_object(op, ref, schemas)
+        operation_object = _operation_object(op, ref, schemas)
+        _add_examples(operation_object, EXAMPLES.get(op.operation_id))
+        paths.setdefault(op.path, {})[op.method.lower()] = operation_object
+    servers = (
+        [{"url": server_url}]
+        if server_url
+        else [
+            {"url": "/api", "description": "The app's own host (set PUBLIC_API_BASE_URL behind a gateway)"},
+            {"url": "http://127.0.0.1:7071/api", "description": "make dev"},
+        ]
+    )
     return {
         "openapi": "3.1.0",
         "info": {
@@ -176,7 +193,7 @@ def build_document(operations: list[Operation] | None = None) -> dict[str, Any]:
             "version": VERSION,
             "description": "Image generation jobs on Gemini and Azure OpenAI. See docs/api.md, docs/auth.md.",
         },
-        "servers": [{"url": "/api"}],
+        "servers": servers,
         "paths": paths,
         "components": {
             "schemas": dict(sorted(schemas.items())),
@@ -201,6 +218,71 @@ def build_document(operations: list[Operation] | None = None) -> dict[str, Any]:
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
+
+
+def _readable_names(schemas: Mapping[str, Any]) -> dict[str, str]:
+    """New names for the schemas pydantic names by module path because two models share a class name
+    (`shared__compat__seed001_models__EnhancementOptions`): the native models (`shared.models`) keep the
+    class name, another module's get its name as a prefix (`Seed001EnhancementOptions`)."""
+    renamed: dict[str, str] = {}
+    for name in schemas:
+        qualified, dash, mode = name.partition("-")
+        *module, class_name = qualified.split("__")
+        if not module:
+            continue
+        family = "" if module[:2] == ["shared", "models"] else module[-1].removesuffix("_models")
+        prefix = "".join(part.capitalize() for part in family.split("_"))
+        renamed[name] = prefix + class_name + dash + mode
+    kept = [name for name in schemas if name not in renamed]
+    new = list(renamed.values())
+    clashes = sorted({name for name in new if new.count(name) > 1 or name in kept})
+    if clashes:
+        raise RuntimeError(f"two schemas would be named {', '.join(clashes)}: rename one of the models")
+    return renamed
+
+
+def _renamed(value: Any, names: Mapping[str, str]) -> Any:
+    """`value` with every schema key and `$ref` renamed by `names`."""
+    if not names:
+        return value
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            if key == "$ref" and isinstance(item, str):
+                prefix, _, target = item.rpartition("/")
+                result[key] = f"{prefix}/{names.get(target, target)}"
+            else:
+                result[names.get(key, key)] = _renamed(item, names)
+        return result
+    if isinstance(value, list):
+        return [_renamed(item, names) for item in value]
+    return value
+
+
+def _add_examples(operation_object: dict[str, Any], examples: OperationExamples | None) -> None:
+    """Put an operation's examples on its request body, answers and parameters."""
+    if examples is None:
+        return
+    if examples.request is not None and "requestBody" in operation_object:
+        for media in operation_object["requestBody"]["content"].values():
+            media["example"] = examples.request
+    for status, body in examples.responses.items():
+        response = operation_object["responses"][str(status)]
+        for media_type, media in response.get("content", {}).items():
+            if media_type.endswith("json"):
+                media["example"] = body
+    for parameter in operation_object.get("parameters", []):
+        if parameter["name"] in examples.parameters:
+            parameter["example"] = examples.parameters[parameter["name"]]
+
+
+@dataclass(frozen=True)
+class OperationExamples:
+    """An operation's example request body, answers by status, and parameter values."""
+
+    request: Any = None
+    responses: Mapping[int, Any] = field(default_factory=dict)
+    parameters: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _operation_object(

@@ -96,6 +96,10 @@ param azureOpenAiApiKeyReference string = ''
 @description('Public base URL of the API when a gateway fronts the app (empty to derive it from requests).')
 param publicApiBaseUrl string = ''
 
+@description('Serve the playground page at /api/playground.')
+@allowed(['true', 'false'])
+param playgroundEnabled string = 'true'
+
 @description('Key Vault reference of the API key hash secret; empty when none is stored.')
 param apiKeyHashSecretReference string = ''
 
@@ -126,6 +130,7 @@ var appSettings = union({
   DEFAULT_PROVIDER: defaultProvider
   GEMINI_MODELS: geminiModels
   AZURE_OPENAI_API_VERSION: azureOpenAiApiVersion
+  PLAYGROUND_ENABLED: playgroundEnabled
 }, empty(geminiApiKeyReference) ? {} : {
   GEMINI_API_KEY: geminiApiKeyReference
 }, empty(azureOpenAiEndpoint) ? {} : {

@@ -47,6 +47,18 @@ class ProviderCatalog:
     def configured(self) -> dict[str, list[str]]:
         return {provider.value: list(models) for provider, models in self._models.items()}
 
+    def choices(self) -> list[ModelChoice]:
+        """Every configured model, each provider's default (its first) first."""
+        return [
+            ModelChoice(provider=provider, model=model, family=family)
+            for provider, models in self._models.items()
+            for model, family in models.items()
+        ]
+
+    @property
+    def default_provider(self) -> str:
+        return self._default_provider
+
     def resolve(self, provider: str | None, model: str | None) -> ModelChoice:
         """The provider and model a request gets; an unknown or unconfigured one is refused by name."""
         name = provider or self._default_provider
