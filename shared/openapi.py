@@ -61,6 +61,36 @@ _ERROR_DESCRIPTIONS = {
 }
 
 
+# The native envelope's example per status (what the service answers most often there).
+_ERROR_EXAMPLES: dict[int, tuple[str, str, Any]] = {
+    400: (
+        "VALIDATION_ERROR",
+        "Invalid request: prompt: String should have at least 1 character.",
+        [{"field": "prompt", "message": "String should have at least 1 character"}],
+    ),
+    401: ("UNAUTHORIZED", "Invalid API key.", None),
+    402: (
+        "INSUFFICIENT_CREDITS",
+        "This job costs 2 credit(s); 1 available.",
+        {"required": 2, "available": 1},
+    ),
+    403: ("FORBIDDEN", "The credentials lack the 'write:image-gen' scope.", None),
+    404: ("NOT_FOUND", "Job 'd318590d-4224-4390-9ae7-eabfa6587b3d' was not found.", None),
+    409: (
+        "JOB_NOT_CANCELABLE",
+        "Job 'd318590d-4224-4390-9ae7-eabfa6587b3d' already ended succeeded; only queued or running jobs "
+        "can be canceled.",
+        {"status": "succeeded"},
+    ),
+    413: ("VALIDATION_ERROR", "The request body is too large.", None),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.", None),
+    429: ("RATE_LIMIT_EXCEEDED", "Rate limit of 100 requests exceeded; retry in 1200 s.", None),
+    500: ("INTERNAL_ERROR", "Internal error; quote request id 5f0c2a1e-8b7d-4c55-9a53-3f3f6f1b2d7a.", None),
+    503: ("SERVICE_UNAVAILABLE", "The job could not be queued; try again.", None),
+    504: ("TIMEOUT", "No result within the wait.", None),
+}
+
+
 class Auth(StrEnum):
     NONE = "none"
     READ = "read"
@@ -169,6 +199,8 @@ def build_document(
     refs, definitions = models_json_schema(unique, by_alias=True, ref_template=_REF_TEMPLATE)
     names = _readable_names(definitions.get("$defs", {}))
     schemas: dict[str, Any] = _renamed(definitions.get("$defs", {}), names)
+    for new_name in names.values():
+        schemas[new_name]["title"] = new_name.partition("-")[0]  # generators name their classes by title
 
     def ref(model: type[BaseModel], mode: JsonSchemaMode) -> dict[str, Any]:
         return dict(_renamed(refs[(model, mode)], names))
@@ -218,6 +250,13 @@ def build_document(
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
+# A multipart body: the JSON body's fields as form fields and the files of the preset's requirements.
+_FORM_SCHEMA = {
+    "type": "object",
+    "description": "The JSON body's fields as form fields (objects and lists as JSON text) and the files of "
+    "the preset's file requirements (docs/api.md, Presets).",
+    "additionalProperties": {"type": "string"},
+}
 
 
 def _readable_names(schemas: Mapping[str, Any]) -> dict[str, str]:
@@ -269,7 +308,8 @@ def _add_examples(operation_object: dict[str, Any], examples: OperationExamples 
     for status, body in examples.responses.items():
         response = operation_object["responses"][str(status)]
         for media_type, media in response.get("content", {}).items():
-            if media_type.endswith("json"):
+            # JSON answers get the decoded example; text answers (a page, a script) a string.
+            if media_type.endswith("json") or (isinstance(body, str) and media_type.startswith("text/")):
                 media["example"] = body
     for parameter in operation_object.get("parameters", []):
         if parameter["name"] in examples.parameters:
@@ -311,10 +351,14 @@ def _operation_object(
             response["content"] = {"application/json": {"schema": ref(body, "serialization")}}
         responses[str(status)] = response
     for status in op.error_statuses:
+        media: dict[str, Any] = {"schema": ref(op.error_model, "serialization")}
+        if op.error_model is ErrorEnvelope and status in _ERROR_EXAMPLES:
+            code, message, details = _ERROR_EXAMPLES[status]
+            media["example"] = {"error": {"code": code, "message": message, "details": details}}
         responses[str(status)] = {
             "description": _ERROR_DESCRIPTIONS.get(status, "Error"),
             "headers": headers,
-            "content": {"application/json": {"schema": ref(op.error_model, "serialization")}},
+            "content": {"application/json": media},
         }
     result: dict[str, Any] = {
         "operationId": op.operation_id,
@@ -339,7 +383,10 @@ def _operation_object(
         body_schema = ref(op.request, "validation")
         result["requestBody"] = {
             "required": True,
-            "content": {media: {"schema": body_schema} for media in op.request_content_types},
+            "content": {
+                media: {"schema": body_schema if media.endswith("json") else _FORM_SCHEMA}
+                for media in op.request_content_types
+            },
         }
     caller: list[dict[str, list[str]]] = [{"apiKey": []}, {"bearer": []}]
     admin: list[dict[str, list[str]]] = [{"adminKey": []}]
