@@ -416,13 +416,15 @@ class ImageGen:
         prompt: str | None = None,
         *,
         timeout: float | None = None,
+        poll_interval: float | None = None,
         on_progress: ProgressCallback | None = None,
         raise_on_failure: bool = True,
         **options: Unpack[SubmitOptions],
     ) -> Job:
         """`submit` and `wait`: the ended job; `JobFailedError` if it did not succeed (unless
         `raise_on_failure=False`). `options` are `submit`'s."""
-        job = self.wait(self.submit(prompt, **options), timeout=timeout, on_progress=on_progress)
+        job = self.submit(prompt, **options)
+        job = self.wait(job, timeout=timeout, poll_interval=poll_interval, on_progress=on_progress)
         if raise_on_failure and not job.succeeded:
             raise JobFailedError(job)
         return job
@@ -615,11 +617,13 @@ class AsyncImageGen:
         prompt: str | None = None,
         *,
         timeout: float | None = None,
+        poll_interval: float | None = None,
         on_progress: ProgressCallback | None = None,
         raise_on_failure: bool = True,
         **options: Unpack[SubmitOptions],
     ) -> Job:
-        job = await self.wait(await self.submit(prompt, **options), timeout=timeout, on_progress=on_progress)
+        job = await self.submit(prompt, **options)
+        job = await self.wait(job, timeout=timeout, poll_interval=poll_interval, on_progress=on_progress)
         if raise_on_failure and not job.succeeded:
             raise JobFailedError(job)
         return job
