@@ -60,7 +60,10 @@ def _console_problems(page: Page) -> list[str]:
 
 def _loaded_size(page: Page, selector: str, timeout: float = 30) -> list[int]:
     deadline = time.monotonic() + timeout
-    script = "(s) => { const i = document.querySelector(s); return i && i.complete ? [i.naturalWidth, i.naturalHeight] : null; }"
+    script = (
+        "(s) => { const i = document.querySelector(s);"
+        " return i && i.complete ? [i.naturalWidth, i.naturalHeight] : null; }"
+    )
     while time.monotonic() < deadline:
         size = page.evaluate(script, selector)
         if size:
@@ -83,11 +86,9 @@ def test_a_prompt_typed_in_becomes_an_image_on_the_page(stack: LocalStack, brows
     page.click("#generate")
     image = page.wait_for_selector("#results img", timeout=60_000)
     assert image is not None
-    # Loaded from the storage account's origin, which the page's Content-Security-Policy allows.
-    page.wait_for_function("document.querySelector('#results img').complete")
-    natural = page.evaluate(
-        "[document.querySelector('#results img').naturalWidth, document.querySelector('#results img').naturalHeight]"
-    )
+    # Loaded from the storage account's origin, which the page's Content-Security-Policy allows. (Polled
+    # from here: wait_for_function evaluates strings in the page, which the policy forbids.)
+    natural = _loaded_size(page, "#results img")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     screenshot = ARTIFACTS / "playground.png"
     page.screenshot(path=str(screenshot), full_page=True)
