@@ -13,7 +13,9 @@ from shared.routes import (
     health,
     image_links,
     library,
+    models,
     openapi,
+    playground,
     presets,
     usage,
     webhooks,
@@ -28,10 +30,12 @@ app.register_functions(image_links.bp)
 app.register_functions(gallery.bp)
 app.register_functions(presets.bp)
 app.register_functions(usage.bp)
+app.register_functions(models.bp)
 app.register_functions(webhooks.bp)
 app.register_functions(admin_keys.bp)
 app.register_functions(health.bp)
 app.register_functions(openapi.bp)
+app.register_functions(playground.bp)
 app.register_functions(compat_seed000.bp)
 app.register_functions(compat_seed001.bp)
 app.register_functions(compat_seed002.bp)

@@ -120,6 +120,10 @@ param httpPerInstanceConcurrency int = 16
 @description('Public base URL of the API when a gateway fronts the app; empty to derive it from requests.')
 param publicApiBaseUrl string = ''
 
+@description('Serve the playground page at /api/playground (a static page calling the public API; it holds no data).')
+@allowed(['true', 'false'])
+param playgroundEnabled string = 'true'
+
 // --- storage resources (the code's names: shared/resources.py; tests/infra ties the two) ------------
 @description('Container of generated images (IMAGES_CONTAINER).')
 param imagesContainerName string = 'generated'
@@ -567,6 +571,7 @@ module api 'app/function.bicep' = {
     azureOpenAiApiVersion: azureOpenAiApiVersion
     azureOpenAiApiKeyReference: keyVault.outputs.azureOpenAiApiKeyReference
     publicApiBaseUrl: publicApiBaseUrl
+    playgroundEnabled: playgroundEnabled
     apiKeyHashSecretReference: keyVault.outputs.apiKeyHashSecretReference
     adminApiKeyReference: keyVault.outputs.adminApiKeyReference
     imageLinkSigningKeysReference: keyVault.outputs.imageLinkSigningKeysReference

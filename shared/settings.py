@@ -164,6 +164,12 @@ class Settings(BaseSettings):
         validation_alias="STATUS_RETRY_AFTER_SECONDS",
         description="Retry-After sent with 202 answers while a job is not finished.",
     )
+    playground_enabled: bool = Field(
+        default=True,
+        validation_alias="PLAYGROUND_ENABLED",
+        description="Serve the playground page at `GET /api/playground` (a static page that calls the public "
+        "API with the key its user types in); `false` answers 404 there.",
+    )
     image_url_ttl_minutes: int = Field(
         default=60,
         ge=1,

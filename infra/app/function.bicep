@@ -96,6 +96,10 @@ param azureOpenAiApiKeyReference string = ''
 @description('Public base URL of the API when a gateway fronts the app (empty to derive it from requests).')
 param publicApiBaseUrl string = ''
 
+@description('Serve the playground page at /api/playground.')
+@allowed(['true', 'false'])
+param playgroundEnabled string = 'true'
+
 @description('Key Vault reference of the API key hash secret; empty when none is stored.')
 param apiKeyHashSecretReference string = ''
 
@@ -131,6 +135,7 @@ var appSettings = union({
   INPUTS_CONTAINER: inputsContainerName
   GEMINI_MODELS: geminiModels
   AZURE_OPENAI_API_VERSION: azureOpenAiApiVersion
+  PLAYGROUND_ENABLED: playgroundEnabled
 }, empty(defaultProvider) ? {} : {
   DEFAULT_PROVIDER: defaultProvider
 }, empty(geminiApiKeyReference) ? {} : {

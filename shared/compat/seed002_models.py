@@ -110,6 +110,14 @@ class V0Error(ApiModel):
     details: Any = None
 
 
+class V0SubmitQuery(RequestModel):
+    """Query parameters of `POST /api/v0/images/generations` (for the document; read by the handler)."""
+
+    async_: bool = Field(
+        default=False, alias="async", description="Answer at once with the queued job instead of waiting."
+    )
+
+
 class V0LibraryQuery(RequestModel):
     page: int = Field(default=1, ge=1, le=10_000, description="1-based page number.")
     limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)

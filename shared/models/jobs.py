@@ -149,6 +149,21 @@ class ResponseFormat(StrEnum):
     BOTH = "both"
 
 
+class SubmitQuery(RequestModel):
+    """Query parameters of `POST /api/v1/images/generations` (for the document; read by
+    `response_format_param`)."""
+
+    response_format: ResponseFormat = Field(
+        default=ResponseFormat.URL, alias="response_format", description="Images as url, b64_json or both."
+    )
+
+
+class JobReadQuery(SubmitQuery):
+    """Query parameters of `GET /api/v1/images/generations/{id}` (for the document; read by the handler)."""
+
+    include_deleted: bool = Field(default=False, description="Show a soft-deleted job too.")
+
+
 class GenerationSpec(ApiModel):
     """The request after defaults are resolved: exactly what the worker will ask the provider for."""
 

@@ -21,6 +21,7 @@ from shared.compat.seed002_models import (
     V0LibraryPage,
     V0LibraryPageEnvelope,
     V0LibraryQuery,
+    V0SubmitQuery,
     V0Timeout,
 )
 from shared.errors import ApiError, not_found
@@ -57,8 +58,8 @@ def render_error(error: ApiError) -> func.HttpResponse:
 @operation(
     "POST", GENERATIONS, summary="Generate images: waits for them unless ?async=true", auth=Auth.WRITE,
     request=V0GenerationRequest, request_content_types=("application/json", "multipart/form-data"),
-    responses={200: V0JobEnvelope, 504: V0Timeout}, errors=(400, 402, 404, 415, 422, 502, 503),
-    error_model=V0Error,
+    query=V0SubmitQuery, responses={200: V0JobEnvelope, 504: V0Timeout},
+    errors=(400, 402, 404, 415, 422, 502, 503), error_model=V0Error,
 )  # fmt: skip
 @api_endpoint(render_error=render_error)
 async def seed002_submit_generation(req: func.HttpRequest) -> func.HttpResponse:

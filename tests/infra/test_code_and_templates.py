@@ -40,6 +40,7 @@ SET_BY_INFRA = {
     "IMAGE_LINK_SIGNING_KEYS",  # a Key Vault reference, when given
     "OIDC_ISSUER",  # when bearer tokens are accepted
     "OIDC_AUDIENCE",
+    "PLAYGROUND_ENABLED",  # azd env PLAYGROUND_ENABLED (default true)
 }
 # Local development only: in Azure these would weaken security or point at the local emulators.
 LOCAL_ONLY = {

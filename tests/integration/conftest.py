@@ -16,9 +16,9 @@ from azure.cosmos import ContainerProxy, CosmosClient
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
+from devtools.oidc import Issuer
 from devtools.stack.stack import ROOT, LocalStack, settings_on_free_ports
 from tests.integration.contract import Contract
-from tests.integration.oidc import Issuer
 from tests.integration.webhook_receiver import receiver  # noqa: F401 - a fixture for every module
 
 DEV_KEY = "local-dev-key"
@@ -68,9 +68,10 @@ TEST_SETTINGS = {
 
 
 @pytest.fixture(scope="session")
-def oidc_issuer() -> Iterator[Issuer]:
-    """The OIDC issuer tokens come from: its JWKS is served on loopback (OIDC_ISSUER points at it)."""
-    issuer = Issuer()
+def oidc_issuer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issuer]:
+    """The development OIDC issuer (`make dev`'s), in process so tests can count its JWKS requests; its
+    directory is where `python -m devtools.token --dir` (or DEV_OIDC_DIR) finds its key."""
+    issuer = Issuer(directory=tmp_path_factory.mktemp("oidc"))
     issuer.start()
     try:
         yield issuer

@@ -13,8 +13,8 @@ import pytest
 from azure.cosmos import ContainerProxy
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from devtools.oidc import DEV_AUDIENCE, Issuer
 from tests.integration.conftest import unique_prompt, unique_tenant
-from tests.integration.oidc import AUDIENCE, Issuer
 
 pytestmark = pytest.mark.integration
 
@@ -159,7 +159,7 @@ def test_signing_keys_are_cached_and_an_unknown_key_id_is_401(
     unknown_kid = jwt.encode(
         {
             "iss": oidc_issuer.url,
-            "aud": AUDIENCE,
+            "aud": DEV_AUDIENCE,
             "sub": "s",
             "tid": "org-cache",
             "exp": int(time.time()) + 60,
