@@ -11,6 +11,7 @@ from shared.ids import is_job_id
 from shared.jobs.ending import finish_job, mark_ended
 from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument, JobStatus
+from shared.telemetry.jobs import job_ended
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ async def mark_canceled(ctx: AppContext, tenant_id: str, job_id: str) -> tuple[J
 
     update = await ctx.jobs.update(tenant_id, job_id, cancel)
     if update.applied and update.job is not None:
+        job_ended(update.job)
         logger.info("Job %s canceled", job_id)
         await finish_job(ctx, update.job)
     return update.job, update.applied
