@@ -57,6 +57,7 @@ PROVIDER_CALL = "imagegen.provider.call"
 ENHANCE = "imagegen.prompt.enhance"
 UPLOAD = "imagegen.image.upload"
 FINISH = "imagegen.job.finish"
+CANCEL = "imagegen.job.cancel"
 POISONED = "imagegen.job.poisoned"
 SWEEP = "imagegen.job.sweep"
 WEBHOOK_DELIVERY = "imagegen.webhook.deliver"
@@ -200,7 +201,7 @@ def job_ended(job: JobDocument) -> None:
     if job.error is not None:
         attributes[ERROR_TYPE] = job.error.code
     seconds = _seconds_between(job.created_at, job.completed_at or utc_now())
-    annotate({**attributes, "imagegen.job.duration_s": seconds})
+    annotate({**attributes, "imagegen.job.duration_s": round(seconds, 3)})
     instruments.add(instruments.JOBS_ENDED, 1, attributes)
     instruments.record(instruments.JOB_DURATION, seconds, attributes)
 
