@@ -38,8 +38,7 @@ from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument, JobError, JobStatus, StoredImage
 from shared.models.messages import JobMessage, QueueReason
 from shared.providers.base import ProviderError, ProviderResult
-from shared.telemetry.jobs import UPLOAD, job_claimed, job_ended, job_not_run, job_retry_queued
-from shared.telemetry.tracing import span
+from shared.telemetry.jobs import image_upload, job_claimed, job_ended, job_not_run, job_retry_queued
 from shared.webhooks.notify import notify_webhook
 
 logger = logging.getLogger(__name__)
@@ -104,7 +103,8 @@ async def _run(ctx: AppContext, job: JobDocument, message: JobMessage, keeper: C
         return
     await keeper.ensure_fresh()
     for image in images:
-        await _upload(ctx, job, image)
+        with image_upload(image.stored.container, image.stored.blob_name):
+            await _upload(ctx, job, image)
     await _succeed(ctx, job, keeper, generated.result, images, served_by=generated.served_by)
 
 
@@ -172,21 +172,19 @@ def _prepare_images(job: JobDocument, result: ProviderResult, container: str) ->
 
 
 async def _upload(ctx: AppContext, job: JobDocument, image: _Image) -> None:
-    stored = image.stored
-    with span(UPLOAD, {"imagegen.blob.container": stored.container, "imagegen.blob.name": stored.blob_name}):
-        await ctx.images.upload(
-            stored.container,
-            stored.blob_name,
-            image.data,
-            content_type=stored.mime_type,
-            metadata={
-                "jobId": job.id,
-                "tenantId": job.tenant_id,
-                "provider": job.spec.provider,
-                "model": job.spec.model,
-                "imageIndex": str(stored.index),
-            },
-        )
+    await ctx.images.upload(
+        image.stored.container,
+        image.stored.blob_name,
+        image.data,
+        content_type=image.stored.mime_type,
+        metadata={
+            "jobId": job.id,
+            "tenantId": job.tenant_id,
+            "provider": job.spec.provider,
+            "model": job.spec.model,
+            "imageIndex": str(image.stored.index),
+        },
+    )
 
 
 async def _succeed(

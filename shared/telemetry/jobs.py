@@ -180,6 +180,13 @@ def provider_call(job: JobDocument, provider: str, model: str, *, fallback: bool
         )
 
 
+@contextmanager
+def image_upload(container: str, blob_name: str) -> Iterator[SpanLike]:
+    """Writing one of the job's images to Blob Storage (the SDK's own spans nest inside)."""
+    with span(UPLOAD, {"imagegen.blob.container": container, "imagegen.blob.name": blob_name}) as s:
+        yield s
+
+
 def job_retry_queued(job: JobDocument, error: ProviderError, delay_seconds: int) -> None:
     """A transient failure queued the job again (`delay_seconds` of back-off)."""
     annotate({OUTCOME: "retry", ERROR_TYPE: str(error.code), "imagegen.retry.delay_s": delay_seconds})

@@ -11,9 +11,10 @@
 Both may be set. With neither, nothing here imports OpenTelemetry and `state()` stays None: every helper
 of this package is then a no-op.
 
-Only the app's own loggers (`shared.*`) are exported as log records, each carrying the job it was
-written for (`imagegen.job.id`) besides the trace and span ids OpenTelemetry adds; the Azure SDKs' and the
-worker's own logs stay with the host.
+The app's own log records (`shared.*`) are exported, and other loggers' warnings and errors (the Azure
+SDKs', the worker's: with the worker's OpenTelemetry switch on, the host no longer sends them), each
+carrying the job it was written for (`imagegen.job.id`) besides the trace and span ids OpenTelemetry
+adds.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# The logger tree whose records are exported: the app's modules all log under `shared`.
+# The app's modules all log under `shared`: all of their records are exported, of other loggers only
+# warnings and errors (shared/telemetry/setup.py `ExportedRecords`).
 APP_LOGGER = "shared"
+_TELEMETRY_LOGGERS = ("opentelemetry", "azure.monitor")
 SCOPE = "imagegen"
 SERVICE_NAME = "imagegen"
 LOCAL_METRIC_INTERVAL_MS = 10_000
@@ -118,7 +121,7 @@ def _configure(connection: str | None, directory: Path | None, *, has_authentica
         _configure_azure_monitor(connection, span_processors, log_processors, metric_readers)
     else:
         _configure_sdk(span_processors, log_processors, metric_readers)
-    _add_job_id_to_log_records()
+    _filter_exported_records()
     activate(trace.get_tracer_provider(), metrics.get_meter_provider(), _logs.get_logger_provider())
     logger.info(
         "Telemetry on: %s",
@@ -153,7 +156,7 @@ def _configure_azure_monitor(
 
     configure_azure_monitor(
         connection_string=connection,
-        logger_name=APP_LOGGER,
+        logger_name="",  # the root logger; `ExportedRecords` decides what goes out
         span_processors=span_processors,
         log_record_processors=log_processors,
         metric_readers=metric_readers,
@@ -186,26 +189,31 @@ def _configure_sdk(span_processors: list[Any], log_processors: list[Any], metric
     for log_processor in log_processors:
         logger_provider.add_log_record_processor(log_processor)
     _logs.set_logger_provider(logger_provider)
-    logging.getLogger(APP_LOGGER).addHandler(LoggingHandler(logger_provider=logger_provider))
+    logging.getLogger().addHandler(LoggingHandler(logger_provider=logger_provider))
     azure_settings.tracing_implementation = "opentelemetry"
     HTTPXClientInstrumentor().instrument()
 
 
-class _JobIdFilter(logging.Filter):
-    """Puts the current job's id on each record (an attribute of the exported log record)."""
+class ExportedRecords(logging.Filter):
+    """Which records are exported: the app's (`shared.*`, every level) and other loggers' warnings and
+    errors (the Azure SDKs', the worker's), never OpenTelemetry's own (an exporter failing must not log
+    itself into a loop). Each carries the job it was written for, when there is one."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        own = record.name == APP_LOGGER or record.name.startswith(f"{APP_LOGGER}.")
+        if not own and (record.levelno < logging.WARNING or record.name.startswith(_TELEMETRY_LOGGERS)):
+            return False
         job_id = current_job_id.get()
         if job_id is not None:
             setattr(record, "imagegen.job.id", job_id)
         return True
 
 
-def _add_job_id_to_log_records() -> None:
+def _filter_exported_records() -> None:
     from opentelemetry.instrumentation.logging.handler import LoggingHandler
 
-    for handler in logging.getLogger(APP_LOGGER).handlers:
+    for handler in logging.getLogger().handlers:
         if isinstance(handler, LoggingHandler) and not any(
-            isinstance(f, _JobIdFilter) for f in handler.filters
+            isinstance(f, ExportedRecords) for f in handler.filters
         ):
-            handler.addFilter(_JobIdFilter())
+            handler.addFilter(ExportedRecords())

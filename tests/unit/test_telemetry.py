@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -345,3 +346,23 @@ def test_the_dev_host_continues_a_callers_trace_and_starts_sampled_ones_otherwis
     assert continued.split("-")[2] != "00f067aa0ba902b7" and continued.endswith("-01")
     assert parse_traceparent(fresh) == fresh and is_sampled(fresh)
     assert invocation_traceparent("00-zz-yy-01").split("-")[1] != "zz"
+
+
+def test_exported_log_records_are_the_apps_and_others_warnings_each_with_its_job() -> None:
+    exported = setup.ExportedRecords()
+
+    def record(name: str, level: int) -> logging.LogRecord:
+        return logging.LogRecord(name, level, __file__, 1, "message", None, None)
+
+    token = setup.current_job_id.set("job-1")
+    try:
+        app_info = record("shared.jobs.worker", logging.INFO)
+        assert exported.filter(app_info) and getattr(app_info, "imagegen.job.id") == "job-1"
+        assert not exported.filter(record("azure.core.pipeline.policies.http_logging_policy", logging.INFO))
+        assert exported.filter(record("azure.cosmos", logging.WARNING))
+        assert not exported.filter(record("opentelemetry.sdk._shared_internal", logging.ERROR))
+        assert not exported.filter(record("azure.monitor.opentelemetry.exporter", logging.WARNING))
+    finally:
+        setup.current_job_id.reset(token)
+    outside_a_job = record("shared.jobs.service", logging.INFO)
+    assert exported.filter(outside_a_job) and not hasattr(outside_a_job, "imagegen.job.id")
