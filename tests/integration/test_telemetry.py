@@ -64,8 +64,11 @@ def test_one_trace_runs_from_the_submit_through_the_worker_to_the_provider_call_
     spans = wait_for_spans(
         stack,
         job["id"],
-        _has(
-            "imagegen.job.process", "imagegen.webhook.deliver", "imagegen.thumbnail", "BlobClient.upload_blob"
+        lambda spans: (
+            _has("imagegen.job.process", "imagegen.webhook.deliver", "BlobClient.upload_blob")(spans)
+            and any(
+                t.attributes.get("imagegen.outcome") == "created" for t in named(spans, "imagegen.thumbnail")
+            )
         ),
     )
 
@@ -100,12 +103,13 @@ def test_one_trace_runs_from_the_submit_through_the_worker_to_the_provider_call_
     # Cosmos DB writes through azure-core's tracing plugin, on the async client, inside the job's spans.
     cosmos = [s for s in spans if s.name.startswith("ContainerProxy.")]
     assert {s.parent_id for s in cosmos} >= {submit_span.span_id, process.span_id}
-    # The webhook delivery and the Event Grid thumbnail are spans of the same trace.
+    # The webhook delivery and the Event Grid thumbnail are spans of the same trace (an event that came
+    # before the output was recorded is one too: `early`, then delivered again).
     (delivery,) = named(spans, "imagegen.webhook.deliver")
     assert delivery.attributes["imagegen.outcome"] == "delivered"
     assert delivery.attributes["http.response.status_code"] == 200
-    (thumbnail,) = named(spans, "imagegen.thumbnail")
-    assert thumbnail.attributes["imagegen.outcome"] == "created"
+    thumbnails = [t.attributes["imagegen.outcome"] for t in named(spans, "imagegen.thumbnail")]
+    assert thumbnails[-1] == "created" and set(thumbnails) <= {"early", "created"}
 
 
 def test_a_retried_job_shows_each_attempt_and_the_wait_between_them_in_one_trace(
