@@ -66,7 +66,9 @@ def state() -> Telemetry | None:
 
 
 def configure_telemetry(settings: Settings) -> bool:
-    """Turn telemetry on for the configured exporters (once per process); False when none is configured."""
+    """Turn telemetry on for the configured exporters (once per process); False when none is configured
+    or setting it up failed. A failure is logged, naming the settings, and the app runs without telemetry:
+    telemetry never takes the service down."""
     global _configured
     connection = settings.applicationinsights_connection_string
     directory = settings.telemetry_files_directory
@@ -75,12 +77,19 @@ def configure_telemetry(settings: Settings) -> bool:
     with _lock:
         if not _configured:
             _configured = True
-            _configure(
-                connection.get_secret_value() if connection else None,
-                Path(directory) if directory else None,
-                has_authentication=bool(settings.applicationinsights_authentication_string),
-            )
-    return True
+            try:
+                _configure(
+                    connection.get_secret_value() if connection else None,
+                    Path(directory) if directory else None,
+                    has_authentication=bool(settings.applicationinsights_authentication_string),
+                )
+            except Exception:
+                logger.error(
+                    "Telemetry could not be set up; the app runs without it. Check "
+                    "APPLICATIONINSIGHTS_CONNECTION_STRING and TELEMETRY_FILES_DIRECTORY",
+                    exc_info=True,
+                )
+    return _state is not None
 
 
 def activate(tracer_provider: Any, meter_provider: Any, *flushable: Any) -> Telemetry:

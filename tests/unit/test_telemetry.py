@@ -30,6 +30,7 @@ from shared.jobs.worker import process_job
 from shared.models.jobs import GenerationRequest, JobDocument
 from shared.models.messages import JobMessage, QueueReason
 from shared.providers.base import transient_error
+from shared.settings import Settings
 from shared.telemetry import setup
 from shared.telemetry.files import FileMetricExporter, FileSpanExporter, JsonLinesFile, rotated
 from shared.telemetry.jobs import job_delivery
@@ -366,3 +367,16 @@ def test_exported_log_records_are_the_apps_and_others_warnings_each_with_its_job
         setup.current_job_id.reset(token)
     outside_a_job = record("shared.jobs.service", logging.INFO)
     assert exported.filter(outside_a_job) and not hasattr(outside_a_job, "imagegen.job.id")
+
+
+def test_telemetry_that_cannot_be_set_up_is_logged_and_the_app_runs_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(setup, "_configured", False)
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    settings = Settings(COSMOS_ENDPOINT="https://x", TELEMETRY_FILES_DIRECTORY=str(not_a_directory / "t"))
+
+    assert setup.configure_telemetry(settings) is False
+    assert setup.state() is None
+    assert "TELEMETRY_FILES_DIRECTORY" in caplog.text
