@@ -40,8 +40,17 @@ def query_param(req: func.HttpRequest, name: str) -> str | None:
 
 
 def query_flag(req: func.HttpRequest, name: str) -> bool:
-    """A boolean query parameter: `true`/`1` is true, absent or anything else is false."""
-    return (query_param(req, name) or "").strip().lower() in ("true", "1")
+    """A boolean query parameter: `true`/`1` is true, `false`/`0` or absent is false, anything else (the
+    host's joined `1,2` included) is a 400 naming it."""
+    value = (query_param(req, name) or "").strip().lower()
+    if value in ("true", "1"):
+        return True
+    if value in ("", "false", "0"):
+        return False
+    raise validation_error(
+        f"Invalid query parameter {name}: expected true or false.",
+        details=[{"field": name, "message": "expected true or false"}],
+    )
 
 
 def response_format_param(req: func.HttpRequest) -> ResponseFormat:

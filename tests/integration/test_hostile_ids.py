@@ -79,6 +79,7 @@ UNKNOWN_IDS = {
     "preset_id": "preset_00000000000000000000000000000000",
     "key_id": "0000000000000000",
     "token": "k.cGF5bG9hZA.c2lnbmF0dXJl",
+    "asset": "unknown.js",
 }
 # The id routes of every family (the test fuzzes whatever the document lists; these must be among them).
 ID_ROUTES = {
@@ -98,6 +99,7 @@ ID_ROUTES = {
     "seed002_get_generation",
     "seed002_get_library_image",
     "seed002_download_library_image",
+    "playground_asset",
 }
 PRESET = {
     "name": "victim",

@@ -42,9 +42,12 @@ def test_text_parameters_are_converted() -> None:
 
 def test_flags_and_formats_refuse_repeats_too() -> None:
     assert query_flag(_request("hard=true", {"hard": "true"}), "hard") is True
-    assert query_flag(_request("hard=no", {"hard": "no"}), "hard") is False
+    assert query_flag(_request("hard=false", {"hard": "false"}), "hard") is False
+    assert query_flag(_request("", {}), "hard") is False
     for call in (
         lambda: query_flag(_request("hard=true&hard=false", {"hard": "true"}), "hard"),
+        lambda: query_flag(_request("hard=1,2", {"hard": "1,2"}), "hard"),
+        lambda: query_flag(_request("hard=no", {"hard": "no"}), "hard"),
         lambda: response_format_param(_request("response_format=url&response_format=both", {})),
     ):
         with pytest.raises(ApiError) as refused:
