@@ -9,12 +9,13 @@ PY := $(VENV)/bin/python
 STAMPS := .stamps
 # The host <-> worker messages the dev host exchanges with azure-functions-runtime, compiled from the .proto.
 PROTOCOL := devtools/devhost/protocol
+SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 
 .PHONY: dev test test-unit test-integration lint format typecheck check install clean openapi
 
-install: $(STAMPS)/python3.13 $(STAMPS)/node $(PROTOCOL)/function_rpc_pb2.py
+install: $(STAMPS)/python3.13 $(STAMPS)/node $(PROTOCOL)/function_rpc_pb2.py $(STAMPS)/chromium
 
-$(STAMPS)/python3.13: requirements.txt requirements-dev.txt
+$(STAMPS)/python3.13: requirements.txt requirements-dev.txt clients/python/pyproject.toml
 	@mkdir -p $(STAMPS)
 	@test -n "$(PYTHON)" || { echo "Python 3.13 not found: install it (pyenv install 3.13) or run make PYTHON=/path/to/python3.13" >&2; exit 1; }
 	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
@@ -30,6 +31,12 @@ $(STAMPS)/node: package.json package-lock.json $(wildcard patches/*.patch)
 	@mkdir -p $(STAMPS)
 	npm ci --no-audit --no-fund --loglevel=error
 	node_modules/.bin/patch-package --error-on-fail
+	@touch $@
+
+# The playground's browser test drives Debian's Chromium headless (Playwright without its own browsers).
+$(STAMPS)/chromium:
+	@mkdir -p $(STAMPS)
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium fonts-dejavu-core; }
 	@touch $@
 
 # Installs everything, starts Azurite, the Cosmos DB emulator, the provider simulator and the dev host,

@@ -11,8 +11,11 @@ from shared.routes import (
     gallery,
     generations,
     health,
+    image_links,
     library,
+    models,
     openapi,
+    playground,
     presets,
     usage,
     webhooks,
@@ -23,13 +26,16 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 app.register_functions(generations.bp)
 app.register_functions(library.bp)
+app.register_functions(image_links.bp)
 app.register_functions(gallery.bp)
 app.register_functions(presets.bp)
 app.register_functions(usage.bp)
+app.register_functions(models.bp)
 app.register_functions(webhooks.bp)
 app.register_functions(admin_keys.bp)
 app.register_functions(health.bp)
 app.register_functions(openapi.bp)
+app.register_functions(playground.bp)
 app.register_functions(compat_seed000.bp)
 app.register_functions(compat_seed001.bp)
 app.register_functions(compat_seed002.bp)

@@ -120,6 +120,10 @@ param httpPerInstanceConcurrency int = 16
 @description('Public base URL of the API when a gateway fronts the app; empty to derive it from requests.')
 param publicApiBaseUrl string = ''
 
+@description('Serve the playground page at /api/playground (a static page calling the public API; it holds no data).')
+@allowed(['true', 'false'])
+param playgroundEnabled string = 'true'
+
 // --- storage resources (the code's names: shared/resources.py; tests/infra ties the two) ------------
 @description('Container of generated images (IMAGES_CONTAINER).')
 param imagesContainerName string = 'generated'
@@ -175,6 +179,10 @@ param apiKeyHashSecret string = ''
 @secure()
 @description('Key of the admin routes (/api/v1/admin/api-keys); stored in Key Vault. Empty: the admin routes refuse everyone.')
 param adminApiKey string = ''
+
+@secure()
+@description('Signing keys of the permanent image links, keyId=secret pairs (the first signs, all verify); stored in Key Vault. Empty: no permanent links.')
+param imageLinkSigningKeys string = ''
 
 @description('OIDC issuer whose bearer tokens are accepted (e.g. https://login.microsoftonline.com/<tenant>/v2.0). Empty: API keys only.')
 param oidcIssuer string = ''
@@ -483,6 +491,7 @@ module keyVault 'core/keyvault.bicep' = {
     azureOpenAiApiKey: azureOpenAiApiKey
     apiKeyHashSecret: apiKeyHashSecret
     adminApiKey: adminApiKey
+    imageLinkSigningKeys: imageLinkSigningKeys
   }
 }
 
@@ -587,8 +596,10 @@ module api 'app/function.bicep' = {
     azureOpenAiApiVersion: azureOpenAiApiVersion
     azureOpenAiApiKeyReference: keyVault.outputs.azureOpenAiApiKeyReference
     publicApiBaseUrl: publicApiBaseUrl
+    playgroundEnabled: playgroundEnabled
     apiKeyHashSecretReference: keyVault.outputs.apiKeyHashSecretReference
     adminApiKeyReference: keyVault.outputs.adminApiKeyReference
+    imageLinkSigningKeysReference: keyVault.outputs.imageLinkSigningKeysReference
     oidcIssuer: oidcIssuer
     oidcAudience: oidcAudience
     virtualNetworkSubnetId: vnetEnabled ? network.outputs.appSubnetId : ''

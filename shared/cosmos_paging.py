@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
+from shared.store_keys import plain_key
+
 if TYPE_CHECKING:
     from azure.cosmos.aio import ContainerProxy
 
@@ -29,7 +31,7 @@ async def query_page[ModelT: BaseModel](
     """Up to `limit` items and the token of the next page (None when there is none)."""
     options: dict[str, Any] = {"max_item_count": limit}
     if partition_key is not None:
-        options["partition_key"] = partition_key
+        options["partition_key"] = plain_key(partition_key, "partition key")
     pager = container.query_items(query, parameters=parameters, **options).by_page(continuation)
     items: list[ModelT] = []
     async for page in pager:
@@ -48,6 +50,7 @@ async def query_count(
     emulator answers aggregates correctly only within one partition."""
     total = 0
     # An aggregate may come back as partial counts (one per page or range); their sum is the count.
+    partition_key = plain_key(partition_key, "partition key")
     async for value in container.query_items(query, parameters=parameters, partition_key=partition_key):
         total += int(value)  # type: ignore[call-overload]  # VALUE rows are numbers, typed as dicts
     return total

@@ -52,12 +52,43 @@ _ERROR_DESCRIPTIONS = {
     403: "The credentials lack the required scope",
     404: "Not found (or another tenant's)",
     409: "Conflict",
+    410: "Gone",
     413: "Payload too large",
     415: "Unsupported media type",
     429: "Rate limit exceeded",
     500: "Internal error",
     503: "Service unavailable",
     504: "Timed out",
+}
+
+
+# The native envelope's example per status (what the service answers most often there).
+_ERROR_EXAMPLES: dict[int, tuple[str, str, Any]] = {
+    400: (
+        "VALIDATION_ERROR",
+        "Invalid request: prompt: String should have at least 1 character.",
+        [{"field": "prompt", "message": "String should have at least 1 character"}],
+    ),
+    401: ("UNAUTHORIZED", "Invalid API key.", None),
+    402: (
+        "INSUFFICIENT_CREDITS",
+        "This job costs 2 credit(s); 1 available.",
+        {"required": 2, "available": 1},
+    ),
+    403: ("FORBIDDEN", "The credentials lack the 'write:image-gen' scope.", None),
+    404: ("NOT_FOUND", "Job 'd318590d-4224-4390-9ae7-eabfa6587b3d' was not found.", None),
+    409: (
+        "JOB_NOT_CANCELABLE",
+        "Job 'd318590d-4224-4390-9ae7-eabfa6587b3d' already ended succeeded; only queued or running jobs "
+        "can be canceled.",
+        {"status": "succeeded"},
+    ),
+    413: ("VALIDATION_ERROR", "The request body is too large.", None),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.", None),
+    429: ("RATE_LIMIT_EXCEEDED", "Rate limit of 100 requests exceeded; retry in 1200 s.", None),
+    500: ("INTERNAL_ERROR", "Internal error; quote request id 5f0c2a1e-8b7d-4c55-9a53-3f3f6f1b2d7a.", None),
+    503: ("SERVICE_UNAVAILABLE", "The job could not be queued; try again.", None),
+    504: ("TIMEOUT", "No result within the wait.", None),
 }
 
 
@@ -145,7 +176,13 @@ def registered_operations() -> list[Operation]:
     return sorted(_operations.values(), key=lambda op: (op.path, op.method))
 
 
-def build_document(operations: list[Operation] | None = None) -> dict[str, Any]:
+def build_document(
+    operations: list[Operation] | None = None, *, server_url: str | None = None
+) -> dict[str, Any]:
+    """The document; `server_url` is the API's absolute base when known (the served copy passes the one it
+    was reached at), else the servers are the relative `/api` and `make dev`'s URL."""
+    from shared.openapi_examples import EXAMPLES
+
     ops = registered_operations() if operations is None else operations
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorEnvelope, "serialization")]
     for op in ops:
@@ -161,14 +198,27 @@ def build_document(operations: list[Operation] | None = None) -> dict[str, Any]:
         )
     unique = list(dict.fromkeys(models))
     refs, definitions = models_json_schema(unique, by_alias=True, ref_template=_REF_TEMPLATE)
-    schemas: dict[str, Any] = definitions.get("$defs", {})
+    names = _readable_names(definitions.get("$defs", {}))
+    schemas: dict[str, Any] = _renamed(definitions.get("$defs", {}), names)
+    for new_name in names.values():
+        schemas[new_name]["title"] = new_name.partition("-")[0]  # generators name their classes by title
 
     def ref(model: type[BaseModel], mode: JsonSchemaMode) -> dict[str, Any]:
-        return dict(refs[(model, mode)])
+        return dict(_renamed(refs[(model, mode)], names))
 
     paths: dict[str, dict[str, Any]] = {}
     for op in ops:
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation_object(op, ref, schemas)
+        operation_object = _operation_object(op, ref, schemas)
+        _add_examples(operation_object, EXAMPLES.get(op.operation_id))
+        paths.setdefault(op.path, {})[op.method.lower()] = operation_object
+    servers = (
+        [{"url": server_url}]
+        if server_url
+        else [
+            {"url": "/api", "description": "The app's own host (set PUBLIC_API_BASE_URL behind a gateway)"},
+            {"url": "http://127.0.0.1:7071/api", "description": "make dev"},
+        ]
+    )
     return {
         "openapi": "3.1.0",
         "info": {
@@ -176,7 +226,7 @@ def build_document(operations: list[Operation] | None = None) -> dict[str, Any]:
             "version": VERSION,
             "description": "Image generation jobs on Gemini and Azure OpenAI. See docs/api.md, docs/auth.md.",
         },
-        "servers": [{"url": "/api"}],
+        "servers": servers,
         "paths": paths,
         "components": {
             "schemas": dict(sorted(schemas.items())),
@@ -201,6 +251,79 @@ def build_document(operations: list[Operation] | None = None) -> dict[str, Any]:
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
+# A multipart body: the JSON body's fields as form fields and the files of the preset's requirements.
+_FORM_SCHEMA = {
+    "type": "object",
+    "description": "The JSON body's fields as form fields (objects and lists as JSON text) and the files of "
+    "the preset's file requirements (docs/api.md, Presets).",
+    "additionalProperties": {"type": "string"},
+}
+
+
+def _readable_names(schemas: Mapping[str, Any]) -> dict[str, str]:
+    """New names for the schemas pydantic names by module path because two models share a class name
+    (`shared__compat__seed001_models__EnhancementOptions`): the native models (`shared.models`) keep the
+    class name, another module's get its name as a prefix (`Seed001EnhancementOptions`)."""
+    renamed: dict[str, str] = {}
+    for name in schemas:
+        qualified, dash, mode = name.partition("-")
+        *module, class_name = qualified.split("__")
+        if not module:
+            continue
+        family = "" if module[:2] == ["shared", "models"] else module[-1].removesuffix("_models")
+        prefix = "".join(part.capitalize() for part in family.split("_"))
+        renamed[name] = prefix + class_name + dash + mode
+    kept = [name for name in schemas if name not in renamed]
+    new = list(renamed.values())
+    clashes = sorted({name for name in new if new.count(name) > 1 or name in kept})
+    if clashes:
+        raise RuntimeError(f"two schemas would be named {', '.join(clashes)}: rename one of the models")
+    return renamed
+
+
+def _renamed(value: Any, names: Mapping[str, str]) -> Any:
+    """`value` with every schema key and `$ref` renamed by `names`."""
+    if not names:
+        return value
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            if key == "$ref" and isinstance(item, str):
+                prefix, _, target = item.rpartition("/")
+                result[key] = f"{prefix}/{names.get(target, target)}"
+            else:
+                result[names.get(key, key)] = _renamed(item, names)
+        return result
+    if isinstance(value, list):
+        return [_renamed(item, names) for item in value]
+    return value
+
+
+def _add_examples(operation_object: dict[str, Any], examples: OperationExamples | None) -> None:
+    """Put an operation's examples on its request body, answers and parameters."""
+    if examples is None:
+        return
+    if examples.request is not None and "requestBody" in operation_object:
+        for media in operation_object["requestBody"]["content"].values():
+            media["example"] = examples.request
+    for status, body in examples.responses.items():
+        response = operation_object["responses"][str(status)]
+        for media_type, media in response.get("content", {}).items():
+            # JSON answers get the decoded example; text answers (a page, a script) a string.
+            if media_type.endswith("json") or (isinstance(body, str) and media_type.startswith("text/")):
+                media["example"] = body
+    for parameter in operation_object.get("parameters", []):
+        if parameter["name"] in examples.parameters:
+            parameter["example"] = examples.parameters[parameter["name"]]
+
+
+@dataclass(frozen=True)
+class OperationExamples:
+    """An operation's example request body, answers by status, and parameter values."""
+
+    request: Any = None
+    responses: Mapping[int, Any] = field(default_factory=dict)
+    parameters: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _operation_object(
@@ -229,10 +352,14 @@ def _operation_object(
             response["content"] = {"application/json": {"schema": ref(body, "serialization")}}
         responses[str(status)] = response
     for status in op.error_statuses:
+        media: dict[str, Any] = {"schema": ref(op.error_model, "serialization")}
+        if op.error_model is ErrorEnvelope and status in _ERROR_EXAMPLES:
+            code, message, details = _ERROR_EXAMPLES[status]
+            media["example"] = {"error": {"code": code, "message": message, "details": details}}
         responses[str(status)] = {
             "description": _ERROR_DESCRIPTIONS.get(status, "Error"),
             "headers": headers,
-            "content": {"application/json": {"schema": ref(op.error_model, "serialization")}},
+            "content": {"application/json": media},
         }
     result: dict[str, Any] = {
         "operationId": op.operation_id,
@@ -257,7 +384,10 @@ def _operation_object(
         body_schema = ref(op.request, "validation")
         result["requestBody"] = {
             "required": True,
-            "content": {media: {"schema": body_schema} for media in op.request_content_types},
+            "content": {
+                media: {"schema": body_schema if media.endswith("json") else _FORM_SCHEMA}
+                for media in op.request_content_types
+            },
         }
     caller: list[dict[str, list[str]]] = [{"apiKey": []}, {"bearer": []}]
     admin: list[dict[str, list[str]]] = [{"adminKey": []}]
@@ -268,7 +398,9 @@ def _operation_object(
 
 
 def _describe(status: int) -> str:
-    return {200: "OK", 201: "Created", 202: "Accepted", 204: "No content"}.get(status, str(status))
+    return {200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 302: "Found"}.get(
+        status, str(status)
+    )
 
 
 def render() -> str:

@@ -26,6 +26,8 @@ from azure.cosmos.exceptions import (
     CosmosResourceNotFoundError,
 )
 
+from shared.store_keys import plain_key
+
 if TYPE_CHECKING:
     from azure.cosmos.aio import ContainerProxy
 
@@ -67,7 +69,7 @@ class RateLimiter:
         now = time.time()
         window_start = int(now // self._window) * self._window
         reset = max(1, math.ceil(window_start + self._window - now))
-        document_id = counter_id(subject, window_start)
+        document_id = plain_key(counter_id(subject, window_start), "rate-limit counter id")
         if (document_id, limit) in self._full:
             return RateLimitState(limit, 0, reset, allowed=False)
         while True:

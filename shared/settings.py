@@ -7,6 +7,7 @@ from `local.settings.json`, which the Functions host (or the dev host) puts into
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Annotated
 
@@ -44,6 +45,27 @@ def _split_mapping(value: object) -> object:
     return value
 
 
+_LINK_KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_MIN_LINK_SECRET_LENGTH = 16
+
+
+def _split_link_keys(value: str) -> tuple[tuple[str, str], ...]:
+    """`id=secret,id=secret` as pairs, in order; ValueError (never quoting a secret) when malformed."""
+    pairs: list[tuple[str, str]] = []
+    for item in value.split(","):
+        key_id, sep, secret = item.strip().partition("=")
+        key_id, secret = key_id.strip(), secret.strip()
+        if not sep or _LINK_KEY_ID.fullmatch(key_id) is None or len(secret) < _MIN_LINK_SECRET_LENGTH:
+            raise ValueError(
+                "expected comma-separated keyId=secret pairs (keyId of A-Z a-z 0-9 _ -, at most 32; "
+                f"secret at least {_MIN_LINK_SECRET_LENGTH} characters)"
+            )
+        if any(key_id == seen for seen, _ in pairs):
+            raise ValueError(f"the key id {key_id!r} is listed twice")
+        pairs.append((key_id, secret))
+    return tuple(pairs)
+
+
 CommaList = Annotated[list[str], NoDecode]
 CommaMapping = Annotated[dict[str, str], NoDecode]
 CommaIntMapping = Annotated[dict[str, int], NoDecode]
@@ -52,7 +74,10 @@ CommaIntMapping = Annotated[dict[str, int], NoDecode]
 class Settings(BaseSettings):
     """Configuration of the Function App, one field per app setting."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    # A refused value is never quoted back: settings carry secrets (error messages name the setting).
+    model_config = SettingsConfigDict(
+        extra="ignore", populate_by_name=True, frozen=True, hide_input_in_errors=True
+    )
 
     # --- Storage (Blob + Queue): connection string locally, identity in Azure -------------------------
     storage_connection_string: SecretStr | None = Field(
@@ -141,6 +166,12 @@ class Settings(BaseSettings):
         validation_alias="STATUS_RETRY_AFTER_SECONDS",
         description="Retry-After sent with 202 answers while a job is not finished.",
     )
+    playground_enabled: bool = Field(
+        default=True,
+        validation_alias="PLAYGROUND_ENABLED",
+        description="Serve the playground page at `GET /api/playground` (a static page that calls the public "
+        "API with the key its user types in); `false` answers 404 there.",
+    )
     image_url_ttl_minutes: int = Field(
         default=60,
         ge=1,
@@ -156,6 +187,14 @@ class Settings(BaseSettings):
         validation_alias="SYNC_WAIT_MAX_SECONDS",
         description="Longest `Prefer: wait=N` a submit honours; below the 230 s limit of an HTTP request "
         "on Azure's front ends.",
+    )
+    seed002_max_samples: int = Field(
+        default=10,
+        ge=1,
+        le=10,
+        validation_alias="SEED002_MAX_SAMPLES",
+        description="Largest `sampleCount` of `POST /api/v0/images/generations` (its document: 1-10). Seed "
+        "002's own limit; the native `n` stays at most MAX_IMAGES_PER_JOB.",
     )
     seed002_sync_wait_seconds: int = Field(
         default=180,
@@ -181,6 +220,14 @@ class Settings(BaseSettings):
         "answering 504 TIMEOUT; the seed documents 120 s.",
     )
 
+    image_link_signing_keys: SecretStr | None = Field(
+        default=None,
+        validation_alias="IMAGE_LINK_SIGNING_KEYS",
+        description="Keys of the permanent image links (`/api/v1/image-links/...`): comma-separated "
+        "`keyId=secret` pairs (a Key Vault reference in Azure). The first signs new links, every one listed "
+        "verifies: rotate by putting a new pair first and dropping the old one when its links may stop "
+        "working. Unset: no permanent links (`permanentUrl` is null, seed 000's `imageUrl` a SAS URL).",
+    )
     images_public_base_url: str | None = Field(
         default=None,
         validation_alias="IMAGES_PUBLIC_BASE_URL",
@@ -499,6 +546,29 @@ class Settings(BaseSettings):
         "QUOTA_MAX_WAIT_MINUTES more).",
     )
 
+    # --- Telemetry (docs/operations.md) ---------------------------------------------------------------
+    applicationinsights_connection_string: SecretStr | None = Field(
+        default=None,
+        validation_alias="APPLICATIONINSIGHTS_CONNECTION_STRING",
+        description="Application Insights to export traces, metrics and logs to (through "
+        "azure-monitor-opentelemetry). Unset, and without TELEMETRY_FILES_DIRECTORY: no exporter, and "
+        "OpenTelemetry is not even imported.",
+    )
+    applicationinsights_authentication_string: str | None = Field(
+        default=None,
+        validation_alias="APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+        description="`ClientId=<managed identity client id>;Authorization=AAD`: the exporter (and the "
+        "Functions host) authenticate to Application Insights with that identity, as a resource with local "
+        "auth off requires. Read by the exporter itself; the app warns at start when it is missing.",
+    )
+    telemetry_files_directory: str | None = Field(
+        default=None,
+        validation_alias="TELEMETRY_FILES_DIRECTORY",
+        description="Write spans, metrics and logs as OTLP JSON lines (`spans.jsonl`, `metrics.jsonl`, "
+        "`logs.jsonl`) into this directory; the local stack sets it to `<data dir>/telemetry`, where "
+        "`python -m devtools.trace` reads them.",
+    )
+
     # --- Seed 000 (`POST /api/image`, docs/compat.md) ---------------------------------------------------
     seed000_wait_seconds: float = Field(
         default=60.0,
@@ -507,6 +577,14 @@ class Settings(BaseSettings):
         validation_alias="SEED000_WAIT_SECONDS",
         description="How long `POST /api/image` waits for its job before answering 202 with the job's "
         "status URL; well below the 230 s limit of an HTTP request on Azure's front ends.",
+    )
+    seed000_fetch_public_hosts: bool = Field(
+        default=True,
+        validation_alias="SEED000_FETCH_PUBLIC_HOSTS",
+        description="`POST /api/image` fetches https image URLs of any public host, as its document says "
+        "(private, loopback, link-local and metadata addresses stay refused; names are resolved once and "
+        "pinned, redirects re-vetted, size and type checked). `false` restricts it to FETCH_ALLOWED_HOSTS "
+        "and the service's own storage, like the native API.",
     )
     seed000_model: str | None = Field(
         default=None,
@@ -543,6 +621,20 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_mapping(cls, value: object) -> object:
         return _split_mapping(value)
+
+    @field_validator("image_link_signing_keys", mode="after")
+    @classmethod
+    def _check_link_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip():
+            _split_link_keys(value.get_secret_value())
+            return value
+        return None
+
+    @property
+    def image_link_keys(self) -> tuple[tuple[str, str], ...]:
+        """IMAGE_LINK_SIGNING_KEYS as `(keyId, secret)` pairs, the signing key first; empty when unset."""
+        keys = self.image_link_signing_keys
+        return () if keys is None else _split_link_keys(keys.get_secret_value())
 
     @property
     def jobs_poison_queue(self) -> str:

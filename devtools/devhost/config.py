@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-_TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))?$")
+_TIMESPAN = re.compile(r"(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))?")
 _BINDING_EXPRESSION = re.compile(r"%([^%]+)%")
 
 
 def parse_timespan(value: str) -> float:
     """Seconds in a .NET TimeSpan string such as `00:00:02` or `1.00:00:00.500`."""
-    match = _TIMESPAN.match(value.strip())
+    match = _TIMESPAN.fullmatch(value.strip())
     if not match:
         raise ValueError(f"not a TimeSpan: {value!r}")
     days, hours, minutes, seconds, fraction = match.groups()

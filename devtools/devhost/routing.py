@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_PARAMETER = re.compile(r"^\{(\*)?([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?(\?)?\}$")
+_PARAMETER = re.compile(r"\{(\*)?([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?(\?)?\}")
 _CONSTRAINTS = {
     "int": r"-?\d+",
     "long": r"-?\d+",
@@ -22,7 +22,7 @@ class RouteTemplate:
     precedence: tuple[int, ...]
 
     def match(self, path: str) -> dict[str, str] | None:
-        found = self.pattern.match("/" + path.strip("/"))
+        found = self.pattern.fullmatch("/" + path.strip("/"))
         if found is None:
             return None
         return {name: value for name, value in found.groupdict().items() if value is not None}
@@ -34,7 +34,7 @@ def compile_route(template: str) -> RouteTemplate:
     regex = ""
     precedence: list[int] = []
     for segment in segments:
-        parameter = _PARAMETER.match(segment)
+        parameter = _PARAMETER.fullmatch(segment)
         if parameter is None:
             regex += "/" + re.escape(segment)
             precedence.append(0)
@@ -48,4 +48,4 @@ def compile_route(template: str) -> RouteTemplate:
         part = f"/(?P<{name}>{body})"
         regex += f"(?:{part})?" if optional else part
         precedence.append(1 if constraint else 2)
-    return RouteTemplate(template, re.compile(f"^{regex}/?$", re.IGNORECASE), tuple(precedence))
+    return RouteTemplate(template, re.compile(f"{regex}/?", re.IGNORECASE), tuple(precedence))

@@ -17,7 +17,7 @@ BLOB_CREATED = "Microsoft.Storage.BlobCreated"
 SUBSCRIPTIONS_FILE = Path(__file__).with_name("subscriptions.local.json")
 
 _SUBJECT_FILTER = re.compile(
-    r"^/blobServices/default/containers/(?P<container>[^/]+)(?:/blobs/(?P<prefix>.*))?$"
+    r"/blobServices/default/containers/(?P<container>[^/]+)(?:/blobs/(?P<prefix>.*))?"
 )
 # The topic a local storage account would have (Azurite has no resource id).
 LOCAL_TOPIC = (
@@ -49,7 +49,7 @@ class Subscription:
         )
 
     def _filter(self) -> re.Match[str]:
-        match = _SUBJECT_FILTER.match(self.subject_begins_with)
+        match = _SUBJECT_FILTER.fullmatch(self.subject_begins_with)
         if match is None:
             raise ValueError(
                 f"subscription {self.name}: not a blob subject filter: {self.subject_begins_with}"

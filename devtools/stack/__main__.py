@@ -27,12 +27,17 @@ def main() -> None:
     key = stack.values.get("DEV_API_KEY", "(DEV_API_KEY is not set)")
     simulator = stack.endpoints.simulator_url
     providers = f"simulator at {simulator}" if simulator else "real services from local.settings.json"
+    issuer = stack.values.get("OIDC_ISSUER", "(none)")
+    if stack.oidc_port is not None:
+        issuer += " (a token: .venv/bin/python -m devtools.token --tenant org-1 --scope write:image-gen)"
     print(
         "\n"
         f"  API:          {stack.endpoints.api_url}\n"
         f"  Dev API key:  {key}\n"
         f"  Providers:    {providers}\n"
+        f"  OIDC issuer:  {issuer}\n"
         f"  Logs:         {stack.log_dir}\n"
+        f"  Playground:   {stack.endpoints.api_url}/playground\n"
         "\n"
         f"  curl -s -X POST {stack.endpoints.api_url}/v1/images/generations \\\n"
         f"       -H 'X-API-Key: {key}' -H 'Content-Type: application/json' \\\n"

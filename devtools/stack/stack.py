@@ -20,6 +20,8 @@ AZURITE_ACCOUNT_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# `make dev`'s development OIDC issuer (devtools/oidc), started when local.settings.json names no issuer.
+DEV_OIDC_PORT = 8091
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class LocalStack:
     log_dir: Path
     devhost_args: list[str] = field(default_factory=list)
     devhost_log_to_console: bool = False
+    oidc_port: int | None = None  # start the development OIDC issuer here (and trust it)
     master_key: str = "devhost-master-key"
     function_key: str = "devhost-function-key"
     eventgrid_key: str = "devhost-eventgrid-key"
@@ -107,13 +110,26 @@ class LocalStack:
     @classmethod
     def from_local_settings(cls, *, api_port: int = 7071) -> LocalStack:
         values = load_local_settings(ROOT)
+        oidc_port = None if values.get("OIDC_ISSUER") else DEV_OIDC_PORT
         return cls(
             values=values,
             endpoints=endpoints_from_settings(values, api_port),
             data_dir=ROOT / ".devdata",
             log_dir=ROOT / ".devdata" / "logs",
             devhost_log_to_console=True,
+            oidc_port=oidc_port,
         )
+
+    @property
+    def oidc_dir(self) -> Path:
+        """Where the development issuer keeps its key (`python -m devtools.token` reads it)."""
+        return self.data_dir / "oidc"
+
+    @property
+    def telemetry_dir(self) -> Path:
+        """Where the app writes its spans, metrics and logs (TELEMETRY_FILES_DIRECTORY), unless the
+        settings name another directory; `python -m devtools.trace` reads them."""
+        return Path(self.values.get("TELEMETRY_FILES_DIRECTORY") or self.data_dir / "telemetry")
 
     @property
     def settings(self) -> Settings:
@@ -122,6 +138,8 @@ class LocalStack:
     def start(self) -> None:
         try:
             self._start_emulators()
+            if self.oidc_port is not None:
+                self._start_oidc_issuer(self.oidc_port)
             self.start_app()
         except BaseException:
             self.stop()
@@ -157,7 +175,7 @@ class LocalStack:
 
     def _start_emulators(self) -> None:
         e = self.endpoints
-        for port in (e.blob_port, e.queue_port, e.cosmos_port, e.simulator_port, e.api_port):
+        for port in (e.blob_port, e.queue_port, e.cosmos_port, e.simulator_port, e.api_port, self.oidc_port):
             if port is not None and port_open(port):
                 raise RuntimeError(f"port {port} is already in use; is another stack running?")
         azurite_dir = self.data_dir / "azurite"
@@ -236,10 +254,26 @@ class LocalStack:
                 )
             )
 
+    def _start_oidc_issuer(self, port: int) -> None:
+        from devtools.oidc import DEV_AUDIENCE
+
+        issuer = f"http://127.0.0.1:{port}"
+        self._run(
+            ManagedProcess(
+                "oidc-issuer",
+                [sys.executable, "-m", "devtools.oidc", "--port", str(port), "--dir", str(self.oidc_dir)],
+                ready=http_ok(f"{issuer}/.well-known/openid-configuration"),
+                cwd=ROOT,
+                log_path=self.log_dir / "oidc-issuer.log",
+            )
+        )
+        self.values.update({"OIDC_ISSUER": issuer, "OIDC_AUDIENCE": DEV_AUDIENCE})
+
     def _start_devhost(self) -> None:
         e = self.endpoints
         env = {
             **self.values,
+            "TELEMETRY_FILES_DIRECTORY": str(self.telemetry_dir),
             "DEVHOST_MASTER_KEY": self.master_key,
             "DEVHOST_FUNCTION_KEY": self.function_key,
             "DEVHOST_EVENTGRID_KEY": self.eventgrid_key,

@@ -99,11 +99,18 @@ param azureOpenAiApiKeyReference string = ''
 @description('Public base URL of the API when a gateway fronts the app (empty to derive it from requests).')
 param publicApiBaseUrl string = ''
 
+@description('Serve the playground page at /api/playground.')
+@allowed(['true', 'false'])
+param playgroundEnabled string = 'true'
+
 @description('Key Vault reference of the API key hash secret; empty when none is stored.')
 param apiKeyHashSecretReference string = ''
 
 @description('Key Vault reference of the admin key; empty when none is stored.')
 param adminApiKeyReference string = ''
+
+@description('Key Vault reference of the permanent image links\' signing keys; empty when none are stored.')
+param imageLinkSigningKeysReference string = ''
 
 @description('Accepted OIDC token issuer; empty: API keys only.')
 param oidcIssuer string = ''
@@ -122,6 +129,10 @@ var appSettings = union({
   AZURE_CLIENT_ID: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // The Python worker's OpenTelemetry switch: it continues the host's trace context in each invocation and
+  // tells the host (telemetryMode OpenTelemetry in host.json) that it exports its own logs, so the host
+  // does not send them a second time. The app configures the exporter itself (shared/telemetry/setup.py).
+  PYTHON_ENABLE_OPENTELEMETRY: 'true'
   COSMOS_ENDPOINT: cosmosEndpoint
   COSMOS_DATABASE: cosmosDatabaseName
   JOBS_QUEUE: jobsQueueName
@@ -131,6 +142,7 @@ var appSettings = union({
   INPUTS_CONTAINER: inputsContainerName
   GEMINI_MODELS: geminiModels
   AZURE_OPENAI_API_VERSION: azureOpenAiApiVersion
+  PLAYGROUND_ENABLED: playgroundEnabled
 }, empty(defaultProvider) ? {} : {
   DEFAULT_PROVIDER: defaultProvider
 }, empty(providerQuotas) ? {} : {
@@ -148,6 +160,8 @@ var appSettings = union({
   API_KEY_HASH_SECRET: apiKeyHashSecretReference
 }, empty(adminApiKeyReference) ? {} : {
   ADMIN_API_KEY: adminApiKeyReference
+}, empty(imageLinkSigningKeysReference) ? {} : {
+  IMAGE_LINK_SIGNING_KEYS: imageLinkSigningKeysReference
 }, empty(oidcIssuer) ? {} : {
   OIDC_ISSUER: oidcIssuer
   OIDC_AUDIENCE: oidcAudience

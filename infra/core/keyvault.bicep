@@ -42,6 +42,10 @@ param apiKeyHashSecret string = ''
 @description('Key of the admin routes; stored as secret admin-api-key when given.')
 param adminApiKey string = ''
 
+@secure()
+@description('Signing keys of the permanent image links; stored as secret image-link-signing-keys when given.')
+param imageLinkSigningKeys string = ''
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   // checkov:skip=CKV_AZURE_109: without vnetEnabled, the Flex Consumption platform (no VNet integration) resolves Key Vault references over the public endpoint; access needs an Entra identity with a role (RBAC mode)
   // checkov:skip=CKV_AZURE_189: without vnetEnabled, public network access is needed (same reason as CKV_AZURE_109)
@@ -114,6 +118,17 @@ resource adminApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (
   }
 }
 
+resource imageLinkSigningKeysSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(imageLinkSigningKeys)) {
+  // checkov:skip=CKV_AZURE_41: the link keys have no expiry of their own (links live as long as their key is listed); an expiring secret would silently break every link (rotate by setting a new version)
+  // checkov:skip=CKV_AZURE_114: contentType is set below; checkov does not read the properties of a conditional (if) resource in Bicep
+  parent: vault
+  name: 'image-link-signing-keys'
+  properties: {
+    value: imageLinkSigningKeys
+    contentType: 'text/plain'
+  }
+}
+
 output id string = vault.id
 output name string = vault.name
 output uri string = vault.properties.vaultUri
@@ -122,3 +137,4 @@ output geminiApiKeyReference string = empty(geminiApiKey) ? '' : '@Microsoft.Key
 output azureOpenAiApiKeyReference string = empty(azureOpenAiApiKey) ? '' : '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/azure-openai-api-key)'
 output apiKeyHashSecretReference string = empty(apiKeyHashSecret) ? '' : '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/api-key-hash-secret)'
 output adminApiKeyReference string = empty(adminApiKey) ? '' : '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/admin-api-key)'
+output imageLinkSigningKeysReference string = empty(imageLinkSigningKeys) ? '' : '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/image-link-signing-keys)'

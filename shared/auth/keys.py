@@ -19,6 +19,7 @@ from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosReso
 
 from shared.models.auth import ApiKeyDocument, Scope
 from shared.models.common import utc_now
+from shared.store_keys import plain_key
 
 if TYPE_CHECKING:
     from azure.cosmos.aio import ContainerProxy
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "igk"
-_KEY = re.compile(rf"^{KEY_PREFIX}_([0-9a-f]{{16}})_([A-Za-z0-9_-]{{40,64}})$")
+_KEY = re.compile(rf"{KEY_PREFIX}_([0-9a-f]{{16}})_([A-Za-z0-9_-]{{40,64}})")
 
 
 def new_key() -> tuple[str, str]:
@@ -37,7 +38,7 @@ def new_key() -> tuple[str, str]:
 
 def key_id_of(key: str) -> str | None:
     """The key id a presented key carries, or None when it is not in our format."""
-    match = _KEY.match(key)
+    match = _KEY.fullmatch(key)
     return match.group(1) if match else None
 
 
@@ -58,6 +59,7 @@ class ApiKeyStore:
     ) -> tuple[ApiKeyDocument, str]:
         """Store a new key; returns the document and the plain key (which is not stored)."""
         key_id, key = new_key()
+        plain_key(tenant_id, "tenant id")
         document = ApiKeyDocument(
             id=key_id,
             tenant_id=tenant_id,
@@ -72,6 +74,7 @@ class ApiKeyStore:
         return document, key
 
     async def get(self, key_id: str) -> ApiKeyDocument | None:
+        plain_key(key_id, "API key id")
         try:
             item = await self._container.read_item(key_id, partition_key=key_id)
         except CosmosResourceNotFoundError:
@@ -91,6 +94,7 @@ class ApiKeyStore:
 
     async def revoke(self, key_id: str) -> ApiKeyDocument | None:
         """Mark the key revoked (idempotent: a revoked key keeps its first revocation time)."""
+        plain_key(key_id, "API key id")
         while True:
             try:
                 item = await self._container.read_item(key_id, partition_key=key_id)

@@ -10,10 +10,12 @@ import logging
 
 from shared.app_context import AppContext
 from shared.compat.seed000_models import GenerationMetadata, ImageEditRequest, ImageEditResponse
-from shared.errors import ApiError, not_found, validation_error
+from shared.errors import ApiError, not_found, renamed_fields, validation_error
 from shared.http.handler import validate_body
 from shared.jobs import service
+from shared.jobs.references import SubmitPolicy, split_reference_field
 from shared.jobs.waiting import wait_for_terminal
+from shared.library.links import permanent_url
 from shared.models.errors import ErrorCode
 from shared.models.jobs import (
     MAX_REFERENCE_IMAGES,
@@ -107,6 +109,12 @@ def _check_configured_model(ctx: AppContext, request: GenerationRequest) -> None
         ) from exc
 
 
+def submit_policy(settings: Settings) -> SubmitPolicy:
+    """The seed fetches external http(s) URLs: any public https host unless SEED000_FETCH_PUBLIC_HOSTS is
+    off (then FETCH_ALLOWED_HOSTS, as natively). Every address rule of the fetcher applies either way."""
+    return SubmitPolicy(fetch_public_hosts=settings.seed000_fetch_public_hosts)
+
+
 async def edit_image(
     ctx: AppContext,
     tenant_id: str,
@@ -121,7 +129,12 @@ async def edit_image(
     origin = JobOrigin(route=ROUTE_FAMILY, subject=subject, input_urls=input_urls)
     try:
         job = await service.submit_generation(
-            ctx, tenant_id, request, api_base_url=api_base_url, origin=origin
+            ctx,
+            tenant_id,
+            request,
+            api_base_url=api_base_url,
+            origin=origin,
+            policy=submit_policy(ctx.settings),
         )
     except ApiError as error:
         raise in_seed_terms(error) from error
@@ -142,7 +155,8 @@ async def edit_response(ctx: AppContext, job: JobDocument) -> ImageEditResponse:
         raise ApiError(500, ErrorCode.INTERNAL_ERROR, "The generated image is no longer stored.")
     return ImageEditResponse(
         image_base64=f"data:{image.mime_type};base64,{view.b64_json}",
-        image_url=view.url,
+        # The seed promises a permanent URL: the permanent link, where signing keys are configured.
+        image_url=view.permanent_url or view.url,
         text=job.provider_text,
         id=job.id,
     )
@@ -173,7 +187,10 @@ async def generation_metadata(ctx: AppContext, tenant_id: str, job_id: str) -> G
     ]
     output_url = None
     if job.status is JobStatus.SUCCEEDED and job.outputs:
-        output_url = await ctx.images.read_url(job.outputs[0].container, job.outputs[0].blob_name)
+        output = job.outputs[0]
+        output_url = permanent_url(ctx.settings, job, output) or await ctx.images.read_url(
+            output.container, output.blob_name
+        )
     return GenerationMetadata(
         id=job.id,
         user_id=origin.subject,
@@ -185,8 +202,13 @@ async def generation_metadata(ctx: AppContext, tenant_id: str, job_id: str) -> G
 
 
 def in_seed_terms(error: ApiError) -> ApiError:
-    """A native 400 names the seed's field: `referenceImages[i]` is the caller's `images[i]`."""
+    """A native 400 names the seed's field: `referenceImages[i]` (and its `url` or `b64`) is the caller's
+    `images[i]`."""
     if error.status != 400:
         return error
-    message = error.message.replace("referenceImages[", "images[").replace("referenceImages.", "images.")
-    return ApiError(error.status, error.code, message, details=error.details, headers=error.headers)
+    return renamed_fields(error, seed_field)
+
+
+def seed_field(native: str) -> str:
+    reference = split_reference_field(native)
+    return native if reference is None else f"images[{reference[0]}]"

@@ -10,9 +10,9 @@ from shared.models.common import ApiModel, UtcDateTime
 class ImageEditRequest(BaseModel):
     """`POST /api/image`. Lenient on purpose: the seed's one documented error, `No images provided`, must
     win over field validation when `images` is missing, empty or not a list; unknown fields are ignored, as
-    the seed's own service did."""
+    the seed's own service did. Types are strict, as every request model's (`shared.models.common`)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     images: list[str] | None = Field(
         default=None,
@@ -32,7 +32,10 @@ class ImageEditResponse(ApiModel):
     """The documented 200 answer, plus `id`: the job, whose metadata `GET /api/image/{id}` reads."""
 
     image_base64: str = Field(description="The image as a `data:image/...;base64,...` URL.")
-    image_url: str = Field(description="The stored image's URL (read-only SAS, or the public base URL).")
+    image_url: str = Field(
+        description="The image's permanent link (`/api/v1/image-links/...`; without signing keys a read-only "
+        "SAS URL, or the public base URL)."
+    )
     text: str | None = Field(default=None, description="The model's text part, if any.")
     id: str = Field(description="The generation's id (the native job id).")
 

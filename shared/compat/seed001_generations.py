@@ -1,7 +1,9 @@
 """Seed 001 (`/api/v1/generations`) on the native core: create, read, list and delete generations.
 
 A generation is a native job: the documented request becomes a `GenerationRequest` (autoEnhance on by
-default, as the document says), and the job becomes the documented `Generation`.
+default, as the document says), and the job becomes the documented `Generation`. The document's create
+answer already shows the enhanced prompt, so this family enhances before it submits (the native API
+enhances in the worker and answers at once).
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from shared.compat.seed001_models import (
 from shared.errors import ApiError
 from shared.jobs import service
 from shared.jobs.deletion import delete_job
+from shared.jobs.enhancement import EnhancedPrompt, enhance_prompt
 from shared.library.images import image_id
 from shared.models.common import RequestModel
 from shared.models.errors import ErrorCode
 from shared.models.jobs import EnhancementOptions, GenerationRequest, JobDocument, JobStatus
 from shared.offset_paging import offset_window
+from shared.providers.catalog import UnknownModelError
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +61,16 @@ def native_request(request: CreateGenerationRequest) -> GenerationRequest:
     )
 
 
-async def create_generation(ctx: AppContext, tenant_id: str, request: CreateGenerationRequest) -> Generation:
+async def create_generation(
+    ctx: AppContext, tenant_id: str, request: CreateGenerationRequest, *, api_base_url: str | None = None
+) -> Generation:
     """Store and queue the generation. A generation that could not be started (the queue refused it; the
     job is then stored `failed`) is the document's `500 GENERATION_FAILED`."""
+    native = native_request(request)
     try:
-        job = await service.submit_generation(ctx, tenant_id, native_request(request))
+        job = await service.submit_generation(
+            ctx, tenant_id, native, api_base_url=api_base_url, enhanced=await _enhance_first(ctx, native)
+        )
     except ApiError as error:
         if error.status == 503 and error.code == ErrorCode.SERVICE_UNAVAILABLE:
             raise ApiError(
@@ -70,6 +79,22 @@ async def create_generation(ctx: AppContext, tenant_id: str, request: CreateGene
         raise
     logger.info("Job %s created through seed 001", job.id)
     return await generation_view(ctx, job)
+
+
+async def _enhance_first(ctx: AppContext, request: GenerationRequest) -> EnhancedPrompt | None:
+    """The prompt enhanced by the text model of the provider the job will run on (a failure keeps the
+    original prompt, with the warning the job then carries); None without autoEnhance, or when no model is
+    configured (the submit then answers why)."""
+    template = request.enhancement_template
+    if template is None or request.prompt is None:
+        return None
+    try:
+        choice = ctx.providers.catalog.resolve(request.provider, request.model)
+    except UnknownModelError:
+        return None
+    provider = ctx.providers.get(choice.provider.value)
+    prompt, warning = await enhance_prompt(provider, request.prompt, template, job_id="(new seed 001 job)")
+    return EnhancedPrompt(prompt=prompt, warning=warning)
 
 
 async def get_generation(

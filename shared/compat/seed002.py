@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-from pydantic import ValidationError
-
 from shared.app_context import AppContext
 from shared.compat.seed002_models import (
     MAX_REFERENCES,
@@ -20,27 +18,53 @@ from shared.compat.seed002_models import (
     V0Usage,
 )
 from shared.credits.ledger import usage
-from shared.errors import ApiError, validation_error
+from shared.errors import ApiError, renamed_fields, validation_error
+from shared.http.handler import validate_body
 from shared.images.thumbnails import thumbnail_url
+from shared.jobs.references import SubmitPolicy, split_reference_field
 from shared.jobs.service import image_view
 from shared.library.images import LibraryImage
 from shared.models.errors import ErrorCode
-from shared.models.jobs import GenerationRequest, ImageInput, JobDocument, JobStatus, ResponseFormat
+from shared.models.jobs import GenerationRequest, JobDocument, JobStatus, ResponseFormat
 from shared.providers.catalog import ProviderCatalog
+from shared.settings import Settings
 
 # A failed job in sync mode: the caller's own problem is a 422, the provider's a 502.
 _CLIENT_FAILURES = {ErrorCode.CONTENT_POLICY, ErrorCode.INVALID_INPUT, ErrorCode.NO_IMAGE}
 
-# Native field names as the seed's clients know them (in validation errors).
+# Native field names as the seed's clients know them (in validation errors); the others are the same.
 _SEED_FIELDS = {
     "n": "sampleCount",
     "model": "modelVersion",
-    "negative_prompt": "negativePrompt",
-    "preset_id": "presetId",
-    "is_public": "isPublic",
-    "aspect_ratio": "aspectRatio",
-    "reference_images": "refImageBase64",
+    "provider": "modelVersion",  # the provider is the one offering `modelVersion`
+    "referenceImages": "refImageBase64",
 }
+
+
+def submit_policy(settings: Settings) -> SubmitPolicy:
+    """`sampleCount` is 1-10 as documented (SEED002_MAX_SAMPLES), not the native MAX_IMAGES_PER_JOB."""
+    return SubmitPolicy(max_images=settings.seed002_max_samples)
+
+
+def in_seed_terms(error: ApiError, request: V0GenerationRequest) -> ApiError:
+    """A native 400 naming the seed's fields: `n` is `sampleCount`, `referenceImages[i]` the i-th of
+    `refImageBase64` then `refImageUrls` (in the order `to_native` joins them)."""
+    if error.status != 400:
+        return error
+    inline = len(request.ref_image_base64)
+
+    def seed_field(native: str) -> str:
+        reference = split_reference_field(native)
+        if reference is None:
+            return _SEED_FIELDS.get(native, native)
+        index, rest = reference
+        if index < inline:
+            return f"refImageBase64[{index}]" + rest.replace(".b64", ".data")
+        if index < inline + len(request.ref_image_urls):
+            return f"refImageUrls[{index - inline}]"
+        return native  # a file of the multipart form (after the body's references)
+
+    return renamed_fields(error, seed_field)
 
 
 def to_native(request: V0GenerationRequest, catalog: ProviderCatalog) -> GenerationRequest:
@@ -52,35 +76,30 @@ def to_native(request: V0GenerationRequest, catalog: ProviderCatalog) -> Generat
             "(refImageBase64 and refImageUrls together).",
             details=[{"field": "refImageBase64", "message": f"at most {MAX_REFERENCES} in total"}],
         )
-    fields = {
+    fields: dict[str, object] = {
         "prompt": request.prompt or None,  # empty means "the preset's template alone"
-        "negative_prompt": request.negative_prompt,
-        "preset_id": request.preset_id,
+        "negativePrompt": request.negative_prompt,
+        "presetId": request.preset_id,
         "variables": {key: _text(value) for key, value in request.variables.items()},
         "resolution": request.resolution,
         "n": request.sample_count,
-        "is_public": request.is_public,
-        "reference_images": [
-            *(ImageInput(b64=ref.data, mime_type=ref.mime_type) for ref in request.ref_image_base64),
-            *(ImageInput(url=url) for url in request.ref_image_urls),
+        "isPublic": request.is_public,
+        "referenceImages": [
+            *({"b64": ref.data, "mimeType": ref.mime_type} for ref in request.ref_image_base64),
+            *({"url": url} for url in request.ref_image_urls),
         ],
     }
     if request.aspect_ratio is not None:
-        fields["aspect_ratio"] = request.aspect_ratio  # unset, a preset's default applies
+        fields["aspectRatio"] = request.aspect_ratio  # unset, a preset's default applies
     if request.model_version is not None:
         fields["provider"] = provider_of(catalog, request.model_version)
         fields["model"] = request.model_version
     given = {name: value for name, value in fields.items() if value is not None}
     try:
         # Only the fields given count as set, so a preset's defaults keep applying to the rest.
-        return GenerationRequest.model_validate(given)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        native = str(first["loc"][0]) if first["loc"] else "body"
-        field = _SEED_FIELDS.get(native, native)
-        raise validation_error(
-            f"Invalid request: {field}: {first['msg']}.", details=[{"field": field, "message": first["msg"]}]
-        ) from exc
+        return validate_body(given, GenerationRequest)
+    except ApiError as error:
+        raise in_seed_terms(error, request) from error
 
 
 def provider_of(catalog: ProviderCatalog, model: str) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from shared.ids import PRESET_ID_PATTERN
 from shared.models.common import ApiModel, RequestModel, UtcDateTime
-from shared.models.jobs import AspectRatio, JobStatus, Resolution
+from shared.models.jobs import MAX_PROMPT_LENGTH, AspectRatio, JobStatus, Resolution
 from shared.models.library import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 MAX_REFERENCES = 5
@@ -41,17 +42,28 @@ class V0GenerationRequest(RequestModel):
     """`POST /api/v0/images/generations` (JSON body, or the same fields as multipart form fields)."""
 
     # Optional because a preset with a complete template needs none; checked after rendering.
-    prompt: str | None = Field(default=None, description="Free-form prompt; optional with a presetId.")
-    negative_prompt: str | None = None
-    preset_id: str | None = None
+    prompt: str | None = Field(
+        default=None,
+        max_length=MAX_PROMPT_LENGTH,
+        description="Free-form prompt (at most 4000 characters, the native limit); optional with a presetId.",
+    )
+    negative_prompt: str | None = Field(default=None, max_length=MAX_PROMPT_LENGTH)
+    preset_id: str | None = Field(default=None, pattern=PRESET_ID_PATTERN, description="A preset's id.")
     variables: dict[str, Any] = Field(default_factory=dict, description="The preset requirements' values.")
     aspect_ratio: AspectRatio | None = None
     resolution: Resolution = "standard"
-    sample_count: int = Field(default=1, ge=1, le=MAX_SAMPLES, description="How many images to generate.")
+    sample_count: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_SAMPLES,
+        description="How many images to generate (1-10; SEED002_MAX_SAMPLES).",
+    )
     model_version: str | None = Field(default=None, description="A model one of the providers offers.")
     is_public: bool = False
     ref_image_base64: list[RefImage] = Field(default_factory=list, max_length=MAX_REFERENCES)
-    ref_image_urls: list[str] = Field(default_factory=list, max_length=MAX_REFERENCES)
+    ref_image_urls: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(
+        default_factory=list, max_length=MAX_REFERENCES
+    )
 
 
 class V0Image(ApiModel):
@@ -96,6 +108,14 @@ class V0Error(ApiModel):
     error: str
     code: str
     details: Any = None
+
+
+class V0SubmitQuery(RequestModel):
+    """Query parameters of `POST /api/v0/images/generations` (for the document; read by the handler)."""
+
+    async_: bool = Field(
+        default=False, alias="async", description="Answer at once with the queued job instead of waiting."
+    )
 
 
 class V0LibraryQuery(RequestModel):

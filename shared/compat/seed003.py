@@ -18,9 +18,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.app_context import AppContext
-from shared.errors import ApiError
+from shared.errors import ApiError, renamed_fields
 from shared.images.sniff import MIME_PNG, NotAnImageError, sniff_image
 from shared.jobs import service
+from shared.jobs.references import split_reference_field
 from shared.jobs.waiting import wait_for_terminal
 from shared.models.errors import ErrorCode
 from shared.models.jobs import GenerationRequest, JobDocument, JobStatus, ResponseFormat
@@ -252,6 +253,7 @@ def seed_error(error: ApiError) -> ApiError:
     status, code = _NATIVE_ANSWERS.get(error.status, (500, SYSTEM_ERROR))
     details: dict[str, Any] = {"reason": error.code}
     if error.status == 400:
+        error = renamed_fields(error, _seed_field)  # the message names the caller's fields too
         field = _native_field(error.details)
         if field is not None:
             details["field"] = field
@@ -262,20 +264,17 @@ def seed_error(error: ApiError) -> ApiError:
 
 def _native_field(details: Any) -> str | None:
     if isinstance(details, list) and details and isinstance(details[0], dict) and "field" in details[0]:
-        return _seed_field(str(details[0]["field"]))
+        return str(details[0]["field"])
     return None
 
 
 def _seed_field(field: str) -> str:
-    """A native field name as the seed's caller wrote it: `referenceImages[0].url` -> `referenceImage.url`."""
-    if field.startswith("referenceImages"):
-        rest = field[len("referenceImages") :]
-        if rest.startswith("[0]"):
-            rest = rest[3:]
-        elif rest.startswith(".0"):
-            rest = rest[2:]
-        return "referenceImage" + rest
-    return field
+    """A native field name as the seed's caller wrote it: `referenceImages[0].url` -> `referenceImage.url`
+    (the seed sends one reference image)."""
+    reference = split_reference_field(field)
+    if reference is not None:
+        return "referenceImage" + reference[1]
+    return "referenceImage" if field == "referenceImages" else field
 
 
 def metadata(*, success: bool) -> ResponseMetadata:

@@ -26,6 +26,7 @@ from shared.models.credits import UsageView
 from shared.models.errors import ErrorCode
 from shared.models.jobs import GenerationSpec, JobDocument, JobStatus
 from shared.settings import Settings
+from shared.telemetry.jobs import credits_settled
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ async def _settle(ctx: AppContext, tenant_id: str, job_id: str, *, charge: bool)
     keep = int(settled_memory(ctx.settings).total_seconds())
     amount = await ctx.credits.settle(tenant_id, job_id, charge=charge, keep_seconds=keep)
     if amount:
+        credits_settled(amount, charged=charge)
         logger.info("Job %s: %d credit(s) %s", job_id, amount, "charged" if charge else "refunded")
 
 

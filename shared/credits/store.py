@@ -25,6 +25,7 @@ from azure.cosmos.exceptions import (
 
 from shared.models.common import iso_utc, utc_now
 from shared.models.credits import BALANCE_DOCUMENT_ID, CreditAccount, CreditHold, hold_id
+from shared.store_keys import plain_key
 
 if TYPE_CHECKING:
     from azure.cosmos.aio import ContainerProxy
@@ -54,6 +55,8 @@ class CreditStore:
         return CreditAccount.model_validate(await self._read_or_open(tenant_id))
 
     async def read_hold(self, tenant_id: str, job_id: str) -> CreditHold | None:
+        plain_key(tenant_id, "tenant id")
+        plain_key(job_id, "job id")
         try:
             item = await self._container.read_item(hold_id(job_id), partition_key=tenant_id)
         except CosmosResourceNotFoundError:
@@ -62,6 +65,8 @@ class CreditStore:
 
     async def hold(self, tenant_id: str, job_id: str, amount: int) -> HoldOutcome:
         """Reserve `amount` for the job if the account covers it and the job holds nothing yet."""
+        plain_key(tenant_id, "tenant id")
+        plain_key(job_id, "job id")
         hold = CreditHold(
             id=hold_id(job_id), tenant_id=tenant_id, job_id=job_id, amount=amount, reserved_at=utc_now()
         )
@@ -130,6 +135,7 @@ class CreditStore:
             yield CreditHold.model_validate(item)
 
     async def _read_or_open(self, tenant_id: str) -> dict[str, Any]:
+        plain_key(tenant_id, "tenant id")
         while True:
             try:
                 return await self._container.read_item(BALANCE_DOCUMENT_ID, partition_key=tenant_id)

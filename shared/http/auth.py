@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,15 +29,14 @@ from shared.auth.keys import key_id_of, key_matches
 from shared.auth.tokens import IssuerUnavailableError, TokenError, looks_like_jwt, token_scopes, verify_token
 from shared.errors import ApiError
 from shared.http.handler import add_response_headers
-from shared.models.auth import TENANT_ID_PATTERN, Scope
+from shared.ids import is_tenant_id
+from shared.models.auth import Scope
 from shared.models.errors import ErrorCode
 
 logger = logging.getLogger(__name__)
 
 READ_SCOPE = Scope.READ
 WRITE_SCOPE = Scope.WRITE
-
-_TENANT_ID = re.compile(TENANT_ID_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -132,7 +130,7 @@ async def _jwt_principal(ctx: AppContext, token: str) -> Principal:
 def _token_principal(ctx: AppContext, claims: dict[str, Any], subject: Any, *, kind: str) -> Principal:
     settings = ctx.settings
     tenant = claims.get(settings.oidc_tenant_claim)
-    if not isinstance(tenant, str) or not _TENANT_ID.match(tenant):
+    if not is_tenant_id(tenant):
         raise ApiError(
             403,
             ErrorCode.FORBIDDEN,

@@ -16,12 +16,13 @@ from pydantic import BaseModel, ValidationError
 from shared.errors import ApiError, validation_error
 from shared.http.responses import error_response
 from shared.models.errors import ErrorCode
+from shared.store_keys import UnsafeStoreKeyError
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 # Headers code below the handler (auth's rate-limit state) wants on the answer, whatever it turns out to be.
 _extra_headers: ContextVar[dict[str, str] | None] = ContextVar("extra_response_headers", default=None)
@@ -47,13 +48,19 @@ def api_endpoint(handler: Handler | None = None, *, render_error: ErrorRenderer 
         @functools.wraps(inner)
         async def wrapper(req: func.HttpRequest) -> func.HttpResponse:
             incoming = req.headers.get("x-request-id", "")
-            request_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
+            request_id = incoming if _REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
             extra: dict[str, str] = {}
             token = _extra_headers.set(extra)
             try:
                 response = await inner(req)
             except ApiError as error:
                 response = render_error(error)
+            except UnsafeStoreKeyError as error:
+                # A store refused an id the route should have checked first: a bug, but still bad input.
+                logger.error("Unchecked id reached a store in %s %s: %s", req.method, req.url, error)
+                response = render_error(
+                    ApiError(400, ErrorCode.VALIDATION_ERROR, f"Invalid request: {error}")
+                )
             except Exception:
                 logger.exception("Unhandled error in %s %s (request %s)", req.method, req.url, request_id)
                 response = render_error(
@@ -84,9 +91,10 @@ def parse_json_body[ModelT: BaseModel](req: func.HttpRequest, model: type[ModelT
 
 
 def validate_body[ModelT: BaseModel](data: dict[str, object], model: type[ModelT]) -> ModelT:
-    """Already-decoded fields (a form) as `model`, with the same 400 as a JSON body."""
+    """Already-decoded fields as `model`, with the same 400 as a JSON body. Not strict: form fields are text
+    (`"2"` is a number, `"true"` a boolean there), and the core's own dicts carry typed values."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, strict=False)
     except ValidationError as exc:
         raise validation_error(_summary(exc), details=_field_errors(exc)) from exc
 

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from shared.models.common import utc_now
+from shared.store_keys import plain_blob_name, plain_key
 
 if TYPE_CHECKING:
     from azure.storage.blob import UserDelegationKey
-    from azure.storage.blob.aio import BlobServiceClient
+    from azure.storage.blob.aio import BlobClient, BlobServiceClient
 
 
 BlobNaming = Literal["indexed", "uuid"]
@@ -79,7 +80,7 @@ class ImageStore:
     ) -> None:
         from azure.storage.blob import ContentSettings
 
-        blob = self._service.get_blob_client(container, blob_name)
+        blob = self._blob(container, blob_name)
         await blob.upload_blob(
             data,
             overwrite=True,
@@ -96,7 +97,7 @@ class ImageStore:
         """The blob's bytes, content type and eTag; None when it does not exist."""
         from azure.core.exceptions import ResourceNotFoundError
 
-        blob = self._service.get_blob_client(container, blob_name)
+        blob = self._blob(container, blob_name)
         try:
             stream = await blob.download_blob()
             data = await stream.readall()
@@ -115,7 +116,7 @@ class ImageStore:
         return None if content is None else content.data
 
     async def etag(self, container: str, blob_name: str) -> str:
-        properties = await self._service.get_blob_client(container, blob_name).get_blob_properties()
+        properties = await self._blob(container, blob_name).get_blob_properties()
         return str(properties.etag)
 
     async def delete(self, container: str, blob_name: str) -> bool:
@@ -123,24 +124,28 @@ class ImageStore:
         from azure.core.exceptions import ResourceNotFoundError
 
         try:
-            await self._service.get_blob_client(container, blob_name).delete_blob()
+            await self._blob(container, blob_name).delete_blob()
         except ResourceNotFoundError:
             return False
         return True
 
-    async def read_url(self, container: str, blob_name: str) -> str:
+    def is_public(self, container: str) -> bool:
+        """Whether `read_url` hands out plain URLs (no expiry) for this container's blobs."""
+        return container == self._public_container and bool(self._public_base_url or self._container_public)
+
+    async def read_url(self, container: str, blob_name: str, *, ttl: timedelta | None = None) -> str:
         """A plain URL where images are public by setting (a CDN base, or a container with anonymous
-        read); otherwise a read-only SAS URL: account-key signed where a key is configured,
-        user-delegation signed (through the managed identity) otherwise."""
+        read); otherwise a read-only SAS URL valid for `ttl` (default IMAGE_URL_TTL_MINUTES): account-key
+        signed where a key is configured, user-delegation signed (through the managed identity) otherwise."""
         from azure.storage.blob import BlobSasPermissions, generate_blob_sas
 
+        blob = self._blob(container, blob_name)
         public = container == self._public_container
         if public and self._public_base_url:
             return f"{self._public_base_url}/{blob_name}"
-        blob = self._service.get_blob_client(container, blob_name)
         if public and self._container_public:
             return str(blob.url)
-        expiry = utc_now() + self._url_ttl
+        expiry = utc_now() + (ttl or self._url_ttl)
         credential = self._service.credential
         account_key = getattr(credential, "account_key", None)
         if account_key:
@@ -162,6 +167,10 @@ class ImageStore:
                 expiry=expiry,
             )
         return f"{blob.url}?{token}"
+
+    def _blob(self, container: str, blob_name: str) -> BlobClient:
+        container = plain_key(container, "container name")
+        return self._service.get_blob_client(container, plain_blob_name(blob_name))
 
     async def _user_delegation_key(self, needed_until: datetime) -> UserDelegationKey:
         # One key serves many URLs; fetch a new one only when the cached key would expire too soon.

@@ -21,13 +21,14 @@ from shared.app_context import AppContext
 from shared.images.store import ImageStore, normalize_etag
 from shared.models.events import BLOB_CREATED, BlobCreatedData
 from shared.models.jobs import JobDocument, StoredImage
+from shared.telemetry.jobs import THUMBNAIL, job_span, thumbnail_outcome
 
 logger = logging.getLogger(__name__)
 
 THUMBNAIL_MIME_TYPE = "image/webp"
-_SUBJECT = re.compile(r"^/blobServices/default/containers/(?P<container>[^/]+)/blobs/(?P<blob>.+)$")
+_SUBJECT = re.compile(r"/blobServices/default/containers/(?P<container>[^/]+)/blobs/(?P<blob>.+)")
 _IMAGE_BLOB = re.compile(
-    r"^images/(?P<tenant>[^/]+)/(?P<date>\d{4}-\d{2}-\d{2})/(?P<job>[^/]+)-(?P<index>\d+)\.(?P<ext>[A-Za-z0-9]+)$"
+    r"images/(?P<tenant>[^/]+)/(?P<date>\d{4}-\d{2}-\d{2})/(?P<job>[^/]+)-(?P<index>\d+)\.(?P<ext>[A-Za-z0-9]+)"
 )
 
 
@@ -59,13 +60,13 @@ class ImageNotRecordedYet(RuntimeError):
 
 def parse_blob_subject(subject: str) -> tuple[str, str] | None:
     """`/blobServices/default/containers/{c}/blobs/{path}` → (container, blob name)."""
-    match = _SUBJECT.match(subject)
+    match = _SUBJECT.fullmatch(subject)
     return (match["container"], match["blob"]) if match else None
 
 
 def parse_image_blob(container: str, blob_name: str) -> ImageBlobRef | None:
     """The job output behind `images/{tenant}/{yyyy-mm-dd}/{jobId}-{n}.{ext}`; None for any other path."""
-    match = _IMAGE_BLOB.match(blob_name)
+    match = _IMAGE_BLOB.fullmatch(blob_name)
     if match is None:
         return None
     return ImageBlobRef(
@@ -126,6 +127,24 @@ async def process_blob_created(
             "Job %s of tenant %s is unknown; blob %s ignored", ref.job_id, ref.tenant_id, blob_name
         )
         return ThumbnailOutcome.IGNORED
+    with job_span(THUMBNAIL, job, job.id, {"imagegen.image.index": ref.index}, is_error=_unexpected):
+        try:
+            outcome = await _make_thumbnail(ctx, job, ref, data)
+        except ImageNotRecordedYet:
+            thumbnail_outcome("early")
+            raise
+        thumbnail_outcome(outcome)
+    return outcome
+
+
+def _unexpected(error: BaseException) -> bool:
+    return not isinstance(error, ImageNotRecordedYet)
+
+
+async def _make_thumbnail(
+    ctx: AppContext, job: JobDocument, ref: ImageBlobRef, data: BlobCreatedData
+) -> ThumbnailOutcome:
+    container, blob_name = ref.container, ref.blob_name
     output = _output_for(job, ref)
     if output is None:
         if job.status.is_terminal:

@@ -7,6 +7,7 @@ import logging
 
 from shared.app_context import AppContext
 from shared.errors import not_found
+from shared.ids import is_job_id
 from shared.jobs.cancel import mark_canceled
 from shared.models.common import utc_now
 from shared.models.jobs import JobDocument
@@ -15,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 async def delete_job(ctx: AppContext, tenant_id: str, job_id: str, *, hard: bool) -> None:
-    job = await ctx.jobs.get(tenant_id, job_id)
+    job = await ctx.jobs.get(tenant_id, job_id) if is_job_id(job_id) else None
     # A soft-deleted job can still be purged; it cannot be deleted softly twice.
     if job is None or (job.deleted_at is not None and not hard):
         raise not_found(f"Job {job_id!r}")

@@ -6,6 +6,7 @@ An enhancement failure never fails the job: the original prompt is used and the 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from shared.models.jobs import MAX_PROMPT_LENGTH
 from shared.providers.base import ImageProvider
@@ -27,6 +28,14 @@ TEMPLATES: dict[str, str] = {
     "product": "a product shot: studio lighting, materials, reflections, clean or lifestyle backdrop.",
     "comic": "a comic panel: action lines, expressive faces, inked outlines, panel composition.",
 }
+
+
+@dataclass(frozen=True)
+class EnhancedPrompt:
+    """A prompt enhanced before the job exists (seed 001 answers with it); the worker draws from it as is."""
+
+    prompt: str
+    warning: str | None = None
 
 
 def instruction_for(template: str) -> str:

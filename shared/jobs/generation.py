@@ -15,6 +15,8 @@ from shared.models.jobs import JobDocument
 from shared.providers.base import ImageCall, InputImage, ProviderError, ProviderResult
 from shared.providers.catalog import ProviderCatalog, UnknownModelError
 from shared.scheduling.gate import QuotaDeferral, QuotaGate
+from shared.telemetry.jobs import ENHANCE, OUTCOME, PROVIDER, provider_call
+from shared.telemetry.tracing import span
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,8 @@ async def generate_for_job(ctx: AppContext, job: JobDocument, owned: Mutation, g
         logger.info("Job %s: attempt %d with %s/%s", job.id, job.attempts, provider_name, model)
         try:
             async with gate.call(provider_name, model):
-                result = await provider.generate(replace(call, model=model))
+                with provider_call(job, provider_name, model, fallback=position > 0):
+                    result = await provider.generate(replace(call, model=model))
         except QuotaDeferral as deferral:
             # The job's own model waits in line; a fallback with no free slot is skipped, not waited for.
             if position == 0:
@@ -116,9 +119,10 @@ async def _prompt(ctx: AppContext, job: JobDocument, owned: Mutation) -> str:
     if job.enhanced_prompt:
         return job.enhanced_prompt
     provider = ctx.providers.get(job.spec.provider)
-    prompt, warning = await enhance_prompt(
-        provider, job.spec.prompt, job.spec.enhancement_template or "general", job_id=job.id
-    )
+    template = job.spec.enhancement_template or "general"
+    with span(ENHANCE, {PROVIDER: job.spec.provider, "imagegen.enhancement.template": template}) as enhancing:
+        prompt, warning = await enhance_prompt(provider, job.spec.prompt, template, job_id=job.id)
+        enhancing.set_attribute(OUTCOME, "original_kept" if warning else "enhanced")
 
     def record(doc: JobDocument) -> bool:
         if not owned(doc):

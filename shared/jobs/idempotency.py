@@ -24,6 +24,7 @@ from azure.cosmos.exceptions import (
 from shared.errors import ApiError
 from shared.models.common import StoredModel, UtcDateTime, utc_now
 from shared.models.errors import ErrorCode
+from shared.store_keys import plain_key
 
 if TYPE_CHECKING:
     from azure.cosmos.aio import ContainerProxy
@@ -85,6 +86,7 @@ class IdempotencyStore:
         """Bind `key` to `job_id`. None when this call bound it (go on and create the job); otherwise the
         id of the job the key already names. The same key with another body is a 409."""
         record_id = hashlib.sha256(key.encode()).hexdigest()
+        plain_key(tenant_id, "tenant id")
         while True:
             now = utc_now()
             record = IdempotencyRecord(
@@ -168,7 +170,9 @@ class IdempotencyStore:
 
     async def _read(self, tenant_id: str, record_id: str) -> dict[str, Any] | None:
         try:
-            return await self._container.read_item(record_id, partition_key=tenant_id)
+            return await self._container.read_item(
+                plain_key(record_id, "idempotency record id"), partition_key=plain_key(tenant_id, "tenant id")
+            )
         except CosmosResourceNotFoundError:
             return None
 

@@ -2,7 +2,7 @@
 
 Runs on the HTTP path, so it reads image headers itself (`shared.images.sniff`) rather than with Pillow.
 Every problem is a 400 before anything is queued; what passes is stored in the inputs container and the
-job names the blobs (the queue message stays `{jobId, tenantId}`).
+job names the blobs (the queue message stays ids only).
 """
 
 from __future__ import annotations
@@ -15,16 +15,31 @@ from datetime import datetime
 
 from shared.app_context import AppContext
 from shared.errors import ApiError, validation_error
+from shared.ids import is_job_id, split_image_id
 from shared.images.inspect import EXTENSION_BY_MIME
 from shared.images.sniff import MIME_PNG, NotAnImageError, SniffedImage, sniff_image
 from shared.images.store import input_blob_name
+from shared.library.images import linked_image
+from shared.library.links import target_of_url
 from shared.models.jobs import GenerationRequest, ImageInput
 from shared.net.fetcher import FetchPolicy, FetchRefused, SafeFetcher
 from shared.providers.catalog import ModelChoice
 from shared.providers.parameters import check_request
 
-_OUTPUT_ID = re.compile(r"^(?P<job>[0-9a-fA-F-]{36})(?:-(?P<index>\d{1,2}))?$")
+_REFERENCE_FIELD = re.compile(r"referenceImages(?:\[(\d+)\]|\.(\d+))(.*)")
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[\w=.+-]+)*;base64,", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SubmitPolicy:
+    """What a route family's document allows where it differs from the native API's settings."""
+
+    max_images: int | None = None  # largest `n`; None: MAX_IMAGES_PER_JOB
+    # Fetch https URLs of any public host (every address check stays), not only FETCH_ALLOWED_HOSTS.
+    fetch_public_hosts: bool = False
+
+
+NATIVE_POLICY = SubmitPolicy()
 
 
 @dataclass
@@ -39,10 +54,22 @@ class _Loaded:
     image: SniffedImage
 
 
-def check_parameters(ctx: AppContext, choice: ModelChoice, request: GenerationRequest) -> list[str]:
+def split_reference_field(field_name: str) -> tuple[int, str] | None:
+    """A field naming one reference image, `referenceImages[2].url` (or pydantic's `referenceImages.2.url`),
+    as (2, ".url"); None for any other field. Route families rename these to their callers' fields."""
+    match = _REFERENCE_FIELD.fullmatch(field_name)
+    if match is None:
+        return None
+    return int(match[1] or match[2]), match[3]
+
+
+def check_parameters(
+    ctx: AppContext, choice: ModelChoice, request: GenerationRequest, policy: SubmitPolicy = NATIVE_POLICY
+) -> list[str]:
     """The request's knobs against the chosen model family: a 400 naming every problem, else the warnings
     to store on the job (parameters the family ignores)."""
-    problems, warnings = check_request(choice.family, request, max_images=ctx.settings.max_images_per_job)
+    max_images = policy.max_images or ctx.settings.max_images_per_job
+    problems, warnings = check_request(choice.family, request, max_images=max_images)
     if problems:
         raise validation_error(
             "Invalid request: " + "; ".join(f"{p.field}: {p.message}" for p in problems),
@@ -51,10 +78,12 @@ def check_parameters(ctx: AppContext, choice: ModelChoice, request: GenerationRe
     return warnings
 
 
-def fetcher_for(ctx: AppContext) -> SafeFetcher:
+def fetcher_for(ctx: AppContext, *, public_hosts: bool = False) -> SafeFetcher:
+    """The fetcher for caller-given URLs: FETCH_ALLOWED_HOSTS (and the service's own storage), or with
+    `public_hosts` any host, as long as every address it resolves to is public."""
     settings = ctx.settings
     policy = FetchPolicy.build(
-        allowed_hosts=settings.fetch_allowed_hosts,
+        allowed_hosts=None if public_hosts else settings.fetch_allowed_hosts,
         dev_http_hosts=settings.fetch_dev_http_hosts,
         own_storage_url=ctx.images.account_url,
         max_bytes=settings.reference_max_bytes,
@@ -64,14 +93,19 @@ def fetcher_for(ctx: AppContext) -> SafeFetcher:
 
 
 async def store_inputs(
-    ctx: AppContext, tenant_id: str, job_id: str, created_at: datetime, request: GenerationRequest
+    ctx: AppContext,
+    tenant_id: str,
+    job_id: str,
+    created_at: datetime,
+    request: GenerationRequest,
+    policy: SubmitPolicy = NATIVE_POLICY,
 ) -> StoredInputs:
     """Check the request's reference images and mask and store them; ApiError(400) on the first problem."""
     if request.mask is not None and not request.reference_images:
         raise _problem("mask", "A mask needs at least one reference image.")
     if not request.reference_images:
         return StoredInputs()
-    fetcher = fetcher_for(ctx)
+    fetcher = fetcher_for(ctx, public_hosts=policy.fetch_public_hosts)
     loaded = [
         await _load(ctx, fetcher, tenant_id, item, f"referenceImages[{index}]")
         for index, item in enumerate(request.reference_images)
@@ -132,11 +166,7 @@ async def _load(
     if item.b64 is not None:
         data = _decode_base64(item.b64, f"{where}.b64", limit)
     elif item.url is not None:
-        try:
-            fetched = await fetcher.fetch_image(item.url)
-        except FetchRefused as exc:
-            raise _problem(f"{where}.url", f"The URL was refused: {exc}") from exc
-        data = fetched.data
+        data = await _url_image(ctx, fetcher, item.url, f"{where}.url")
     else:
         data = await _earlier_output(ctx, tenant_id, str(item.output_id), f"{where}.outputId")
     if len(data) > limit:
@@ -150,6 +180,25 @@ async def _load(
             f"{where}.mimeType", f"mimeType says {item.mime_type} but the bytes are {image.mime_type}."
         )
     return _Loaded(data=data, image=image)
+
+
+async def _url_image(ctx: AppContext, fetcher: SafeFetcher, url: str, where: str) -> bytes:
+    """The bytes behind a URL: one of this service's permanent image links is read from storage directly
+    (the link is a capability, as a SAS URL is); any other URL goes through the SSRF-safe fetcher."""
+    target = target_of_url(ctx.settings, url)
+    if target is None:
+        try:
+            return (await fetcher.fetch_image(url)).data
+        except FetchRefused as exc:
+            raise _problem(where, f"The URL was refused: {exc}") from exc
+    try:
+        linked = await linked_image(ctx, target.tenant_id, target.image_id)
+    except ApiError as exc:
+        raise _problem(where, f"The image link names no stored image ({exc.message})") from exc
+    data = await ctx.images.download(linked.image.container, linked.image.blob_name)
+    if data is None:
+        raise _problem(where, "The linked image is no longer stored.")
+    return data
 
 
 def _decode_base64(value: str, where: str, limit: int) -> bytes:
@@ -166,11 +215,12 @@ def _decode_base64(value: str, where: str, limit: int) -> bytes:
 
 async def _earlier_output(ctx: AppContext, tenant_id: str, output_id: str, where: str) -> bytes:
     """The bytes of `{jobId}` (its first image) or `{jobId}-{n}`, looked up within the caller's tenant."""
-    match = _OUTPUT_ID.match(output_id)
-    if match is None:
+    value = output_id.lower()
+    parts = (value, 0) if is_job_id(value) else split_image_id(value)
+    if parts is None:
         raise _problem(where, "An output id is `{jobId}` or `{jobId}-{n}`.")
-    job = await ctx.jobs.get(tenant_id, match["job"].lower())
-    index = int(match["index"] or 0)
+    job_id, index = parts
+    job = await ctx.jobs.get(tenant_id, job_id)
     output = next((image for image in job.outputs if image.index == index), None) if job else None
     if output is None:
         raise _problem(where, f"No output {output_id!r} was found.")

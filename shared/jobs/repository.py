@@ -14,6 +14,7 @@ from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosReso
 from shared.cosmos_paging import ModelT, query_count, query_page
 from shared.models.common import iso_utc, utc_now
 from shared.models.jobs import JobDocument
+from shared.store_keys import plain_key
 
 if TYPE_CHECKING:
     from azure.cosmos.aio import ContainerProxy
@@ -40,6 +41,8 @@ class JobRepository:
         self._container = container
 
     async def create(self, job: JobDocument) -> None:
+        plain_key(job.id, "job id")
+        plain_key(job.tenant_id, "tenant id")
         await self._container.create_item(job.model_dump(mode="json"))
 
     async def get(self, tenant_id: str, job_id: str) -> JobDocument | None:
@@ -136,13 +139,17 @@ class JobRepository:
     async def delete(self, tenant_id: str, job_id: str) -> bool:
         """Remove the document; False when it was already gone."""
         try:
-            await self._container.delete_item(job_id, partition_key=tenant_id)
+            await self._container.delete_item(
+                plain_key(job_id, "job id"), partition_key=plain_key(tenant_id, "tenant id")
+            )
         except CosmosResourceNotFoundError:
             return False
         return True
 
     async def _read(self, tenant_id: str, job_id: str) -> dict[str, Any] | None:
         try:
-            return await self._container.read_item(job_id, partition_key=tenant_id)
+            return await self._container.read_item(
+                plain_key(job_id, "job id"), partition_key=plain_key(tenant_id, "tenant id")
+            )
         except CosmosResourceNotFoundError:
             return None

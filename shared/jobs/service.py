@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import base64
 import logging
-import uuid
 
 from shared.app_context import AppContext
 from shared.credits.ledger import job_cost, reserve_credits
 from shared.errors import ApiError, not_found, validation_error
+from shared.ids import is_job_id, new_job_id
 from shared.images.store import BlobNaming
 from shared.images.thumbnails import thumbnail_url
 from shared.jobs.ending import end_job
+from shared.jobs.enhancement import EnhancedPrompt
 from shared.jobs.idempotency import claim_idempotency_key, validate_key
 from shared.jobs.recovery import discard_unqueued, may_be_unqueued, requeue
-from shared.jobs.references import check_parameters, store_inputs
+from shared.jobs.references import NATIVE_POLICY, SubmitPolicy, check_parameters, store_inputs
 from shared.library.images import image_id
+from shared.library.links import permanent_url
 from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
 from shared.models.jobs import (
@@ -29,18 +31,26 @@ from shared.models.jobs import (
     ResponseFormat,
     StoredImage,
 )
-from shared.models.messages import JobMessage
+from shared.models.messages import JobMessage, QueueReason
 from shared.presets.apply import PreparedSubmit, prepare_submit
 from shared.presets.uploads import Upload, attach_reference_images
 from shared.providers.catalog import ModelChoice, UnknownModelError
 from shared.scheduling.admission import check_fits_quota
 from shared.scheduling.positions import queue_place
+from shared.telemetry.jobs import SUBMIT, job_created, job_submitted
+from shared.telemetry.tracing import current_trace_context, traced
 from shared.webhooks.notify import notify_webhook
 from shared.webhooks.urls import check_webhook_url
 
 logger = logging.getLogger(__name__)
 
 
+def _is_server_error(error: BaseException) -> bool:
+    # A refused request (4xx) is the caller's, not a failure of the service.
+    return not (isinstance(error, ApiError) and error.status < 500)
+
+
+@traced(SUBMIT, is_error=_is_server_error)
 async def submit_generation(
     ctx: AppContext,
     tenant_id: str,
@@ -51,13 +61,16 @@ async def submit_generation(
     api_base_url: str | None = None,
     blob_naming: BlobNaming = "indexed",
     origin: JobOrigin | None = None,
+    policy: SubmitPolicy = NATIVE_POLICY,
+    enhanced: EnhancedPrompt | None = None,
 ) -> JobDocument:
     """Validate against the preset (if any) and the provider catalog, store the job `queued`, and queue
     its id.
 
     With an `idempotency_key`, a repeat of an earlier submit (same key, same body, within 24 h) returns
     the earlier job instead of creating one. `blob_naming` picks the output blobs' names (see
-    `image_blob_name`)."""
+    `image_blob_name`); `policy` what the caller's route family allows beyond the native settings;
+    `enhanced` a prompt already enhanced (the worker then draws from it rather than enhancing again)."""
     prepared = await prepare_submit(ctx.presets, tenant_id, request, uploads or [])
     request = attach_reference_images(request, prepared.reference_images)
     try:
@@ -66,25 +79,31 @@ async def submit_generation(
         raise validation_error(
             f"Invalid request: {exc.field}: {exc}", details=[{"field": exc.field, "message": str(exc)}]
         ) from exc
-    warnings = check_parameters(ctx, choice, request)
+    warnings = check_parameters(ctx, choice, request, policy)
     check_fits_quota(ctx, choice.provider.value, choice.model, request.n)
     await _check_webhook(ctx, request)
     job = _new_job(tenant_id, request, prepared, choice, warnings)
+    job_created(job)
     job.spec.blob_naming = blob_naming
     job.credits = job_cost(ctx.settings, job.spec)
     job.api_base_url = api_base_url
     job.origin = origin
+    if enhanced is not None and job.spec.auto_enhance:
+        job.enhanced_prompt = enhanced.prompt
+        if enhanced.warning:
+            job.warnings.append(enhanced.warning)
     if idempotency_key is not None:
         idempotency_key = validate_key(idempotency_key)
         existing = await claim_idempotency_key(ctx, tenant_id, idempotency_key, request, job.id)
         if existing is not None:
             logger.info("Job %s returned again for its Idempotency-Key", existing.id)
+            job_submitted(existing, replayed=True)
             await _queue_if_never_queued(ctx, existing)
             return existing
     try:
         # Reference images are fetched and checked only now, once the job is sure to be created; a
         # refusal (a 400 naming the image) leaves nothing behind.
-        inputs = await store_inputs(ctx, tenant_id, job.id, job.created_at, request)
+        inputs = await store_inputs(ctx, tenant_id, job.id, job.created_at, request, policy)
         job.spec.reference_blobs = inputs.reference_blobs
         job.spec.mask_blob = inputs.mask_blob
         # The job is stored before its credits are reserved, so no reservation ever lacks its job: a
@@ -124,8 +143,10 @@ def _new_job(
     warnings: list[str],
 ) -> JobDocument:
     now = utc_now()
+    # The submit's span: the job's trace starts here and every later span of the job continues it.
+    traceparent, tracestate = current_trace_context()
     return JobDocument(
-        id=str(uuid.uuid4()),
+        id=new_job_id(),
         tenant_id=tenant_id,
         status=JobStatus.QUEUED,
         spec=GenerationSpec(
@@ -155,20 +176,28 @@ def _new_job(
         updated_at=now,
         warnings=warnings,
         meta=request.meta,
+        traceparent=traceparent,
+        tracestate=tracestate,
     )
 
 
 async def _queue(ctx: AppContext, job: JobDocument) -> JobDocument:
     try:
-        await ctx.job_queue.enqueue(JobMessage(job_id=job.id, tenant_id=job.tenant_id))
+        await ctx.job_queue.enqueue(JobMessage.for_job(job), reason=QueueReason.SUBMIT)
     except Exception as exc:
         logger.error("Job %s could not be queued; ending it failed", job.id, exc_info=True)
         await end_job(ctx, job, ErrorCode.SERVICE_UNAVAILABLE, "The job could not be queued.")
         raise ApiError(
             503, ErrorCode.SERVICE_UNAVAILABLE, "The job queue is unavailable; try again."
         ) from exc
+    job_submitted(job)
     logger.info(
-        "Job %s queued for tenant %s (%s/%s)", job.id, job.tenant_id, job.spec.provider, job.spec.model
+        "Job %s queued for tenant %s (%s/%s, trace %s)",
+        job.id,
+        job.tenant_id,
+        job.spec.provider,
+        job.spec.model,
+        job.trace_id,
     )
     await notify_webhook(ctx, job, "queued")
     return job
@@ -187,7 +216,7 @@ async def _queue_if_never_queued(ctx: AppContext, job: JobDocument) -> None:
 async def get_job(
     ctx: AppContext, tenant_id: str, job_id: str, *, include_deleted: bool = False
 ) -> JobDocument:
-    job = await ctx.jobs.get(tenant_id, job_id)
+    job = await ctx.jobs.get(tenant_id, job_id) if is_job_id(job_id) else None
     if job is None or (job.deleted_at is not None and not include_deleted):
         raise not_found(f"Job {job_id!r}")
     return job
@@ -206,6 +235,7 @@ async def image_view(
     return ImageView(
         id=image_id(job.id, image.index),
         url=url,
+        permanent_url=permanent_url(ctx.settings, job, image),
         b64_json=b64,
         mime_type=image.mime_type,
         width=image.width,
@@ -234,6 +264,7 @@ async def job_view(
         served_by=job.served_by,
         queue_position=place.position if place else None,
         estimated_start_at=place.estimated_start_at if place else None,
+        trace_id=job.trace_id,
         provider=job.spec.provider,
         model=job.spec.model,
         aspect_ratio=job.spec.aspect_ratio,

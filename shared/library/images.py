@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.app_context import AppContext
-from shared.errors import not_found
+from shared.errors import ApiError, not_found
+from shared.ids import image_id, split_image_id
 from shared.jobs.listing import decode_page_token, encode_page_token, fingerprint
+from shared.library.links import permanent_url
+from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument, JobStatus, StoredImage
 from shared.models.library import GalleryQuery, ImageListQuery, ImageRecord, LibraryRow
 
@@ -29,17 +32,6 @@ class LibraryImage:
     @property
     def id(self) -> str:
         return image_id(self.job.id, self.image.index)
-
-
-def image_id(job_id: str, index: int) -> str:
-    return f"{job_id}-{index}"
-
-
-def split_image_id(value: str) -> tuple[str, int] | None:
-    job_id, sep, index = value.rpartition("-")
-    if not sep or not job_id or not index.isdigit() or len(index) > 4:
-        return None
-    return job_id, int(index)
 
 
 async def list_images(
@@ -96,12 +88,28 @@ async def get_image(ctx: AppContext, tenant_id: str, value: str) -> LibraryImage
     return LibraryImage(job, image)
 
 
+async def linked_image(ctx: AppContext, tenant_id: str, value: str) -> LibraryImage:
+    """The image a verified permanent link names: 404 when its job or the image is gone, 410 when the job
+    was deleted (its link dies with it)."""
+    parts = split_image_id(value)
+    job = await ctx.jobs.get(tenant_id, parts[0]) if parts else None
+    image = None
+    if parts is not None and job is not None and job.status == JobStatus.SUCCEEDED:
+        image = next((output for output in job.outputs if output.index == parts[1]), None)
+    if job is None or image is None:
+        raise not_found("Image")
+    if job.deleted_at is not None:
+        raise ApiError(410, ErrorCode.GONE, "The image was deleted.")
+    return LibraryImage(job, image)
+
+
 async def image_record(ctx: AppContext, item: LibraryImage, *, content_url: str | None) -> ImageRecord:
     job, image = item.job, item.image
     return ImageRecord(
         id=item.id,
         job_id=job.id,
         url=await ctx.images.read_url(image.container, image.blob_name),
+        permanent_url=permanent_url(ctx.settings, job, image),
         content_url=content_url,
         mime_type=image.mime_type,
         width=image.width,

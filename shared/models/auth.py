@@ -7,10 +7,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from shared.ids import TENANT_ID_PATTERN
 from shared.models.common import ApiModel, RequestModel, StoredModel, UtcDateTime
-
-# Tenant ids become Cosmos partition key values and blob path segments: keep them to a safe alphabet.
-TENANT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 
 
 class Scope(StrEnum):

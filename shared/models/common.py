@@ -32,9 +32,12 @@ class ApiModel(BaseModel):
 
 
 class RequestModel(ApiModel):
-    """A request body: unknown fields are refused so that a typo is an error, not a silent default."""
+    """A request body: unknown fields are refused so that a typo is an error, not a silent default, and JSON
+    types are strict (a boolean is `true`/`false`, a number a number, a string a string: no `"yes"`, `1` or
+    `"5"` coerced). Values that arrive as text by nature, query parameters and multipart form fields, are
+    converted from text where they are read (`parse_query`, `validate_body`)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
 class StoredModel(ApiModel):

@@ -7,8 +7,10 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from shared.ids import PRESET_ID_PATTERN
 from shared.models.common import ApiModel, RequestModel, StoredModel, UtcDateTime
 from shared.models.quotas import QuotaWait
+from shared.telemetry.w3c import Traceparent, Tracestate, trace_id
 
 MAX_PROMPT_LENGTH = 4000
 
@@ -93,7 +95,9 @@ class GenerationRequest(RequestModel):
     )
     aspect_ratio: AspectRatio = Field(default="1:1", description="Width:height of the image.")
     is_public: bool = Field(default=False, description="Show the job's images in the public gallery.")
-    preset_id: str | None = Field(default=None, max_length=64, description="Render this preset's template.")
+    preset_id: str | None = Field(
+        default=None, pattern=PRESET_ID_PATTERN, description="Render this preset's template (`preset_…`)."
+    )
     variables: dict[str, str] = Field(
         default_factory=dict, description="Values of the preset's text and enum requirements."
     )
@@ -145,6 +149,21 @@ class ResponseFormat(StrEnum):
     URL = "url"
     B64_JSON = "b64_json"
     BOTH = "both"
+
+
+class SubmitQuery(RequestModel):
+    """Query parameters of `POST /api/v1/images/generations` (for the document; read by
+    `response_format_param`)."""
+
+    response_format: ResponseFormat = Field(
+        default=ResponseFormat.URL, alias="response_format", description="Images as url, b64_json or both."
+    )
+
+
+class JobReadQuery(SubmitQuery):
+    """Query parameters of `GET /api/v1/images/generations/{id}` (for the document; read by the handler)."""
+
+    include_deleted: bool = Field(default=False, description="Show a soft-deleted job too.")
 
 
 class GenerationSpec(ApiModel):
@@ -263,6 +282,14 @@ class JobDocument(StoredModel):
     # finishes it): queue the `completed` webhook; remove images earlier runs may have left.
     webhook_pending: bool = False
     cleanup_pending: bool = False
+    # The W3C trace context of the job's submit: every later span of the job continues this trace (its
+    # queue messages carry it too), so one trace shows the job end to end.
+    traceparent: Traceparent = None
+    tracestate: Tracestate = None
+
+    @property
+    def trace_id(self) -> str | None:
+        return trace_id(self.traceparent) if self.traceparent else None
 
 
 class ImageView(ApiModel):
@@ -270,7 +297,14 @@ class ImageView(ApiModel):
         default=None,
         description="Library id of the image, `{jobId}-{n}`; pass it as a reference's `outputId` to edit it.",
     )
-    url: str | None = None
+    url: str | None = Field(
+        default=None,
+        description="A read URL: SAS, valid IMAGE_URL_TTL_MINUTES (or plain where images are public).",
+    )
+    permanent_url: str | None = Field(
+        default=None,
+        description="The image's permanent link (no expiry; dies with the image); null without signing keys.",
+    )
     b64_json: str | None = None
     mime_type: str
     width: int
@@ -320,6 +354,11 @@ class JobView(ApiModel):
         default=None,
         description="While `queued` for a model with a provider quota: when the job is expected to start, at "
         "the model's quota and current pace.",
+    )
+    trace_id: str | None = Field(
+        default=None,
+        description="The job's trace id (W3C, 32 hex digits): every span and log record of the job carries "
+        "it (Application Insights' `operation_Id`). Hand it to support with the job id.",
     )
     status_query_get_uri: str
     terminate_post_uri: str | None = Field(default=None, description="POST here to cancel the job.")

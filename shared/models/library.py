@@ -45,7 +45,13 @@ class ImageRecord(ApiModel):
 
     id: str = Field(description="`{jobId}-{index}`.")
     job_id: str
-    url: str
+    url: str = Field(
+        description="A read URL: SAS, valid IMAGE_URL_TTL_MINUTES (or plain where images are public)."
+    )
+    permanent_url: str | None = Field(
+        default=None,
+        description="The image's permanent link (no expiry; dies with the image); null without signing keys.",
+    )
     content_url: str | None = Field(default=None, description="GET here for the bytes (authenticated).")
     mime_type: str
     width: int

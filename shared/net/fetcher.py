@@ -31,6 +31,20 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 # Azure's instance metadata service and the platform's wire server: never reachable, whatever else holds.
 _ALWAYS_REFUSED = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("168.63.129.16")}
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+# IPv6 transition ranges carry an IPv4 address a relay or gateway delivers to: 6to4 (RFC 3056) wraps any
+# IPv4 address, `2002:7f00:1::` is 127.0.0.1; Teredo (RFC 4380) its client's; NAT64 (RFC 6052, RFC 8215)
+# whatever the embedded address is, through a gateway that may sit inside a private network; the
+# IPv4-compatible form is deprecated. They are refused outright rather than decoded and vetted: where the
+# packet ends up depends on relays the service does not control, a public image host is reachable at its
+# own IPv4 or native IPv6 address, and Python's `ipaddress` classifies these ranges differently from one
+# version to the next (so `is_private` alone would make the rule depend on the interpreter).
+_TRANSITION_NETWORKS = (
+    (ipaddress.ip_network("2002::/16"), "a 6to4 address"),
+    (ipaddress.ip_network("2001::/32"), "a Teredo address"),
+    (ipaddress.ip_network("64:ff9b::/96"), "a NAT64 address"),
+    (ipaddress.ip_network("64:ff9b:1::/48"), "a NAT64 address"),
+    (ipaddress.ip_network("::/96"), "an IPv4-compatible IPv6 address"),
+)
 _REDIRECTS = {301, 302, 303, 307, 308}
 
 
@@ -93,6 +107,10 @@ def refusal_for_address(address: str) -> str | None:
         return "a loopback address"
     if ip.is_unspecified:
         return "the unspecified address"
+    if isinstance(ip, ipaddress.IPv6Address):
+        for network, kind in _TRANSITION_NETWORKS:
+            if ip in network:
+                return f"{kind} (it carries {_embedded_ipv4(ip)})"
     if ip.is_link_local:
         return "a link-local address"
     if ip.is_multicast:
@@ -104,6 +122,15 @@ def refusal_for_address(address: str) -> str | None:
     if ip.is_private or ip.is_reserved or not ip.is_global:
         return "a private or reserved address"
     return None
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address:
+    """The IPv4 address a transition address delivers to (for the refusal's message)."""
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
 
 
 class _PinnedResolver(AbstractResolver):

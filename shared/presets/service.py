@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import uuid
 
 from shared.app_context import AppContext
 from shared.errors import not_found, validation_error
+from shared.ids import is_preset_id, new_preset_id
 from shared.jobs.listing import decode_page_token, encode_page_token, fingerprint
 from shared.models.common import utc_now
 from shared.models.presets import PresetDocument, PresetInput, PresetListQuery
@@ -19,7 +19,7 @@ async def create_preset(ctx: AppContext, tenant_id: str, body: PresetInput) -> P
     _check_defaults(ctx, body)
     now = utc_now()
     preset = PresetDocument(
-        id=f"preset_{uuid.uuid4().hex}",
+        id=new_preset_id(),
         tenant_id=tenant_id,
         created_at=now,
         updated_at=now,
@@ -31,7 +31,7 @@ async def create_preset(ctx: AppContext, tenant_id: str, body: PresetInput) -> P
 
 
 async def get_preset(ctx: AppContext, tenant_id: str, preset_id: str) -> PresetDocument:
-    preset = await ctx.presets.get(tenant_id, preset_id)
+    preset = await ctx.presets.get(tenant_id, preset_id) if is_preset_id(preset_id) else None
     if preset is None:
         raise not_found(f"Preset {preset_id!r}")
     return preset
@@ -42,7 +42,7 @@ async def replace_preset(
 ) -> PresetDocument:
     _check_defaults(ctx, body)
     while True:
-        current = await ctx.presets.read_with_etag(tenant_id, preset_id)
+        current = await ctx.presets.read_with_etag(tenant_id, preset_id) if is_preset_id(preset_id) else None
         if current is None:
             raise not_found(f"Preset {preset_id!r}")
         preset, etag = current
@@ -54,7 +54,7 @@ async def replace_preset(
 
 async def delete_preset(ctx: AppContext, tenant_id: str, preset_id: str) -> None:
     # Jobs keep the preset's id and name: their library entries stay findable after the preset is gone.
-    if not await ctx.presets.delete(tenant_id, preset_id):
+    if not is_preset_id(preset_id) or not await ctx.presets.delete(tenant_id, preset_id):
         raise not_found(f"Preset {preset_id!r}")
     logger.info("Preset %s deleted", preset_id)
 

@@ -10,6 +10,7 @@ from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosReso
 
 from shared.cosmos_paging import query_page
 from shared.models.presets import PresetDocument
+from shared.store_keys import plain_key
 
 if TYPE_CHECKING:
     from azure.cosmos.aio import ContainerProxy
@@ -22,6 +23,7 @@ class PresetStore:
         self._container = container
 
     async def create(self, preset: PresetDocument) -> None:
+        _check_keys(preset)
         await self._container.create_item(preset.model_dump(mode="json"))
 
     async def get(self, tenant_id: str, preset_id: str) -> PresetDocument | None:
@@ -31,6 +33,7 @@ class PresetStore:
     async def replace(self, preset: PresetDocument, *, etag: str | None = None) -> bool:
         """Replace the stored preset; with `etag`, only if it is unchanged. False if it is gone (or
         changed)."""
+        _check_keys(preset)
         options: dict[str, Any] = {}
         if etag is not None:
             options = {"etag": etag, "match_condition": MatchConditions.IfNotModified}
@@ -46,7 +49,9 @@ class PresetStore:
 
     async def delete(self, tenant_id: str, preset_id: str) -> bool:
         try:
-            await self._container.delete_item(preset_id, partition_key=tenant_id)
+            await self._container.delete_item(
+                plain_key(preset_id, "preset id"), partition_key=plain_key(tenant_id, "tenant id")
+            )
         except CosmosResourceNotFoundError:
             return False
         return True
@@ -69,6 +74,13 @@ class PresetStore:
 
     async def _read(self, tenant_id: str, preset_id: str) -> dict[str, Any] | None:
         try:
-            return await self._container.read_item(preset_id, partition_key=tenant_id)
+            return await self._container.read_item(
+                plain_key(preset_id, "preset id"), partition_key=plain_key(tenant_id, "tenant id")
+            )
         except CosmosResourceNotFoundError:
             return None
+
+
+def _check_keys(preset: PresetDocument) -> None:
+    plain_key(preset.id, "preset id")
+    plain_key(preset.tenant_id, "tenant id")

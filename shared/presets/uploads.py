@@ -16,7 +16,7 @@ from shared.models.errors import ErrorCode
 from shared.models.jobs import MAX_REFERENCE_IMAGES, GenerationRequest, ImageInput
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-_INDEXED = re.compile(r"^(?P<key>.+)_(?P<index>\d{1,2})$")
+_INDEXED = re.compile(r"(?P<key>.+)_(?P<index>\d{1,2})")
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def group_uploads(uploads: list[Upload], file_keys: set[str]) -> tuple[dict[str,
         if upload.field in file_keys:
             grouped.setdefault(upload.field, []).append((-1, upload))
             continue
-        match = _INDEXED.match(upload.field)
+        match = _INDEXED.fullmatch(upload.field)
         if match and match.group("key") in file_keys:
             grouped.setdefault(match.group("key"), []).append((int(match.group("index")), upload))
             continue

@@ -227,6 +227,14 @@ class ProviderCatalog:
             f"{_and(self._missing[provider])}."
         )
 
+    def choices(self) -> list[ModelChoice]:
+        """Every configured model, each provider's default (its first) first."""
+        return [
+            ModelChoice(provider=provider, model=model, family=family)
+            for provider, models in self._models.items()
+            for model, family in models.items()
+        ]
+
     def resolve(self, provider: str | None, model: str | None) -> ModelChoice:
         """The provider and model a request gets. An unknown provider or model, or a named provider that
         is not configured, is the caller's choice (UnknownModelError, by field); no provider on a service

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.models.jobs import ASPECT_RATIOS, GenerationRequest, GenerationSpec
+from shared.models.jobs import ASPECT_RATIOS, MAX_REFERENCE_IMAGES, GenerationRequest, GenerationSpec
 from shared.providers.catalog import ModelFamily
 
 AZURE_SIZES: dict[ModelFamily, tuple[str, ...]] = {
@@ -42,7 +42,7 @@ def check_request(
     problems: list[ParameterProblem] = []
     warnings: list[str] = []
     if request.n > max_images:
-        problems.append(ParameterProblem("n", f"n must be between 1 and {max_images}."))
+        problems.append(ParameterProblem("n", f"must be between 1 and {max_images}."))
     if family is ModelFamily.GEMINI:
         if request.size is not None and not _is_gemini_size(request.size):
             problems.append(
@@ -142,3 +142,32 @@ def azure_style_for(family: ModelFamily, spec: GenerationSpec) -> str | None:
     if family is ModelFamily.DALL_E_3 and spec.style in DALL_E_STYLES:
         return spec.style
     return None
+
+
+@dataclass(frozen=True)
+class FamilyCapabilities:
+    """What a model family can take, as `GET /api/v1/models` tells callers (check_request enforces it)."""
+
+    max_reference_images: int
+    mask: bool
+    negative_prompt: bool
+    sizes: tuple[str, ...]
+    qualities: tuple[str, ...]
+    styles: tuple[str, ...]
+
+
+CAPABILITIES: dict[ModelFamily, FamilyCapabilities] = {
+    ModelFamily.GEMINI: FamilyCapabilities(
+        max_reference_images=MAX_REFERENCE_IMAGES, mask=False, negative_prompt=True,
+        sizes=(), qualities=(), styles=(),
+    ),
+    ModelFamily.GPT_IMAGE: FamilyCapabilities(
+        max_reference_images=MAX_REFERENCE_IMAGES, mask=True, negative_prompt=False,
+        sizes=AZURE_SIZES[ModelFamily.GPT_IMAGE], qualities=QUALITIES[ModelFamily.GPT_IMAGE], styles=(),
+    ),
+    ModelFamily.DALL_E_3: FamilyCapabilities(
+        max_reference_images=0, mask=False, negative_prompt=False,
+        sizes=AZURE_SIZES[ModelFamily.DALL_E_3], qualities=QUALITIES[ModelFamily.DALL_E_3],
+        styles=DALL_E_STYLES,
+    ),
+}  # fmt: skip

@@ -7,10 +7,12 @@ import logging
 import azure.functions as func
 
 from shared.app_context import get_context
-from shared.errors import ApiError, not_found
+from shared.errors import ApiError, not_found, validation_error
 from shared.http.auth import require_admin
 from shared.http.handler import api_endpoint, parse_json_body
+from shared.http.query import query_param
 from shared.http.responses import json_response
+from shared.ids import is_api_key_id, is_tenant_id
 from shared.models.auth import ApiKeyCreated, ApiKeyCreateRequest, ApiKeyList, ApiKeyView, key_view
 from shared.models.errors import ErrorCode
 from shared.openapi import Auth, operation
@@ -56,13 +58,19 @@ async def create_api_key(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route=COLLECTION, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @operation(
     "GET", COLLECTION, summary="List API keys (`?tenantId=` for one tenant)", auth=Auth.ADMIN,
-    responses={200: ApiKeyList},
+    responses={200: ApiKeyList}, errors=(400,),
 )  # fmt: skip
 @api_endpoint
 async def list_api_keys(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     require_admin(req, ctx)
-    documents = await ctx.api_keys.list(req.params.get("tenantId") or None)
+    tenant_id = query_param(req, "tenantId") or None
+    if tenant_id is not None and not is_tenant_id(tenant_id):
+        raise validation_error(
+            "Invalid query parameter tenantId: not a tenant id.",
+            details=[{"field": "tenantId", "message": "not a tenant id"}],
+        )
+    documents = await ctx.api_keys.list(tenant_id)
     return json_response(ApiKeyList(data=[key_view(document) for document in documents]))
 
 
@@ -75,7 +83,8 @@ async def list_api_keys(req: func.HttpRequest) -> func.HttpResponse:
 async def revoke_api_key(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     require_admin(req, ctx)
-    document = await ctx.api_keys.revoke(req.route_params["key_id"])
+    key_id = req.route_params["key_id"]
+    document = await ctx.api_keys.revoke(key_id) if is_api_key_id(key_id) else None
     if document is None:
         raise not_found("API key")
     return json_response(key_view(document))

@@ -20,6 +20,7 @@ from shared.http.auth import WRITE_SCOPE, authenticate
 from shared.http.handler import api_endpoint, parse_json_body
 from shared.http.query import parse_query, query_flag
 from shared.http.responses import json_response
+from shared.http.urls import api_base_url
 from shared.openapi import Auth, operation
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,9 @@ async def seed001_create_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
     request = parse_json_body(req, CreateGenerationRequest)
-    generation = await generations.create_generation(ctx, principal.tenant_id, request)
+    generation = await generations.create_generation(
+        ctx, principal.tenant_id, request, api_base_url=api_base_url(req, ctx.settings)
+    )
     return json_response(GenerationEnvelope(data=generation), status=201)
 
 

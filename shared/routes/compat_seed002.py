@@ -21,6 +21,7 @@ from shared.compat.seed002_models import (
     V0LibraryPage,
     V0LibraryPageEnvelope,
     V0LibraryQuery,
+    V0SubmitQuery,
     V0Timeout,
 )
 from shared.errors import ApiError, not_found
@@ -57,8 +58,8 @@ def render_error(error: ApiError) -> func.HttpResponse:
 @operation(
     "POST", GENERATIONS, summary="Generate images: waits for them unless ?async=true", auth=Auth.WRITE,
     request=V0GenerationRequest, request_content_types=("application/json", "multipart/form-data"),
-    responses={200: V0JobEnvelope, 504: V0Timeout}, errors=(400, 402, 404, 415, 422, 502, 503),
-    error_model=V0Error,
+    query=V0SubmitQuery, responses={200: V0JobEnvelope, 504: V0Timeout},
+    errors=(400, 402, 404, 415, 422, 502, 503), error_model=V0Error,
 )  # fmt: skip
 @api_endpoint(render_error=render_error)
 async def seed002_submit_generation(req: func.HttpRequest) -> func.HttpResponse:
@@ -69,13 +70,18 @@ async def seed002_submit_generation(req: func.HttpRequest) -> func.HttpResponse:
         body, uploads = parse_form(req, V0GenerationRequest, _FORM_JSON_FIELDS)
     else:
         body, uploads = parse_json_body(req, V0GenerationRequest), []
-    job = await service.submit_generation(
-        ctx,
-        principal.tenant_id,
-        seed002.to_native(body, ctx.providers.catalog),
-        uploads=uploads,
-        api_base_url=api_base_url(req, ctx.settings),
-    )
+    request = seed002.to_native(body, ctx.providers.catalog)
+    try:
+        job = await service.submit_generation(
+            ctx,
+            principal.tenant_id,
+            request,
+            uploads=uploads,
+            api_base_url=api_base_url(req, ctx.settings),
+            policy=seed002.submit_policy(ctx.settings),
+        )
+    except ApiError as error:
+        raise seed002.in_seed_terms(error, body) from error
     if query_flag(req, "async"):
         return json_response(V0JobEnvelope(data=await seed002.job_result(ctx, job, response_format)))
     wait = ctx.settings.seed002_sync_wait_seconds

@@ -18,7 +18,15 @@ from shared.jobs.cancel import cancel_job
 from shared.jobs.deletion import delete_job
 from shared.jobs.listing import JobListQuery, list_jobs
 from shared.jobs.waiting import requested_wait, wait_for_terminal
-from shared.models.jobs import GenerationRequest, JobDocument, JobPage, JobView, ResponseFormat
+from shared.models.jobs import (
+    GenerationRequest,
+    JobDocument,
+    JobPage,
+    JobReadQuery,
+    JobView,
+    ResponseFormat,
+    SubmitQuery,
+)
 from shared.openapi import Auth, operation
 from shared.scheduling.positions import status_retry_after
 
@@ -32,7 +40,7 @@ COLLECTION = "v1/images/generations"
 @bp.route(route=COLLECTION, methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @operation(
     "POST", COLLECTION, summary="Submit a generation job", auth=Auth.WRITE, request=GenerationRequest,
-    request_content_types=("application/json", "multipart/form-data"),
+    request_content_types=("application/json", "multipart/form-data"), query=SubmitQuery,
     responses={202: JobView, 200: JobView}, errors=(400, 402, 404, 409, 415, 503),
 )  # fmt: skip
 @api_endpoint
@@ -86,7 +94,7 @@ async def list_generations(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route=COLLECTION + "/{job_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @operation(
     "GET", COLLECTION + "/{job_id}", summary="A job: 202 while queued or running, 200 once ended",
-    auth=Auth.READ, responses={200: JobView, 202: JobView}, errors=(400, 404),
+    auth=Auth.READ, query=JobReadQuery, responses={200: JobView, 202: JobView}, errors=(400, 404),
 )  # fmt: skip
 @api_endpoint
 async def get_generation(req: func.HttpRequest) -> func.HttpResponse:

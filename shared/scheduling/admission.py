@@ -38,6 +38,7 @@ from shared.scheduling.events import SLOT_RESERVED, TIMED_OUT, WAITING, quota_ev
 from shared.scheduling.plan import LEAD, RECHECK_SECONDS, STALE_AFTER, ModelQuota, Reserve, decide
 from shared.scheduling.store import Slot
 from shared.settings import Settings
+from shared.telemetry.jobs import quota_wait
 
 # Reservation races lost before a job is told to wait a moment and try again.
 _RESERVE_TRIES = 3
@@ -170,6 +171,7 @@ async def _wait(
         "(back in %ds)", job.id, quota.scope, position, estimated.isoformat(timespec="seconds"), delay,
         position=position, delay_seconds=delay,
     )  # fmt: skip
+    quota_wait(job, job.spec.provider, job.spec.model, delay)
     return QuotaWaiting(delay_seconds=delay, position=position, estimated_start=estimated, scope=quota.scope)
 
 

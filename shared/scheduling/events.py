@@ -1,4 +1,5 @@
-"""What the scheduler does, as named events: the one place telemetry (counters, spans) hooks in.
+"""What the scheduler does, as named events: log records, and each wait also the telemetry metric
+`imagegen.jobs.quota_wait` (shared/telemetry/jobs.py).
 
 Each event is logged once, at the moment it happens, with its name, the model's scope and the job in
 the record's `extra` (`quota_event`, `quota_scope`, `job_id`), plus the event's own fields.

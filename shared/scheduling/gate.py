@@ -26,13 +26,14 @@ from shared.jobs.ending import end_job
 from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument, JobError
-from shared.models.messages import JobMessage
+from shared.models.messages import JobMessage, QueueReason
 from shared.models.quotas import QuotaWait
 from shared.scheduling.admission import quota_timeout_message
 from shared.scheduling.events import REFUSED, RUN_GIVEN_BACK, TIMED_OUT, quota_event
 from shared.scheduling.pace import DEFAULT_REFUSAL_PAUSE
 from shared.scheduling.plan import LEAD, SLOT_GRACE, ModelQuota, free_slots
 from shared.scheduling.store import Lease, Slot
+from shared.telemetry.jobs import quota_wait
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ async def defer_for_quota(
     delay = max(1, math.ceil(deferral.delay_seconds) + random.randint(0, 1))
     # Queued before it is recorded, as a retry is: a crash in between leaves a message that finds the
     # claim and waits for it to lapse, never a job without a message.
-    await ctx.job_queue.enqueue(message, delay_seconds=delay)
+    await ctx.job_queue.enqueue(message, delay_seconds=delay, reason=QueueReason.QUOTA)
     owned = keeper.owned
     not_before = now + timedelta(seconds=delay)
 
@@ -164,3 +165,4 @@ async def defer_for_quota(
             RUN_GIVEN_BACK, scope, job.id, "Job %s: given back to wait for its quota (%s); back in %ds",
             job.id, deferral.reason, delay, refused=deferral.refused, delay_seconds=delay,
         )  # fmt: skip
+        quota_wait(job, job.spec.provider, job.spec.model, delay)

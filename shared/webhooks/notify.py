@@ -11,6 +11,7 @@ import logging
 
 from shared.app_context import AppContext
 from shared.library.images import image_id
+from shared.library.links import permanent_url
 from shared.models.common import utc_now
 from shared.models.jobs import JobDocument, WebhookEvent
 from shared.models.webhooks import (
@@ -36,6 +37,8 @@ async def notify_webhook(ctx: AppContext, job: JobDocument, event: WebhookEvent)
             job_id=job.id,
             url=job.webhook,
             body=payload.model_dump_json(),
+            traceparent=job.traceparent,
+            tracestate=job.tracestate,
         )
         await ctx.webhook_queue.enqueue(message)
         logger.info("Job %s: webhook %s queued", job.id, event)
@@ -50,6 +53,7 @@ async def _job_data(ctx: AppContext, job: JobDocument) -> WebhookJobData:
         WebhookOutput(
             id=image_id(job.id, image.index),
             url=await ctx.images.read_url(image.container, image.blob_name),
+            permanent_url=permanent_url(ctx.settings, job, image),
             mime_type=image.mime_type,
             width=image.width,
             height=image.height,

@@ -8,6 +8,7 @@ from azure.cosmos.exceptions import CosmosResourceExistsError, CosmosResourceNot
 
 from shared.models.common import utc_now
 from shared.models.webhooks import WEBHOOK_SECRET_DOCUMENT_ID, WebhookSecretDocument
+from shared.store_keys import plain_key
 from shared.webhooks.signing import new_secret
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ class WebhookSecretStore:
 
     async def get(self, tenant_id: str) -> str:
         """The tenant's secret; the first caller creates it (concurrent first callers agree on one)."""
+        plain_key(tenant_id, "tenant id")
         while True:
             try:
                 item = await self._container.read_item(WEBHOOK_SECRET_DOCUMENT_ID, partition_key=tenant_id)

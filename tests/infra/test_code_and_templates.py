@@ -38,8 +38,12 @@ SET_BY_INFRA = {
     "PUBLIC_API_BASE_URL",  # when a gateway fronts the app
     "API_KEY_HASH_SECRET",  # a Key Vault reference, when given
     "ADMIN_API_KEY",  # a Key Vault reference, when given
+    "IMAGE_LINK_SIGNING_KEYS",  # a Key Vault reference, when given
     "OIDC_ISSUER",  # when bearer tokens are accepted
     "OIDC_AUDIENCE",
+    "PLAYGROUND_ENABLED",  # azd env PLAYGROUND_ENABLED (default true)
+    "APPLICATIONINSIGHTS_CONNECTION_STRING",  # traces, metrics and logs go to Application Insights
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",  # with the identity: the resource has local auth off
 }
 # Local development only: in Azure these would weaken security or point at the local emulators.
 LOCAL_ONLY = {
@@ -52,6 +56,7 @@ LOCAL_ONLY = {
     "DEV_API_KEY_RATE_LIMIT": "only meaningful with DEV_API_KEY",
     "WEBHOOK_DEV_HOSTS": "lets webhooks reach plain-http and private hosts; a local receiver only",
     "FETCH_DEV_HTTP_HOSTS": "lets the fetcher reach plain-http loopback storage; the local stack only",
+    "TELEMETRY_FILES_DIRECTORY": "files on an instance disk nobody reads; Azure uses Application Insights",
 }
 # Read in Azure, where the code's default is the right value (override by adding an app setting).
 DEFAULT_IN_AZURE = {
@@ -100,6 +105,8 @@ DEFAULT_IN_AZURE = {
     "FETCH_TIMEOUT_SECONDS",
     "SEED000_WAIT_SECONDS",
     "SEED000_MODEL",  # unset: seed 000 jobs use the native default model
+    "SEED000_FETCH_PUBLIC_HOSTS",  # on, as seed 000 documents; `false` restricts it to FETCH_ALLOWED_HOSTS
+    "SEED002_MAX_SAMPLES",  # 10, seed 002's documented range
 }
 
 
@@ -154,6 +161,15 @@ def test_infra_sets_identity_based_storage_and_entra_telemetry() -> None:
     assert "APPLICATIONINSIGHTS_CONNECTION_STRING" in settings
 
 
+def test_the_host_and_the_python_worker_both_use_opentelemetry() -> None:
+    """The host exports OpenTelemetry (host.json), and the worker's switch is on: it continues the host's
+    trace context per invocation and the host leaves the worker's logs to the app's own exporter."""
+    host = json.loads((ROOT / "host.json").read_text())
+
+    assert host["telemetryMode"] == "OpenTelemetry"
+    assert _app_settings()["PYTHON_ENABLE_OPENTELEMETRY"] == "true"
+
+
 def test_secrets_come_from_key_vault_references() -> None:
     key_vault = main().module("keyVault")
     outputs = key_vault.data["outputs"]
@@ -172,9 +188,16 @@ def test_binding_expressions_name_settings_infra_sets() -> None:
     assert expressions - set(_app_settings()) == set()
 
 
+# Placeholders of settings whose values have a format the code checks (Key Vault references resolve to them).
+_PLACEHOLDER_FORMATS = {"IMAGE_LINK_SIGNING_KEYS": "azure={}"}
+
+
 def _settings_in_azure() -> Settings:
     # Values known only in Azure (outputs of other resources) stand in as placeholders.
-    values = {k: v if isinstance(v, str) else f"<{k} from Azure>" for k, v in _app_settings().items()}
+    values = {
+        k: v if isinstance(v, str) else _PLACEHOLDER_FORMATS.get(k, "{}").format(f"<{k} from Azure>")
+        for k, v in _app_settings().items()
+    }
     return Settings(**values)  # type: ignore[arg-type]
 
 

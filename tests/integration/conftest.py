@@ -16,9 +16,9 @@ from azure.cosmos import ContainerProxy, CosmosClient
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
+from devtools.oidc import Issuer
 from devtools.stack.stack import ROOT, LocalStack, settings_on_free_ports
 from tests.integration.contract import Contract
-from tests.integration.oidc import Issuer
 from tests.integration.webhook_receiver import receiver  # noqa: F401 - a fixture for every module
 
 DEV_KEY = "local-dev-key"
@@ -64,13 +64,16 @@ TEST_SETTINGS = {
     "SEED000_WAIT_SECONDS": "20",
     # Seed 002's sync wait, short enough for a test to outlast it (with a slow provider).
     "SEED002_SYNC_WAIT_SECONDS": "15",
+    # The metrics file gets its deltas every second (10 s locally), so a test reads them back soon.
+    "OTEL_METRIC_EXPORT_INTERVAL": "1000",
 }
 
 
 @pytest.fixture(scope="session")
-def oidc_issuer() -> Iterator[Issuer]:
-    """The OIDC issuer tokens come from: its JWKS is served on loopback (OIDC_ISSUER points at it)."""
-    issuer = Issuer()
+def oidc_issuer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issuer]:
+    """The development OIDC issuer (`make dev`'s), in process so tests can count its JWKS requests; its
+    directory is where `python -m devtools.token --dir` (or DEV_OIDC_DIR) finds its key."""
+    issuer = Issuer(directory=tmp_path_factory.mktemp("oidc"))
     issuer.start()
     try:
         yield issuer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from collections.abc import Mapping
@@ -19,10 +20,12 @@ def run_marked_example(
     cwd: Path,
     substitutions: Mapping[str, str],
     requires: tuple[str, ...] = (),
+    env: Mapping[str, str] | None = None,
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
     """Run the ```bash block after `<!-- marker -->` in `document` (relative to the repo root), with each
-    `substitutions` key (which must be in the script, as must every `requires` line) replaced by its value.
+    `substitutions` key (which must be in the script, as must every `requires` line) replaced by its value,
+    and `env` added to the environment.
     Fails the test when the block is gone or the script exits non-zero."""
     text = (ROOT / document).read_text()
     match = re.search(rf"<!-- {re.escape(marker)} -->\n```bash\n(.*?)```", text, re.DOTALL)
@@ -33,7 +36,12 @@ def run_marked_example(
     for original, replacement in substitutions.items():
         script = script.replace(original, replacement)
     result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=timeout
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
     )
     assert result.returncode == 0, result.stderr
     return result

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from azure.cosmos import ContainerProxy
 
+from devtools.oidc import Issuer
 from tests.integration.conftest import create_key, unique_tenant
-from tests.integration.oidc import Issuer
 
 pytestmark = pytest.mark.integration
 

@@ -36,6 +36,7 @@ pytestmark = pytest.mark.integration
 SEED_MODEL = "gemini-3-pro-image-preview"  # SEED000_MODEL of the local (and test) settings
 WAIT_SECONDS = 20  # SEED000_WAIT_SECONDS of the test settings
 RESPONSE_FIELDS = {"imageBase64", "imageUrl", "text", "id"}
+LINKS = "/v1/image-links"  # where permanent image links live (under the API base)
 
 
 def _png(size: tuple[int, int] = (48, 32), colour: tuple[int, int, int] = (10, 120, 200)) -> bytes:
@@ -50,6 +51,12 @@ def _b64(data: bytes) -> str:
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _follow(url: str) -> bytes:
+    response = httpx.get(url, timeout=30, follow_redirects=True)
+    assert response.status_code == 200, response.text
+    return response.content
 
 
 def _post(api: httpx.Client, body: Any, **kwargs: Any) -> httpx.Response:
@@ -71,7 +78,9 @@ def _check_image_answer(answer: dict[str, Any], prompt: str) -> bytes:
     with Image.open(io.BytesIO(data)) as image:
         assert Image.MIME[image.format or ""] == match.group(1)
         assert image.width > 0 and image.height > 0
-    stored = httpx.get(answer["imageUrl"], timeout=30)
+    # imageUrl is the image's permanent link: a redirect to a fresh read URL of the stored image.
+    assert f"/api{LINKS}/" in answer["imageUrl"], answer["imageUrl"]
+    stored = httpx.get(answer["imageUrl"], timeout=30, follow_redirects=True)
     assert stored.status_code == 200
     assert stored.content == data
     assert stored.headers["content-type"] == match.group(1)
@@ -114,7 +123,8 @@ def test_compat_seed000_examples(stack: LocalStack, api: httpx.Client, tmp_path:
     combined_bytes = _check_image_answer(combined, "Combine these images into a dramatic sunset scene")
     assert metadata["id"] == combined["id"]
     assert metadata["inputImages"] == [first["imageUrl"], second["imageUrl"]]
-    assert httpx.get(metadata["outputImageUrl"], timeout=30).content == combined_bytes
+    assert metadata["outputImageUrl"] == combined["imageUrl"]
+    assert httpx.get(metadata["outputImageUrl"], timeout=30, follow_redirects=True).content == combined_bytes
 
 
 def test_a_data_url_is_sent_to_the_seed_model_inline(api: httpx.Client, simulator: Simulator) -> None:
@@ -159,7 +169,7 @@ def test_the_fetch_example_with_two_blob_urls(api: httpx.Client, simulator: Simu
 
     _check_image_answer(answer, prompt)
     [sent] = simulator.requests_for(prompt)
-    expected = [_sha(httpx.get(first["imageUrl"]).content), _sha(httpx.get(second["imageUrl"]).content)]
+    expected = [_sha(_follow(first["imageUrl"])), _sha(_follow(second["imageUrl"]))]
     assert [ref["sha256"] for ref in sent["references"]] == expected
 
 
@@ -190,9 +200,7 @@ def test_the_metadata_document_is_read_from_the_native_job(
     # The URL as given, and the stored copy of the inline image.
     assert metadata["inputImages"][0] == earlier["imageUrl"]
     assert httpx.get(metadata["inputImages"][1], timeout=30).content == png
-    assert httpx.get(metadata["outputImageUrl"], timeout=30).content == base64.b64decode(
-        answer["imageBase64"].split(",", 1)[1]
-    )
+    assert _follow(metadata["outputImageUrl"]) == base64.b64decode(answer["imageBase64"].split(",", 1)[1])
     # The native job is the record: it carries the caller and the images as given.
     native = api.get(f"/v1/images/generations/{answer['id']}").json()
     assert native["status"] == "succeeded" and native["mode"] == "edit" and native["model"] == SEED_MODEL
@@ -259,14 +267,30 @@ def test_no_images_is_the_documented_400(
         ({"images": ["IMAGE", " "], "prompt": "p"}, "images[1] is empty"),
         (
             {"images": ["IMAGE", "not base64!"], "prompt": "p"},
-            "Invalid request: images[1].b64: Not valid base64.",
+            "Invalid request: images[1]: Not valid base64.",
         ),
         (
             {"images": [_b64(b"hello, not an image")], "prompt": "p"},
             "images[0]: Not a usable PNG, JPEG or WebP",
         ),
-        ({"images": ["https://evil.example.net/a.png"], "prompt": "p"}, "images[0].url: The URL was refused"),
-        ({"images": ["http://127.0.0.1:9/a.png"], "prompt": "p"}, "images[0].url: The URL was refused"),
+        # Any public host is fetched (this one does not resolve); private and loopback addresses never are.
+        (
+            {"images": ["https://evil.example.net/a.png"], "prompt": "p"},
+            "images[0]: The URL was refused: the host evil.example.net does not resolve",
+        ),
+        (
+            {"images": ["https://127.0.0.1/a.png"], "prompt": "p"},
+            "images[0]: The URL was refused: the host 127.0.0.1 resolves to a loopback address",
+        ),
+        (
+            {"images": ["https://169.254.169.254/latest"], "prompt": "p"},
+            "resolves to a cloud metadata address",
+        ),
+        ({"images": ["https://[2002:7f00:1::]/a.png"], "prompt": "p"}, "resolves to a 6to4 address"),
+        (
+            {"images": ["http://127.0.0.1:9/a.png"], "prompt": "p"},
+            "images[0]: The URL was refused: only https",
+        ),
         (
             {"images": ["IMAGE", 7], "prompt": "p"},
             "Invalid request: images.1: Input should be a valid string.",
@@ -424,7 +448,4 @@ def test_a_job_outlasting_the_wait_answers_202_with_its_status_url(
     assert done["status"] == "succeeded", done
     assert done["text"] == f"Here is an image of: {prompt}"
     metadata = api.get(f"/image/{job['id']}").json()
-    assert (
-        httpx.get(metadata["outputImageUrl"], timeout=30).content
-        == httpx.get(done["outputs"][0]["url"]).content
-    )
+    assert _follow(metadata["outputImageUrl"]) == httpx.get(done["outputs"][0]["url"]).content

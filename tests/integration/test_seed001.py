@@ -103,8 +103,10 @@ def test_create_with_enhancement_answers_201_then_get_shows_the_enhanced_prompt_
     assert set(created) == GENERATION_FIELDS
     uuid.UUID(created["id"])
     assert created["projectId"] == DEV_TENANT
-    # Enhancement runs in the worker: at creation both prompts are the caller's (see docs/compat.md).
-    assert created["prompt"] == created["originalPrompt"] == prompt
+    # As the document's example shows: the 201 already carries the enhanced prompt (see docs/compat.md).
+    enhanced = f"{prompt}, rendered as a photograph, with careful lighting and composition"
+    assert created["prompt"] == enhanced
+    assert created["originalPrompt"] == prompt
     assert created["autoEnhance"] is True
     assert created["aspectRatio"] == "16:9"
     assert created["status"] == "pending"
@@ -116,10 +118,10 @@ def test_create_with_enhancement_answers_201_then_get_shows_the_enhanced_prompt_
 
     done = wait_until_ended(api, created["id"])
 
-    enhanced = f"{prompt}, rendered as a photograph, with careful lighting and composition"
     assert done["status"] == "success", done
     assert done["prompt"] == enhanced
     assert done["originalPrompt"] == prompt
+    # Enhanced once, before the answer; the worker drew from that prompt without enhancing again.
     [text_call] = simulator.requests_for(prompt, kind="text")
     assert "Style: a photograph" in text_call["body"]["systemInstruction"]["parts"][0]["text"]
     [image_call] = simulator.requests_for(enhanced, kind="image")
@@ -148,10 +150,28 @@ def test_the_with_enhancement_example_keeps_the_original_prompt(
 
     done = wait_until_ended(api, created["id"])
 
-    assert done["prompt"] == f"{prompt}, rendered as a photograph, with careful lighting and composition"
+    enhanced = f"{prompt}, rendered as a photograph, with careful lighting and composition"
+    assert (created["prompt"], created["originalPrompt"], created["status"]) == (enhanced, prompt, "pending")
+    assert done["prompt"] == enhanced
     assert done["originalPrompt"] == prompt
     assert done["autoEnhance"] is True
     assert len(simulator.requests_for(prompt, kind="text")) == 1
+
+
+def test_a_failed_enhancement_answers_201_with_the_original_prompt_and_still_generates(
+    api: httpx.Client, simulator: Simulator
+) -> None:
+    prompt = unique_prompt("a cat on a fence")
+    simulator.fault("http_500", count=1, model="gemini-2.5-flash")  # the text model (GEMINI_TEXT_MODEL)
+
+    created = create(api, prompt=prompt, autoEnhance=True)
+
+    assert created["prompt"] == created["originalPrompt"] == prompt
+    done = wait_until_ended(api, created["id"])
+    assert done["status"] == "success" and done["prompt"] == prompt
+    assert len(simulator.requests_for(prompt, kind="image")) == 1
+    native = api.get(f"/v1/images/generations/{created['id']}").json()
+    assert any("enhancement failed" in warning for warning in native["warnings"]), native["warnings"]
 
 
 def test_the_without_enhancement_example_calls_no_text_model(api: httpx.Client, simulator: Simulator) -> None:

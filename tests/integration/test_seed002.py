@@ -245,6 +245,66 @@ def test_invalid_bodies_are_400_with_a_flat_error_naming_the_field(
     assert error["code"] == "VALIDATION_ERROR"
 
 
+def test_sample_count_is_one_to_ten_by_default_while_the_native_n_stays_capped(
+    v0: httpx.Client, api: httpx.Client, jobs_container: ContainerProxy, tenant: tuple[str, str]
+) -> None:
+    # MAX_IMAGES_PER_JOB is 4 (the default): seed 002's documented 1-10 is its own limit.
+    data = _generate(v0, "?async=true", prompt=unique_prompt("ten kites"), sampleCount=10, resolution="low")
+
+    assert _stored(jobs_container, tenant, data["id"])["spec"]["n"] == 10
+    native = api.post("/v1/images/generations", json={"prompt": "five kites", "n": 5})
+    assert native.status_code == 400
+    assert native.json()["error"]["details"] == [{"field": "n", "message": "must be between 1 and 4."}]
+    too_many = v0.post(GENERATIONS, json={"prompt": "x", "sampleCount": 11})
+    assert too_many.status_code == 400 and "sampleCount" in too_many.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "text"),
+    [
+        (
+            {
+                "refImageBase64": [{"mimeType": "image/png", "data": base64.b64encode(_png()).decode()}],
+                "refImageUrls": ["https://evil.example.net/b.png"],
+            },
+            "refImageUrls[0]",  # the native referenceImages[1]
+            "not on the allowlist",
+        ),
+        (
+            {"refImageBase64": [{"mimeType": "image/png", "data": "not base64!"}]},
+            "refImageBase64[0].data",
+            "Not valid base64",
+        ),
+        ({"refImageUrls": [""]}, "refImageUrls.0", "at least 1 character"),
+        ({"presetId": ""}, "presetId", "pattern"),
+        ({"presetId": "preset_00000000000000000000000000000000"}, None, "Preset"),
+    ],
+)
+def test_errors_name_the_callers_own_fields(
+    v0: httpx.Client, body: dict[str, Any], field: str | None, text: str
+) -> None:
+    response = v0.post(GENERATIONS, json={"prompt": unique_prompt("named fields"), **body})
+
+    assert 400 <= response.status_code < 500, response.text
+    error = response.json()
+    assert text in error["error"]
+    assert "referenceImages" not in response.text and '"n"' not in response.text
+    if field is not None:
+        assert response.status_code == 400
+        assert error["details"][0]["field"] == field
+        assert error["error"].startswith(f"Invalid request: {field}: ")
+
+
+def test_a_prompt_longer_than_the_native_4000_characters_is_400_naming_the_limit(v0: httpx.Client) -> None:
+    accepted = v0.post(f"{GENERATIONS}?async=true", json={"prompt": "x" * 4000})
+    refused = v0.post(GENERATIONS, json={"prompt": "x" * 5000})
+
+    assert accepted.status_code == 200, accepted.text
+    assert refused.status_code == 400
+    assert refused.json()["details"][0]["field"] == "prompt"
+    assert "at most 4000 characters" in refused.json()["error"]
+
+
 def test_all_eighteen_aspect_ratios_are_accepted(v0: httpx.Client) -> None:
     ratios = ["1:1", "1:2", "1:4", "1:8", "2:1", "2:3", "3:2", "3:4", "4:1", "4:3",
               "4:5", "5:4", "8:1", "9:16", "9:19.5", "16:9", "19.5:9", "21:9"]  # fmt: skip

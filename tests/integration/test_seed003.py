@@ -6,6 +6,7 @@ import base64
 import hashlib
 import io
 import re
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,11 +21,11 @@ from azure.cosmos import ContainerProxy
 from azure.storage.blob import BlobSasPermissions, BlobServiceClient, ContentSettings, generate_blob_sas
 from PIL import Image
 
-from devtools.stack.stack import LocalStack
+from devtools.oidc import Issuer
+from devtools.stack.stack import ROOT, LocalStack
 from tests.integration.conftest import Simulator, api_client, unique_prompt, unique_tenant
 from tests.integration.contract import Contract
 from tests.integration.doc_examples import run_marked_example
-from tests.integration.oidc import Issuer
 
 pytestmark = pytest.mark.integration
 
@@ -386,16 +387,18 @@ def test_a_job_not_done_within_the_wait_is_504_and_names_the_job(
 
 
 def test_compat_seed003_examples(stack: LocalStack, oidc_issuer: Issuer, tmp_path: Path) -> None:
-    token = oidc_issuer.token(tid=unique_tenant("docs"), scp="write:image-gen")
     base = stack.endpoints.api_url.removesuffix("/api")
+    # The token comes from `python -m devtools.token`, as written, reading this session's issuer.
+    assert oidc_issuer.directory is not None
     result = run_marked_example(
         "docs/compat.md",
         "compat-example: seed 003",
         cwd=tmp_path,
         substitutions={
             "GATEWAY=http://127.0.0.1:7071": f"GATEWAY={base}",
-            "JWT=<your token>": f"JWT={token}",
+            ".venv/bin/python -m devtools.token": f"{sys.executable} -m devtools.token",
         },
+        env={"PYTHONPATH": str(ROOT), "DEV_OIDC_DIR": str(oidc_issuer.directory)},
         timeout=180,
     )
 

@@ -13,8 +13,8 @@ import pytest
 from azure.cosmos import ContainerProxy
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from devtools.oidc import DEV_AUDIENCE, Issuer
 from tests.integration.conftest import unique_prompt, unique_tenant
-from tests.integration.oidc import AUDIENCE, Issuer
 
 pytestmark = pytest.mark.integration
 
@@ -100,6 +100,26 @@ def test_an_app_role_grants_the_scope_and_a_token_without_a_tenant_is_403(
     assert "tid" in response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    "tenant", ["tenant-a\n", "tenant-a\r\n", " tenant-a", "../tenant-a", "tenant/a", "", "t" * 129]
+)
+def test_a_tenant_claim_that_is_not_a_tenant_id_is_403_and_stores_nothing(
+    anonymous: httpx.Client, oidc_issuer: Issuer, cosmos_containers: Any, tenant: str
+) -> None:
+    token = oidc_issuer.token(tid=tenant, scp="write:image-gen")
+    prompt = unique_prompt("hostile tenant")
+
+    response = anonymous.post(GENERATIONS, json={"prompt": prompt}, headers=_bearer(token))
+
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["code"] == "FORBIDDEN"
+    query = "SELECT VALUE COUNT(1) FROM c WHERE c.spec.prompt = @prompt"
+    found = cosmos_containers("jobs").query_items(
+        query, parameters=[{"name": "@prompt", "value": prompt}], enable_cross_partition_query=True
+    )
+    assert sum(int(count) for count in found) == 0
+
+
 def test_an_app_service_principal_is_trusted_when_the_setting_says_so(
     anonymous: httpx.Client, jobs_container: ContainerProxy
 ) -> None:
@@ -139,7 +159,7 @@ def test_signing_keys_are_cached_and_an_unknown_key_id_is_401(
     unknown_kid = jwt.encode(
         {
             "iss": oidc_issuer.url,
-            "aud": AUDIENCE,
+            "aud": DEV_AUDIENCE,
             "sub": "s",
             "tid": "org-cache",
             "exp": int(time.time()) + 60,

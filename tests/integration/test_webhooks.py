@@ -81,6 +81,8 @@ def test_every_asked_event_is_delivered_signed(api: httpx.Client, receiver: Rece
     assert data["statusQueryGetUri"] == done["statusQueryGetUri"]
     assert data["outputs"][0]["id"] == f"{job['id']}-0"
     assert httpx.get(data["outputs"][0]["url"]).status_code == 200
+    # A late delivery's SAS URL may have expired; its permanent link is the job's own.
+    assert data["outputs"][0]["permanentUrl"] == done["outputs"][0]["permanentUrl"]
     assert by_type["job.queued"].json["data"]["status"] == "queued"
     assert by_type["job.running"].json["data"]["status"] == "running"
 

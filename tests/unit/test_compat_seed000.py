@@ -80,7 +80,7 @@ def test_the_model_setting(setting: str | None, expected: tuple[str | None, str 
         ({"images": [PNG_B64] * 6, "prompt": "p"}, "Too many images: 6; at most 5 are accepted."),
         ({"images": [PNG_B64, ""], "prompt": "p"}, "images[1] is empty"),
         ({"images": [PNG_B64], "prompt": "p" * 4001}, "Invalid request: prompt:"),
-        ({"images": ["https://x/" + "a" * 5000], "prompt": "p"}, "Invalid request: images.0.url:"),
+        ({"images": ["https://x/" + "a" * 5000], "prompt": "p"}, "Invalid request: images[0]: String should"),
     ],
 )
 def test_refusals(body: dict[str, object], message: str) -> None:
@@ -131,12 +131,20 @@ def test_a_canceled_job_is_409() -> None:
 
 def test_native_400s_name_the_seed_field_and_others_pass_unchanged() -> None:
     native = ApiError(
-        400, "VALIDATION_ERROR", "Invalid request: referenceImages[2].url: refused", headers={"A": "b"}
+        400,
+        "VALIDATION_ERROR",
+        "Invalid request: referenceImages[2].url: refused; referenceImages.3.b64: not base64",
+        details=[
+            {"field": "referenceImages[2].url", "message": "refused"},
+            {"field": "referenceImages.3.b64", "message": "not base64"},
+        ],
+        headers={"A": "b"},
     )
     other = ApiError(402, "INSUFFICIENT_CREDITS", "referenceImages[0] costs")
 
     renamed = in_seed_terms(native)
 
-    assert renamed.message == "Invalid request: images[2].url: refused"
+    assert renamed.message == "Invalid request: images[2]: refused; images[3]: not base64"
+    assert [item["field"] for item in renamed.details] == ["images[2]", "images[3]"]
     assert renamed.headers == {"A": "b"}
     assert in_seed_terms(other) is other

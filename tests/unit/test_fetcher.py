@@ -27,6 +27,10 @@ DNS = {
     "linklocal6.example.com": ["fe80::1"],
     "multicast.example.com": ["224.0.0.251"],
     "zero.example.com": ["0.0.0.0"],
+    # IPv6 transition addresses wrapping loopback and private IPv4 addresses.
+    "sixtofour.example.com": ["2002:7f00:1::"],
+    "teredo.example.com": ["2001:0:4136:e378:8000:63bf:80ff:fffe"],
+    "nat64.example.com": ["64:ff9b::a00:1"],
 }
 ALLOWED = ["images.example.com", *DNS]
 
@@ -71,6 +75,9 @@ def _fetcher(*, dev_hosts: tuple[str, ...] = (), max_bytes: int = 20 * 1024 * 10
         ("https://linklocal6.example.com/a.png", "link-local"),
         ("https://multicast.example.com/a.png", "multicast"),
         ("https://zero.example.com/a.png", "unspecified"),
+        ("https://sixtofour.example.com/a.png", r"6to4 address \(it carries 127\.0\.0\.1\)"),
+        ("https://teredo.example.com/a.png", r"Teredo address \(it carries 127\.0\.0\.1\)"),
+        ("https://nat64.example.com/a.png", r"NAT64 address \(it carries 10\.0\.0\.1\)"),
         ("https://127.0.0.1/a.png", "not on the allowlist"),
         ("https://[::1]/a.png", "not on the allowlist"),
         ("https://169.254.169.254/latest/meta-data", "not on the allowlist"),
@@ -97,6 +104,18 @@ async def test_hostile_urls_are_refused(url: str, reason: str) -> None:
         ("::ffff:8.8.8.8", "an IPv4-mapped IPv6 address"),
         ("::", "the unspecified address"),
         ("ff02::1", "a multicast address"),
+        # 6to4, Teredo and NAT64 deliver to the IPv4 address they carry: refused whatever it is.
+        ("2002:7f00:1::", "a 6to4 address (it carries 127.0.0.1)"),
+        ("2002:a9fe:a9fe::1", "a 6to4 address (it carries 169.254.169.254)"),
+        ("2002:808:808::1", "a 6to4 address (it carries 8.8.8.8)"),
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "a Teredo address (it carries 127.0.0.1)"),
+        ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "a Teredo address (it carries 10.0.0.1)"),
+        ("64:ff9b::7f00:1", "a NAT64 address (it carries 127.0.0.1)"),
+        ("64:ff9b::a9fe:a9fe", "a NAT64 address (it carries 169.254.169.254)"),
+        ("64:ff9b::808:808", "a NAT64 address (it carries 8.8.8.8)"),
+        ("64:ff9b:1::c0a8:1", "a NAT64 address (it carries 192.168.0.1)"),
+        ("::127.0.0.1", "an IPv4-compatible IPv6 address (it carries 127.0.0.1)"),
+        ("2001:4860:4860::8888", None),
     ],
 )
 def test_address_vetting(address: str, refused: str | None) -> None:
@@ -180,3 +199,38 @@ async def test_the_body_is_cut_at_the_size_cap_and_must_be_an_image(origin: Test
         await fetcher.fetch_image(f"http://assets.test:{origin.port}/huge")
     with pytest.raises(FetchRefused, match="not return a PNG, JPEG or WebP"):
         await fetcher.fetch_image(f"http://assets.test:{origin.port}/text")
+
+
+async def test_without_an_allowlist_any_public_host_passes_and_every_address_rule_stays() -> None:
+    # Seed 000's policy (SEED000_FETCH_PUBLIC_HOSTS): no host allowlist, the same address vetting.
+    DNS["cdn.example.net"] = ["93.184.216.34"]
+    try:
+        public = SafeFetcher(
+            FetchPolicy.build(
+                allowed_hosts=None,
+                dev_http_hosts=(),
+                own_storage_url="https://ourimages.blob.core.windows.net",
+                max_bytes=1000,
+                timeout_seconds=2,
+            ),
+            resolver=stub_resolver,
+        )
+
+        await public.check("https://cdn.example.net/a.png")
+        with pytest.raises(FetchRefused, match="not on the allowlist"):
+            await _fetcher().check("https://cdn.example.net/a.png")
+        for url, reason in [
+            ("http://cdn.example.net/a.png", "only https"),
+            ("https://rebind.example.com/a.png", "private"),
+            ("https://metadata.example.com/latest", "metadata"),
+            ("https://169.254.169.254/latest", "metadata"),
+            ("https://127.0.0.1/a.png", "loopback"),
+            ("https://[::1]/a.png", "loopback"),
+            ("https://[2002:7f00:1::]/a.png", "6to4"),
+            ("https://sixtofour.example.com/a.png", "6to4"),
+            ("https://user:pw@cdn.example.net/a.png", "credentials"),
+        ]:
+            with pytest.raises(FetchRefused, match=reason):
+                await public.fetch_image(url)
+    finally:
+        DNS.pop("cdn.example.net", None)

@@ -39,6 +39,7 @@ def test_functions_and_their_triggers(app_functions: list[func.Function]) -> Non
         "get_library_image",
         "get_library_image_content",
         "list_gallery_images",
+        "follow_image_link",
         "create_preset",
         "list_presets",
         "get_preset",
@@ -65,6 +66,9 @@ def test_functions_and_their_triggers(app_functions: list[func.Function]) -> Non
         "seed002_get_library_image",
         "seed002_download_library_image",
         "seed002_get_usage",
+        "list_models",
+        "playground_page",
+        "playground_asset",
     }
     assert bindings["submit_generation"] == {
         "direction": "IN",
@@ -78,6 +82,8 @@ def test_functions_and_their_triggers(app_functions: list[func.Function]) -> Non
     assert bindings["list_generations"]["methods"] == ["GET"]
     assert bindings["cancel_generation"]["route"] == "v1/images/generations/{job_id}/cancel"
     assert bindings["delete_generation"]["methods"] == ["DELETE"]
+    assert bindings["playground_page"]["route"] == "playground"
+    assert bindings["playground_page"]["authLevel"] == "ANONYMOUS"
     assert bindings["generation_worker"]["queueName"] == "%JOBS_QUEUE%"
     assert bindings["generation_poison"]["queueName"] == "%JOBS_QUEUE%-poison"
     assert bindings["generation_worker"]["connection"] == "AzureWebJobsStorage"

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+from unittest.mock import ANY
 
 import azure.functions as func
+import jsonschema
 from pydantic import BaseModel, Field
 
 import function_app  # noqa: F401  (registers every route module's operations)
 from shared import openapi
 from shared.models.common import RequestModel
+from shared.openapi_examples import EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,9 +60,10 @@ def test_operations_get_their_error_responses_security_and_parameters() -> None:
     assert submit["x-required-scope"] == "write:image-gen"
     assert "X-RateLimit-Remaining" in submit["responses"]["429"]["headers"]
     status = document["paths"]["/v1/images/generations/{job_id}"]["get"]
-    assert status["parameters"] == [
-        {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
-    ]
+    assert status["parameters"][0] == {
+        "name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}, "example": ANY
+    }  # fmt: skip
+    assert [p["name"] for p in status["parameters"][1:]] == ["response_format", "includeDeleted"]
     assert document["paths"]["/health"]["get"]["security"] == []
     assert document["paths"]["/v1/admin/api-keys"]["post"]["security"] == [{"adminKey": []}]
     for path in document["paths"].values():
@@ -108,3 +113,64 @@ def test_a_route_module_registers_an_operation_with_query_parameters_and_binary_
         "image/png": {"schema": {"type": "string", "format": "binary"}}
     }
     assert "_Thing" in document["components"]["schemas"]
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(path, method, op) for path, ops in document["paths"].items() for method, op in ops.items()]
+
+
+def test_no_schema_name_leaks_a_module_path_and_colliding_models_get_their_family_prefix() -> None:
+    schemas = openapi.build_document()["components"]["schemas"]
+
+    assert [name for name in schemas if "__" in name] == []
+    assert {"EnhancementOptions", "Seed001EnhancementOptions"} <= set(schemas)
+    assert schemas["Seed001EnhancementOptions"]["title"] == "Seed001EnhancementOptions"
+    create = schemas["CreateGenerationRequest"]["properties"]["enhancementOptions"]
+    assert {"$ref": "#/components/schemas/Seed001EnhancementOptions"} in create["anyOf"]
+
+
+def test_servers_are_the_absolute_base_when_known() -> None:
+    assert openapi.build_document(server_url="https://images.example.com/api")["servers"] == [
+        {"url": "https://images.example.com/api"}
+    ]
+    assert [s["url"] for s in openapi.build_document()["servers"]] == ["/api", "http://127.0.0.1:7071/api"]
+
+
+def test_every_operation_has_examples_for_its_body_answers_and_path_parameters() -> None:
+    document = openapi.build_document()
+    missing = []
+    for path, method, op in _operations(document):
+        if "requestBody" in op and "example" not in op["requestBody"]["content"]["application/json"]:
+            missing.append(f"{method} {path}: request body")
+        successes = [r for status, r in op["responses"].items() if status.startswith("2")]
+        # Binary answers (image bytes) have no example; their path parameters do.
+        with_body = [
+            r
+            for r in successes
+            if any(m["schema"].get("format") != "binary" for m in r.get("content", {}).values())
+        ]
+        if with_body and not any("example" in media for r in with_body for media in r["content"].values()):
+            missing.append(f"{method} {path}: answer")
+        for parameter in op.get("parameters", []):
+            if parameter["in"] == "path" and "example" not in parameter:
+                missing.append(f"{method} {path}: {parameter['name']}")
+    assert missing == [], "add them to shared/openapi_examples.json"
+    assert set(EXAMPLES) <= {op["operationId"] for _, _, op in _operations(document)}
+
+
+def test_examples_validate_against_the_operations_schemas() -> None:
+    document = openapi.build_document()
+    components = {"components": document["components"]}
+    operations = {op.operation_id: op for op in openapi.registered_operations()}
+    for path, method, op in _operations(document):
+        registered = operations[op["operationId"]]
+        example = EXAMPLES.get(op["operationId"])
+        if example is not None and example.request is not None:
+            assert registered.request is not None, op["operationId"]
+            registered.request.model_validate_json(json.dumps(example.request))  # strict, as a request is
+        for status, response in op["responses"].items():
+            for media_type, media in response.get("content", {}).items():
+                if "example" in media and media_type.endswith("json") and "$ref" in media["schema"]:
+                    validator = jsonschema.Draft202012Validator({**media["schema"], **components})
+                    errors = [e.message for e in validator.iter_errors(media["example"])]
+                    assert errors == [], f"{method} {path} {status}: {errors[:3]}"
