@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import os
 import statistics
 import time
@@ -36,10 +35,8 @@ from typing import Any
 import httpx
 from azure.cosmos import CosmosClient
 
-from bench.local_stack import bench_stack
+from bench.local_stack import bench_hosts, bench_stack
 from bench.submit_latency import percentile
-from devtools.stack.processes import free_port
-from devtools.stack.stack import LocalStack
 
 KEY = "local-dev-key"
 BALANCE = 10_000_000
@@ -234,28 +231,13 @@ def main() -> None:
         # A window longer than the run: one counter document takes every request.
         "RATE_LIMIT_WINDOW_SECONDS": "86400",
     }
-    with bench_stack(overrides) as stack:
-        hosts = [stack]
-        if args.hosts == 2:
-            second = LocalStack(
-                values=stack.values,
-                endpoints=dataclasses.replace(stack.endpoints, api_port=free_port()),
-                data_dir=stack.data_dir,
-                log_dir=stack.data_dir / "second-host-logs",
-                devhost_args=["--no-timers"],
-            )
-            second.start_app()
-            hosts.append(second)
-        try:
-            if args.route == "direct":
-                os.environ.update(stack.values)
-                asyncio.run(drive_counters(args))
-                return
-            answered = asyncio.run(drive([host.endpoints.api_url for host in hosts], args))
-            audit(stack.values, answered, args.route)
-        finally:
-            for extra in hosts[1:]:
-                extra.stop()
+    with bench_stack(overrides) as stack, bench_hosts(stack, args.hosts) as hosts:
+        if args.route == "direct":
+            os.environ.update(stack.values)
+            asyncio.run(drive_counters(args))
+            return
+        answered = asyncio.run(drive([host.endpoints.api_url for host in hosts], args))
+        audit(stack.values, answered, args.route)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from devtools.stack.processes import free_port
 from devtools.stack.stack import ROOT, LocalStack, settings_on_free_ports
 
 
@@ -28,3 +30,25 @@ def bench_stack(overrides: dict[str, str]) -> Iterator[LocalStack]:
         )
         with stack:
             yield stack
+
+
+@contextmanager
+def bench_hosts(stack: LocalStack, count: int) -> Iterator[list[LocalStack]]:
+    """`stack` and, when `count` is 2, a second dev host process on the same stores and queues (its own
+    API port, no timers), stopped on exit."""
+    hosts = [stack]
+    if count == 2:
+        second = LocalStack(
+            values=stack.values,
+            endpoints=dataclasses.replace(stack.endpoints, api_port=free_port()),
+            data_dir=stack.data_dir,
+            log_dir=stack.data_dir / "second-host-logs",
+            devhost_args=["--no-timers"],
+        )
+        second.start_app()
+        hosts.append(second)
+    try:
+        yield hosts
+    finally:
+        for extra in hosts[1:]:
+            extra.stop()

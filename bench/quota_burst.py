@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import math
 import time
 from collections import Counter
@@ -27,8 +26,7 @@ from typing import Any
 import httpx
 from azure.cosmos import CosmosClient
 
-from bench.local_stack import bench_stack
-from devtools.stack.processes import free_port
+from bench.local_stack import bench_hosts, bench_stack
 from devtools.stack.stack import LocalStack
 
 KEY = "local-dev-key"
@@ -167,34 +165,19 @@ def main() -> None:
     }
     if not args.no_schedule:
         overrides["PROVIDER_QUOTAS"] = f"gemini/{MODEL}=rpm:{args.per_minute}"
-    with bench_stack(overrides) as stack:
-        stacks = [stack]
-        if args.hosts == 2:
-            second = LocalStack(
-                values=stack.values,
-                endpoints=dataclasses.replace(stack.endpoints, api_port=free_port()),
-                data_dir=stack.data_dir,
-                log_dir=stack.data_dir / "second-host-logs",
-                devhost_args=["--no-timers"],
-            )
-            second.start_app()
-            stacks.append(second)
-        try:
-            assert stack.endpoints.simulator_url
-            httpx.post(
-                f"{stack.endpoints.simulator_url}/_sim/config",
-                json={"quotas": {MODEL: {"requestsPerMinute": args.per_minute}}},
-                timeout=30,
-            ).raise_for_status()
-            other_key = second_tenant_key(stack.endpoints.api_url)
-            started, ids, other_id, other_submitted = asyncio.run(
-                submit_burst(stack.endpoints.api_url, args.jobs, other_key)
-            )
-            rows = wait_until_ended(stack.values, len(ids) + 1, args.timeout)
-            report(args, stacks, rows, started, other_id, other_submitted)
-        finally:
-            for extra in stacks[1:]:
-                extra.stop()
+    with bench_stack(overrides) as stack, bench_hosts(stack, args.hosts) as stacks:
+        assert stack.endpoints.simulator_url
+        httpx.post(
+            f"{stack.endpoints.simulator_url}/_sim/config",
+            json={"quotas": {MODEL: {"requestsPerMinute": args.per_minute}}},
+            timeout=30,
+        ).raise_for_status()
+        other_key = second_tenant_key(stack.endpoints.api_url)
+        started, ids, other_id, other_submitted = asyncio.run(
+            submit_burst(stack.endpoints.api_url, args.jobs, other_key)
+        )
+        rows = wait_until_ended(stack.values, len(ids) + 1, args.timeout)
+        report(args, stacks, rows, started, other_id, other_submitted)
 
 
 if __name__ == "__main__":
