@@ -9,7 +9,6 @@ enhances in the worker and answers at once).
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from pydantic import Field
 
@@ -26,11 +25,12 @@ from shared.errors import ApiError
 from shared.jobs import service
 from shared.jobs.deletion import delete_job
 from shared.jobs.enhancement import EnhancedPrompt, enhance_prompt
+from shared.jobs.repository import JobFilter, jobs_query
 from shared.library.images import image_id
 from shared.models.common import RequestModel
 from shared.models.errors import ErrorCode
 from shared.models.jobs import EnhancementOptions, GenerationRequest, JobDocument, JobStatus
-from shared.offset_paging import offset_window
+from shared.paging import offset_window
 from shared.providers.catalog import UnknownModelError
 
 logger = logging.getLogger(__name__)
@@ -125,31 +125,15 @@ def _not_found(generation_id: str) -> ApiError:
 
 async def list_generations(ctx: AppContext, tenant_id: str, query: GenerationListQuery) -> GenerationList:
     """The tenant's generations, newest first, as an offset window with the filter's total."""
-    conditions = ["c.docType = 'job'", "c.tenantId = @tenant"]
-    parameters: list[dict[str, Any]] = [{"name": "@tenant", "value": tenant_id}]
-    if query.status is not None:
-        # `failed` covers native `failed` and `canceled`.
-        statuses = query.status.job_statuses()
-        names = [f"@status{i}" for i in range(len(statuses))]
-        conditions.append(f"c.status IN ({', '.join(names)})")
-        parameters += [{"name": n, "value": s.value} for n, s in zip(names, statuses, strict=True)]
-    if not query.include_deleted:
-        conditions.append("(NOT IS_DEFINED(c.deletedAt) OR IS_NULL(c.deletedAt))")
-    where = " AND ".join(conditions)
+    # `failed` covers native `failed` and `canceled`.
+    statuses = () if query.status is None else query.status.job_statuses()
+    generations = jobs_query(tenant_id, JobFilter(statuses=statuses, include_deleted=query.include_deleted))
 
     async def fetch(size: int, token: str | None) -> tuple[list[JobDocument], str | None]:
-        return await ctx.jobs.page(
-            f"SELECT * FROM c WHERE {where} ORDER BY c.createdAt DESC",
-            parameters,
-            tenant_id=tenant_id,
-            limit=size,
-            continuation=token,
-        )
+        return await ctx.jobs.page(generations, limit=size, continuation=token)
 
     jobs = await offset_window(fetch, offset=query.offset, limit=query.limit)
-    total = await ctx.jobs.count(
-        f"SELECT VALUE COUNT(1) FROM c WHERE {where}", parameters, tenant_id=tenant_id
-    )
+    total = await ctx.jobs.count(generations)
     if jobs:
         # Counted after the window: a deletion in between must not make `total` smaller than what was shown.
         total = max(total, query.offset + len(jobs))

@@ -33,8 +33,7 @@ from shared.http.responses import json_response
 from shared.http.urls import api_base_url
 from shared.jobs import service
 from shared.jobs.waiting import wait_for_terminal
-from shared.library.images import get_image
-from shared.library.offset_paging import images_at_offset
+from shared.library.images import get_image, images_at_offset
 from shared.models.jobs import JobStatus, ResponseFormat
 from shared.openapi import Auth, operation
 
