@@ -7,8 +7,8 @@ import logging
 import azure.functions as func
 
 from shared.app_context import get_context
-from shared.compat import seed001_generations as generations
-from shared.compat.seed001_errors import render_seed001_error
+from shared.compat import seed001 as generations
+from shared.compat.seed001 import render_error
 from shared.compat.seed001_models import (
     CreateGenerationRequest,
     DeletedMessage,
@@ -38,13 +38,13 @@ TAGS = ("seed001-generations",)
     auth=Auth.WRITE, request=CreateGenerationRequest, responses={201: GenerationEnvelope},
     errors=(400, 402, 415), tags=TAGS, error_model=Seed001Error,
 )  # fmt: skip
-@api_endpoint(render_error=render_seed001_error)
+@api_endpoint(render_error=render_error)
 async def seed001_create_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
     request = parse_json_body(req, CreateGenerationRequest)
     generation = await generations.create_generation(
-        ctx, principal.tenant_id, request, api_base_url=api_base_url(req, ctx.settings)
+        ctx, principal, request, api_base_url=api_base_url(req, ctx.settings)
     )
     return json_response(GenerationEnvelope(data=generation), status=201)
 
@@ -55,7 +55,7 @@ async def seed001_create_generation(req: func.HttpRequest) -> func.HttpResponse:
     auth=Auth.READ, query=generations.GenerationListQuery, responses={200: GenerationList},
     errors=(400,), tags=TAGS, error_model=Seed001Error,
 )  # fmt: skip
-@api_endpoint(render_error=render_seed001_error)
+@api_endpoint(render_error=render_error)
 async def seed001_list_generations(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
@@ -68,7 +68,7 @@ async def seed001_list_generations(req: func.HttpRequest) -> func.HttpResponse:
     "GET", ITEM, summary="Seed 001: a generation with its output image",
     auth=Auth.READ, responses={200: GenerationEnvelope}, errors=(404,), tags=TAGS, error_model=Seed001Error,
 )  # fmt: skip
-@api_endpoint(render_error=render_seed001_error)
+@api_endpoint(render_error=render_error)
 async def seed001_get_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
@@ -86,7 +86,7 @@ async def seed001_get_generation(req: func.HttpRequest) -> func.HttpResponse:
     "DELETE", ITEM, summary="Seed 001: delete a generation and its image (hard delete)",
     auth=Auth.WRITE, responses={200: DeletedMessage}, errors=(404,), tags=TAGS, error_model=Seed001Error,
 )  # fmt: skip
-@api_endpoint(render_error=render_seed001_error)
+@api_endpoint(render_error=render_error)
 async def seed001_delete_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)

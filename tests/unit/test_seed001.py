@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from shared.compat.seed001_errors import render_seed001_error
-from shared.compat.seed001_generations import native_request
+from shared.compat.seed001 import native_request
+from shared.compat.seed001 import render_error as render_seed001_error
 from shared.compat.seed001_models import CreateGenerationRequest, GenerationStatus
 from shared.errors import ApiError, not_found
 from shared.models.jobs import JobStatus

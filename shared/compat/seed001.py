@@ -8,11 +8,10 @@ enhances in the worker and answers at once).
 
 from __future__ import annotations
 
-import logging
-
 from pydantic import Field
 
 from shared.app_context import AppContext
+from shared.compat import kit
 from shared.compat.seed001_models import (
     CreateGenerationRequest,
     Generation,
@@ -20,32 +19,54 @@ from shared.compat.seed001_models import (
     GenerationStatus,
     OutputImage,
     Pagination,
+    Seed001Error,
+    Seed001ErrorBody,
 )
 from shared.errors import ApiError
+from shared.http.auth import Principal
 from shared.jobs import service
 from shared.jobs.deletion import delete_job
 from shared.jobs.enhancement import EnhancedPrompt, enhance_prompt
 from shared.jobs.repository import JobFilter, jobs_query
 from shared.library.images import image_id
-from shared.models.common import RequestModel
+from shared.models.common import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RequestModel
 from shared.models.errors import ErrorCode
 from shared.models.jobs import EnhancementOptions, GenerationRequest, JobDocument, JobStatus
 from shared.paging import offset_window
 from shared.providers.catalog import UnknownModelError
 
-logger = logging.getLogger(__name__)
+ROUTE_FAMILY = "seed001"
 
 GENERATION_FAILED = "GENERATION_FAILED"
 GENERATION_NOT_FOUND = "GENERATION_NOT_FOUND"
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
+
+# Native codes the document names differently; every other code passes through unchanged.
+_CODES = {
+    ErrorCode.NOT_FOUND.value: GENERATION_NOT_FOUND,
+    ErrorCode.INVALID_INPUT.value: ErrorCode.VALIDATION_ERROR.value,
+}
+
+
+def seed001_code(error: ApiError) -> str:
+    return _CODES.get(error.code, error.code)
+
+
+# `{"success": false, "error": {"code", "message", "details"}}` with the document's codes (the document
+# names codes but shows no body; this follows its success/data envelope).
+render_error = kit.error_renderer(
+    lambda error: Seed001Error(
+        error=Seed001ErrorBody(code=seed001_code(error), message=error.message, details=error.details)
+    )
+)
 
 
 class GenerationListQuery(RequestModel):
     """Query parameters of `GET /api/v1/generations`."""
 
     status: GenerationStatus | None = Field(default=None, description="pending, processing, success, failed.")
-    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Results per page (max 100).")
+    limit: int = Field(
+        default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Results per page (max 100)."
+    )
     offset: int = Field(default=0, ge=0, description="Items to skip.")
     include_deleted: bool = Field(default=False, description="Include soft-deleted generations.")
 
@@ -62,23 +83,31 @@ def native_request(request: CreateGenerationRequest) -> GenerationRequest:
 
 
 async def create_generation(
-    ctx: AppContext, tenant_id: str, request: CreateGenerationRequest, *, api_base_url: str | None = None
+    ctx: AppContext,
+    principal: Principal,
+    request: CreateGenerationRequest,
+    *,
+    api_base_url: str | None = None,
 ) -> Generation:
     """Store and queue the generation. A generation that could not be started (the queue refused it; the
     job is then stored `failed`) is the document's `500 GENERATION_FAILED`."""
     native = native_request(request)
-    try:
-        job = await service.submit_generation(
-            ctx, tenant_id, native, api_base_url=api_base_url, enhanced=await _enhance_first(ctx, native)
-        )
-    except ApiError as error:
-        if error.status == 503 and error.code == ErrorCode.SERVICE_UNAVAILABLE:
-            raise ApiError(
-                500, GENERATION_FAILED, f"The generation could not be started: {error.message}"
-            ) from error
-        raise
-    logger.info("Job %s created through seed 001", job.id)
+    job = await kit.submit(
+        ctx,
+        ROUTE_FAMILY,
+        principal,
+        native,
+        translate=_not_started,
+        api_base_url=api_base_url,
+        enhanced=await _enhance_first(ctx, native),
+    )
     return await generation_view(ctx, job)
+
+
+def _not_started(error: ApiError) -> ApiError:
+    if error.status == 503 and error.code == ErrorCode.SERVICE_UNAVAILABLE:
+        return ApiError(500, GENERATION_FAILED, f"The generation could not be started: {error.message}")
+    return error
 
 
 async def _enhance_first(ctx: AppContext, request: GenerationRequest) -> EnhancedPrompt | None:
