@@ -62,6 +62,8 @@ TEST_SETTINGS = {
     # so its 504 is testable; seed 000's is below its 60 s default, so its timeout test (a slow simulator)
     # ends sooner; seed 002's is short enough for a test to outlast it (with a slow provider).
     "COMPAT_WAIT_SECONDS": "seed003=25,seed000=20,seed002=15",
+    # The metrics file gets its deltas every second (10 s locally), so a test reads them back soon.
+    "OTEL_METRIC_EXPORT_INTERVAL": "1000",
 }
 
 
