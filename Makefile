@@ -59,9 +59,9 @@ format: install
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-# Rewrites docs/openapi.json from the registered operations and the pydantic models (a test checks it).
+# Rewrites docs/openapi.json from the HTTP functions' declarations and the pydantic models (a test checks it).
 openapi: install
-	$(PY) -m shared.openapi > docs/openapi.json
+	$(PY) -m devtools.openapi > docs/openapi.json
 
 clean:
 	rm -rf $(STAMPS) .devdata $(PROTOCOL)/function_rpc_pb2.py $(PROTOCOL)/function_rpc_pb2.pyi .pytest_cache .mypy_cache .ruff_cache
