@@ -22,7 +22,8 @@ from shared.routes import (
 )
 from shared.triggers import generation_poison, generation_worker, stale_jobs, thumbnails, webhook_delivery
 
-app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+# Every route is anonymous at the host (no function keys): the app authenticates each caller itself.
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 app.register_functions(generations.bp)
 app.register_functions(library.bp)
