@@ -11,7 +11,7 @@ STAMPS := .stamps
 PROTOCOL := devtools/devhost/protocol
 SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: dev test test-unit test-integration lint format typecheck check install clean openapi
+.PHONY: install dev test test-unit format openapi clean
 
 install: $(STAMPS)/python3.13 $(STAMPS)/node $(PROTOCOL)/function_rpc_pb2.py $(STAMPS)/chromium
 

@@ -15,12 +15,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _bindings(functions: list[func.Function]) -> dict[str, dict[str, object]]:
-    result = {}
+    result: dict[str, dict[str, object]] = {}
     for function in functions:
         metadata = json.loads(function.get_function_json())
-        result[function.get_function_name()] = next(
-            b for b in metadata["bindings"] if b["type"].endswith("Trigger")
-        )
+        name = function.get_function_name()
+        assert name is not None
+        result[name] = next(b for b in metadata["bindings"] if b["type"].endswith("Trigger"))
     return result
 
 
