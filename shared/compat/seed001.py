@@ -92,6 +92,10 @@ async def create_generation(
     """Store and queue the generation. A generation that could not be started (the queue refused it; the
     job is then stored `failed`) is the document's `500 GENERATION_FAILED`."""
     native = native_request(request)
+    try:
+        enhanced = await _enhance_first(ctx, native)
+    except ApiError as error:  # e.g. the provider it would run on is not configured
+        raise _not_started(error) from error
     job = await kit.submit(
         ctx,
         ROUTE_FAMILY,
@@ -99,7 +103,7 @@ async def create_generation(
         native,
         translate=_not_started,
         api_base_url=api_base_url,
-        enhanced=await _enhance_first(ctx, native),
+        enhanced=enhanced,
     )
     return await generation_view(ctx, job)
 
