@@ -8,16 +8,15 @@ import logging
 import azure.functions as func
 
 from shared.app_context import get_context
-from shared.compat.seed000 import edit_image, edit_response, generation_metadata
+from shared.compat.seed000 import edit_image, edit_response, generation_metadata, render_error
 from shared.compat.seed000_models import GenerationMetadata, ImageEditRequest, ImageEditResponse, SimpleError
-from shared.errors import ApiError
 from shared.http.auth import WRITE_SCOPE, authenticate
-from shared.http.handler import api_endpoint, parse_json_body
+from shared.http.endpoint import Auth, ErrorShape, endpoint
+from shared.http.handler import parse_json_body
 from shared.http.responses import json_response
 from shared.http.urls import api_base_url
 from shared.jobs import service
 from shared.models.jobs import JobView
-from shared.openapi import Auth, operation
 from shared.routes.generations import COLLECTION as NATIVE_JOBS
 
 logger = logging.getLogger(__name__)
@@ -28,26 +27,20 @@ ROUTE = "image"
 TAGS = ("seed 000",)
 
 
-def render_error(error: ApiError) -> func.HttpResponse:
-    """The seed's flat error body; the native code rides along in `code`."""
-    return json_response(
-        SimpleError(error=error.message, code=error.code), status=error.status, headers=dict(error.headers)
-    )
+ERROR_SHAPE = ErrorShape(SimpleError, render_error)
 
 
-@bp.route(route=ROUTE, methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "POST", ROUTE, summary="Seed 000: edit 1-5 images with a prompt; waits for the image",
+@endpoint(
+    bp, "POST", ROUTE, summary="Seed 000: edit 1-5 images with a prompt; waits for the image",
     auth=Auth.WRITE, request=ImageEditRequest, responses={200: ImageEditResponse, 202: JobView},
-    errors=(400, 402, 409, 415, 422, 502, 503, 504), tags=TAGS, error_model=SimpleError,
+    errors=(400, 402, 409, 415, 422, 502, 503, 504), tags=TAGS, error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_error)
 async def seed000_create_image(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
     body = parse_json_body(req, ImageEditRequest)
     base = api_base_url(req, ctx.settings)
-    job = await edit_image(ctx, principal.tenant_id, principal.subject, body, api_base_url=base)
+    job = await edit_image(ctx, principal, body, api_base_url=base)
     if job.status.is_terminal:
         return json_response(await edit_response(ctx, job))
     # Past the wait: as the native sync mode answers, 202 with the native job and its status URL.
@@ -57,12 +50,10 @@ async def seed000_create_image(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(view, status=202, headers=headers)
 
 
-@bp.route(route=ROUTE + "/{generation_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", ROUTE + "/{generation_id}", summary="Seed 000: a generation's metadata document",
-    auth=Auth.READ, responses={200: GenerationMetadata}, errors=(404,), tags=TAGS, error_model=SimpleError,
+@endpoint(
+    bp, "GET", ROUTE + "/{generation_id}", summary="Seed 000: a generation's metadata document",
+    auth=Auth.READ, responses={200: GenerationMetadata}, errors=(404,), tags=TAGS, error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_error)
 async def seed000_get_image_metadata(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)

@@ -6,12 +6,11 @@ A thin adapter: requests become native jobs (`shared.jobs.service`), answers are
 
 from __future__ import annotations
 
-import logging
-
 import azure.functions as func
 
 from shared.app_context import get_context
-from shared.compat import seed002
+from shared.compat import kit, seed002
+from shared.compat.seed002 import render_error
 from shared.compat.seed002_models import (
     V0CreditsEnvelope,
     V0Error,
@@ -24,21 +23,17 @@ from shared.compat.seed002_models import (
     V0SubmitQuery,
     V0Timeout,
 )
-from shared.errors import ApiError, not_found
 from shared.http.auth import WRITE_SCOPE, authenticate
-from shared.http.handler import api_endpoint, parse_json_body
+from shared.http.endpoint import Auth, ErrorShape, endpoint
+from shared.http.handler import parse_json_body
 from shared.http.multipart import is_multipart, parse_form
 from shared.http.query import parse_query, query_flag, response_format_param
 from shared.http.responses import json_response
 from shared.http.urls import api_base_url
 from shared.jobs import service
-from shared.jobs.waiting import wait_for_terminal
-from shared.library.images import get_image
-from shared.library.offset_paging import images_at_offset
+from shared.library.download import image_download
+from shared.library.images import get_image, images_at_offset
 from shared.models.jobs import JobStatus, ResponseFormat
-from shared.openapi import Auth, operation
-
-logger = logging.getLogger(__name__)
 
 bp = func.Blueprint()
 
@@ -49,19 +44,15 @@ LIBRARY = "v0/images/library"
 _FORM_JSON_FIELDS = ("variables", "refImageBase64", "refImageUrls")
 
 
-def render_error(error: ApiError) -> func.HttpResponse:
-    body = V0Error(error=error.message, code=error.code, details=error.details)
-    return json_response(body, status=error.status, headers=dict(error.headers))
+ERROR_SHAPE = ErrorShape(V0Error, render_error)
 
 
-@bp.route(route=GENERATIONS, methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "POST", GENERATIONS, summary="Generate images: waits for them unless ?async=true", auth=Auth.WRITE,
+@endpoint(
+    bp, "POST", GENERATIONS, summary="Generate images: waits for them unless ?async=true", auth=Auth.WRITE,
     request=V0GenerationRequest, request_content_types=("application/json", "multipart/form-data"),
     query=V0SubmitQuery, responses={200: V0JobEnvelope, 504: V0Timeout},
-    errors=(400, 402, 404, 415, 422, 502, 503), error_model=V0Error,
+    errors=(400, 402, 404, 415, 422, 502, 503), error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_error)
 async def seed002_submit_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
@@ -71,40 +62,35 @@ async def seed002_submit_generation(req: func.HttpRequest) -> func.HttpResponse:
     else:
         body, uploads = parse_json_body(req, V0GenerationRequest), []
     request = seed002.to_native(body, ctx.providers.catalog)
-    try:
-        job = await service.submit_generation(
-            ctx,
-            principal.tenant_id,
-            request,
-            uploads=uploads,
-            api_base_url=api_base_url(req, ctx.settings),
-            policy=seed002.submit_policy(ctx.settings),
-        )
-    except ApiError as error:
-        raise seed002.in_seed_terms(error, body) from error
+    job = await kit.submit(
+        ctx,
+        seed002.ROUTE_FAMILY,
+        principal,
+        request,
+        translate=lambda error: seed002.in_seed_terms(error, body),
+        uploads=uploads,
+        api_base_url=api_base_url(req, ctx.settings),
+        policy=seed002.submit_policy(ctx.settings),
+    )
     if query_flag(req, "async"):
         return json_response(V0JobEnvelope(data=await seed002.job_result(ctx, job, response_format)))
-    wait = ctx.settings.seed002_sync_wait_seconds
-    job = await wait_for_terminal(ctx, job, wait)
+    job = await kit.wait(ctx, job, seed002.ROUTE_FAMILY)
     if not job.status.is_terminal:
-        logger.info("Job %s still %s after the %ss sync wait", job.id, job.status.value, wait)
         timeout = V0Timeout(
-            error=f"Generation timed out after {wait}s",
+            error=f"Generation timed out after {ctx.settings.compat_wait(seed002.ROUTE_FAMILY):g}s",
             job_id=job.id,
             hint=f"GET /v0/images/generations/{job.id} to check status",
         )
         return json_response(timeout, status=504)
     if job.status != JobStatus.SUCCEEDED:
-        raise seed002.sync_failure(job)
+        raise seed002.FAILURES.error(job)
     return json_response(V0JobEnvelope(data=await seed002.job_result(ctx, job, response_format)))
 
 
-@bp.route(route=GENERATIONS + "/{job_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", GENERATIONS + "/{job_id}", summary="Poll a job: queued, active, completed or failed",
-    auth=Auth.READ, responses={200: V0JobEnvelope}, errors=(400, 404), error_model=V0Error,
+@endpoint(
+    bp, "GET", GENERATIONS + "/{job_id}", summary="Poll a job: queued, active, completed or failed",
+    auth=Auth.READ, responses={200: V0JobEnvelope}, errors=(400, 404), error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_error)
 async def seed002_get_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
@@ -113,12 +99,10 @@ async def seed002_get_generation(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(V0JobEnvelope(data=await seed002.job_result(ctx, job, response_format)))
 
 
-@bp.route(route=LIBRARY, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", LIBRARY, summary="The team's images, newest first, page-numbered", auth=Auth.READ,
-    query=V0LibraryQuery, responses={200: V0LibraryPageEnvelope}, errors=(400,), error_model=V0Error,
+@endpoint(
+    bp, "GET", LIBRARY, summary="The team's images, newest first, page-numbered", auth=Auth.READ,
+    query=V0LibraryQuery, responses={200: V0LibraryPageEnvelope}, errors=(400,), error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_error)
 async def seed002_list_library_images(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
@@ -136,12 +120,10 @@ async def seed002_list_library_images(req: func.HttpRequest) -> func.HttpRespons
     return json_response(V0LibraryPageEnvelope(data=page))
 
 
-@bp.route(route=LIBRARY + "/{image_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", LIBRARY + "/{image_id}", summary="An image's metadata and URL", auth=Auth.READ,
-    responses={200: V0LibraryImageEnvelope}, errors=(404,), error_model=V0Error,
+@endpoint(
+    bp, "GET", LIBRARY + "/{image_id}", summary="An image's metadata and URL", auth=Auth.READ,
+    responses={200: V0LibraryImageEnvelope}, errors=(404,), error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_error)
 async def seed002_get_library_image(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
@@ -149,33 +131,21 @@ async def seed002_get_library_image(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(V0LibraryImageEnvelope(data=await seed002.library_image_detail(ctx, item)))
 
 
-@bp.route(route=LIBRARY + "/{image_id}/download", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", LIBRARY + "/{image_id}/download", summary="An image's bytes, as an attachment", auth=Auth.READ,
-    responses={200: "image/png,image/jpeg,image/webp"}, errors=(404,), error_model=V0Error,
+@endpoint(
+    bp, "GET", LIBRARY + "/{image_id}/download", summary="An image's bytes, as an attachment", auth=Auth.READ,
+    responses={200: "image/png,image/jpeg,image/webp", 304: None}, errors=(404,), error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_error)
 async def seed002_download_library_image(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
     item = await get_image(ctx, principal.tenant_id, req.route_params["image_id"])
-    content = await ctx.images.read(item.image.container, item.image.blob_name)
-    if content is None:
-        raise not_found(f"Image {item.id!r}")
-    extension = item.image.blob_name.rpartition(".")[2] or "bin"
-    headers = {
-        "Content-Length": str(len(content.data)),
-        "Content-Disposition": f'attachment; filename="{item.id}.{extension}"',
-    }
-    return func.HttpResponse(content.data, status_code=200, headers=headers, mimetype=content.content_type)
+    return await image_download(ctx, item, req.headers.get("if-none-match"))
 
 
-@bp.route(route="v0/usage", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", "v0/usage", summary="Remaining credits", auth=Auth.READ,
-    responses={200: V0CreditsEnvelope}, error_model=V0Error,
+@endpoint(
+    bp, "GET", "v0/usage", summary="Remaining credits", auth=Auth.READ,
+    responses={200: V0CreditsEnvelope}, error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_error)
 async def seed002_get_usage(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)

@@ -313,15 +313,13 @@ class _Parser:
     def expression(self) -> Evaluate:
         left = self.conjunction()
         while self._keyword("OR"):
-            right, first = self.conjunction(), left
-            left = lambda item, a=first, b=right: a(item) or b(item)  # noqa: E731
+            left = _either(left, self.conjunction())
         return left
 
     def conjunction(self) -> Evaluate:
         left = self.negation()
         while self._keyword("AND"):
-            right, first = self.negation(), left
-            left = lambda item, a=first, b=right: a(item) and b(item)  # noqa: E731
+            left = _both(left, self.negation())
         return left
 
     def negation(self) -> Evaluate:
@@ -351,8 +349,7 @@ class _Parser:
         while self.position < len(self.tokens) and self.tokens[self.position][0] == "arith":
             sign = self.tokens[self.position][1]
             self.position += 1
-            right, first = self.operand(), left
-            left = lambda item, a=first, b=right, s=sign: _arithmetic(s, a(item), b(item))  # noqa: E731
+            left = _arithmetic_of(sign, left, self.operand())
         return left
 
     def operand(self) -> Evaluate:
@@ -363,7 +360,8 @@ class _Parser:
             self._expect("punct", ")")
             return inner
         if kind == "string":
-            return lambda item, v=value[1:-1]: v
+            text = value[1:-1]
+            return lambda item: text
         if kind == "number":
             number = float(value) if "." in value else int(value)
             return lambda item: number
@@ -399,6 +397,18 @@ class _Parser:
     def _expect(self, kind: str, value: str) -> None:
         if not self._accept(kind, value):
             raise NotImplementedError(f"expected {value!r} at {self.tokens[self.position :]}")
+
+
+def _either(first: Evaluate, second: Evaluate) -> Evaluate:
+    return lambda item: first(item) or second(item)
+
+
+def _both(first: Evaluate, second: Evaluate) -> Evaluate:
+    return lambda item: first(item) and second(item)
+
+
+def _arithmetic_of(sign: str, first: Evaluate, second: Evaluate) -> Evaluate:
+    return lambda item: _arithmetic(sign, first(item), second(item))
 
 
 def _lookup(item: Any, keys: list[str]) -> Any:
