@@ -1,7 +1,10 @@
-"""Cold start of the HTTP path: time and memory to import the app, against importing the provider SDKs.
+"""Cold start of the HTTP path: time and memory to import the app, against importing the provider SDKs
+and OpenTelemetry (which the app imports only when an exporter is configured).
 
 `python -m bench.cold_start [--runs 7]` prints the median of fresh interpreter runs. Each run is a new
 process, so the numbers include module loading from disk cache as a Functions worker's cold start does.
+CPU seconds are what the imports cost the process; on a machine shared with other work they vary much
+less than the wall-clock seconds.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 PROBE = """
-import json, resource, time
-start = time.perf_counter()
+import json, resource, sys, time
+start, cpu_start = time.perf_counter(), time.process_time()
 {imports}
-elapsed = time.perf_counter() - start
+elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
 rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({{"seconds": elapsed, "max_rss_mb": rss_mb}}))
+otel = sum(name.startswith("opentelemetry") for name in sys.modules)
+print(json.dumps({{"seconds": elapsed, "cpu_seconds": cpu, "max_rss_mb": rss_mb, "otel_modules": otel}}))
 """
 
 CASES = {
@@ -31,11 +35,24 @@ CASES = {
         "import function_app, google.genai, openai, PIL.Image, "
         "shared.providers.gemini, shared.providers.azure_openai"
     ),
+    # Telemetry on, as the local stack has it (TELEMETRY_FILES_DIRECTORY): providers, file exporters,
+    # azure-core's tracing plugin and the httpx instrumentation, all set up.
+    "function_app + telemetry configured (file export)": (
+        "import function_app, tempfile\n"
+        "from shared.settings import Settings\n"
+        "from shared.telemetry.setup import configure_telemetry\n"
+        "configure_telemetry(\n"
+        "    Settings(COSMOS_ENDPOINT='https://x', TELEMETRY_FILES_DIRECTORY=tempfile.mkdtemp())\n"
+        ")"
+    ),
+    # With APPLICATIONINSIGHTS_CONNECTION_STRING (Azure): the distro's import alone (configuring it would
+    # start exporters that send to Azure), so a lower bound.
+    "function_app + azure-monitor-opentelemetry import": "import function_app, azure.monitor.opentelemetry",
 }
 
 
-def measure(imports: str, runs: int) -> tuple[float, float]:
-    seconds, rss = [], []
+def measure(imports: str, runs: int) -> tuple[float, float, float, int]:
+    seconds, cpu, rss, otel = [], [], [], 0
     for _ in range(runs):
         output = subprocess.run(
             [sys.executable, "-c", PROBE.format(imports=imports)],
@@ -46,18 +63,20 @@ def measure(imports: str, runs: int) -> tuple[float, float]:
         ).stdout
         result = json.loads(output)
         seconds.append(result["seconds"])
+        cpu.append(result["cpu_seconds"])
         rss.append(result["max_rss_mb"])
-    return statistics.median(seconds), statistics.median(rss)
+        otel = result["otel_modules"]
+    return statistics.median(seconds), statistics.median(cpu), statistics.median(rss), otel
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    print(f"{'case':<40} {'import s (median)':>18} {'max RSS MB':>11}")
+    print(f"{'case':<48} {'import s':>9} {'CPU s':>7} {'max RSS MB':>11} {'OTel modules':>13}  (medians)")
     for name, imports in CASES.items():
-        seconds, rss = measure(imports, args.runs)
-        print(f"{name:<40} {seconds:>18.3f} {rss:>11.1f}")
+        seconds, cpu, rss, otel = measure(imports, args.runs)
+        print(f"{name:<48} {seconds:>9.3f} {cpu:>7.3f} {rss:>11.1f} {otel:>13}")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from shared.resources import (
     WEBHOOKS_CONTAINER,
 )
 from shared.settings import Settings, get_settings
+from shared.telemetry.setup import configure_telemetry
 from shared.webhooks.queue import WebhookQueue
 from shared.webhooks.secrets import WebhookSecretStore
 
@@ -77,6 +78,8 @@ _closer: asyncio.Task[None] | None = None
 
 
 def build_context(settings: Settings) -> AppContext:
+    # Before any client exists: azure-core's tracing plugin then traces every Azure SDK call.
+    configure_telemetry(settings)
     cosmos = setup_cosmos_client(settings=settings)
     database = cosmos.get_database_client(settings.cosmos_database)
     jobs_container = database.get_container_client(JOBS_CONTAINER.name)

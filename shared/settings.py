@@ -528,6 +528,29 @@ class Settings(BaseSettings):
         "of being resumed or retried again.",
     )
 
+    # --- Telemetry (docs/operations.md) ---------------------------------------------------------------
+    applicationinsights_connection_string: SecretStr | None = Field(
+        default=None,
+        validation_alias="APPLICATIONINSIGHTS_CONNECTION_STRING",
+        description="Application Insights to export traces, metrics and logs to (through "
+        "azure-monitor-opentelemetry). Unset, and without TELEMETRY_FILES_DIRECTORY: no exporter, and "
+        "OpenTelemetry is not even imported.",
+    )
+    applicationinsights_authentication_string: str | None = Field(
+        default=None,
+        validation_alias="APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+        description="`ClientId=<managed identity client id>;Authorization=AAD`: the exporter (and the "
+        "Functions host) authenticate to Application Insights with that identity, as a resource with local "
+        "auth off requires. Read by the exporter itself; the app warns at start when it is missing.",
+    )
+    telemetry_files_directory: str | None = Field(
+        default=None,
+        validation_alias="TELEMETRY_FILES_DIRECTORY",
+        description="Write spans, metrics and logs as OTLP JSON lines (`spans.jsonl`, `metrics.jsonl`, "
+        "`logs.jsonl`) into this directory; the local stack sets it to `<data dir>/telemetry`, where "
+        "`python -m devtools.trace` reads them.",
+    )
+
     # --- Seed 000 (`POST /api/image`, docs/compat.md) ---------------------------------------------------
     seed000_wait_seconds: float = Field(
         default=60.0,

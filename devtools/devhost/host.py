@@ -19,7 +19,7 @@ from devtools.devhost.config import HostConfig, resolve_binding_expression
 from devtools.devhost.queues import LEASE_SECONDS, QueueListener
 from devtools.devhost.routing import RouteTemplate, compile_route
 from devtools.devhost.rpc_http import KeyIdentity, request_to_rpc, rpc_to_response
-from devtools.devhost.storage import queue_client_for
+from devtools.devhost.storage import keep_host_calls_untraced, queue_client_for
 from devtools.devhost.timers import TimerRunner
 from devtools.devhost.trigger_data import event_grid_trigger
 from devtools.devhost.worker import FunctionSpec, InvocationFailed, Worker
@@ -117,7 +117,10 @@ class DevHost:
     async def start(self) -> None:
         """Index the app through the worker, then start what each function's trigger needs. A function
         whose bindings name a missing app setting is in error and not started; the others run."""
-        for function in await self.worker.start():
+        functions = await self.worker.start()
+        # From here on (listeners, timers, the HTTP server): the host's own calls, not the app's.
+        keep_host_calls_untraced()
+        for function in functions:
             try:
                 bindings = resolved_bindings(function)
             except KeyError as missing:
@@ -256,6 +259,8 @@ class DevHost:
                 route.function,
                 trigger,
                 reason="This function was programmatically called via the host APIs.",
+                traceparent=request.headers.get("traceparent"),
+                tracestate=request.headers.get("tracestate"),
             )
         except InvocationFailed:
             return web.Response(status=500)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 
 from azure.storage.queue.aio import QueueClient
 
@@ -24,3 +25,21 @@ def queue_client_for(connection: str, queue_name: str) -> QueueClient:
     from azure.identity.aio import DefaultAzureCredential
 
     return QueueClient(service_uri, queue_name, credential=DefaultAzureCredential())
+
+
+def keep_host_calls_untraced() -> None:
+    """Run the host's own storage calls (polling, leases, poison moves) under a span that is not sampled.
+
+    The app runs in this process and its telemetry may turn on azure-core's tracing, which is process-wide:
+    without this, every poll of every queue would be recorded as a span of its own. The real host is
+    another process; the app's spans never descend from this context, since each invocation runs in the
+    worker's own context (`Worker.invoke`)."""
+    from opentelemetry import context, trace
+
+    unsampled = trace.SpanContext(
+        trace_id=int.from_bytes(secrets.token_bytes(16)) or 1,
+        span_id=int.from_bytes(secrets.token_bytes(8)) or 1,
+        is_remote=True,
+        trace_flags=trace.TraceFlags(trace.TraceFlags.DEFAULT),
+    )
+    context.attach(trace.set_span_in_context(trace.NonRecordingSpan(unsampled)))

@@ -7,13 +7,23 @@ indexes the app), `functions_metadata_request`, `function_load_request` per func
 `invocation_request` per execution, each with a StreamingMessage of `devtools.devhost.protocol`.
 Sync functions run on the runtime's own thread pool (`PYTHON_THREADPOOL_THREAD_COUNT`), async ones on
 this event loop, exactly as in Azure.
+
+Each invocation runs in a task of its own, from the context the worker was initialized in, as the
+worker's dispatcher runs each request it receives: what the worker attaches to its context for one
+invocation (the invocation's trace context, with `PYTHON_ENABLE_OPENTELEMETRY`) stays with it. Each
+invocation gets a W3C trace context, as the host sends its invocation's: an HTTP request's own
+`traceparent` is continued, anything else starts a new trace, sampled (the host with `telemetryMode`
+`OpenTelemetry` records its invocations).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
+import re
+import secrets
 import sys
 import time
 import uuid
@@ -28,6 +38,7 @@ from devtools.devhost.protocol import WorkerRequest, protos
 logger = logging.getLogger("devhost")
 
 HOST_VERSION = "4.1000.0"
+_TRACEPARENT = re.compile(r"00-(?!0{32})([0-9a-f]{32})-(?!0{16})[0-9a-f]{16}-([0-9a-f]{2})")
 
 
 class WorkerError(RuntimeError):
@@ -75,6 +86,7 @@ class Worker:
         self._timeout = timeout
         self.in_flight = 0
         self.worker_metadata: dict[str, str] = {}
+        self._invocation_context = contextvars.copy_context()
 
     async def start(self) -> list[FunctionSpec]:
         """Initialize the worker (it indexes `function_app.py`) and load every function it reports."""
@@ -95,6 +107,7 @@ class Worker:
         )
         if (error := _failure(init.result)) is not None:
             raise WorkerError(f"the worker could not index {self.app_dir}: {error}")
+        self._invocation_context = contextvars.copy_context()
         metadata = init.worker_metadata
         self.worker_metadata = {
             "runtime": f"{metadata.runtime_name} {metadata.runtime_version}",
@@ -144,28 +157,36 @@ class Worker:
         reason: str,
         retry_count: int = 0,
         max_retry_count: int = 0,
+        traceparent: str | None = None,
+        tracestate: str | None = None,
     ) -> Any:
         """Send one InvocationRequest with `trigger` (a TypedData) as the trigger binding's input and
-        return the worker's `return_value` TypedData; a failed invocation raises InvocationFailed."""
+        return the worker's `return_value` TypedData; a failed invocation raises InvocationFailed.
+        `traceparent`/`tracestate`: the caller's trace context (an HTTP request's headers)."""
         invocation_id = str(uuid.uuid4())
+        trace_parent = invocation_traceparent(traceparent)
+        continued = _TRACEPARENT.fullmatch((traceparent or "").strip().lower()) is not None
+        trace_state = tracestate or "" if continued else ""
         request = protos.InvocationRequest(
             invocation_id=invocation_id,
             function_id=function.function_id,
             input_data=[protos.ParameterBinding(name=function.trigger_name, data=trigger)],
             trigger_metadata=trigger_metadata or {},
-            trace_context=protos.RpcTraceContext(trace_parent=_trace_parent()),
+            trace_context=protos.RpcTraceContext(trace_parent=trace_parent, trace_state=trace_state),
             retry_context=protos.RetryContext(retry_count=retry_count, max_retry_count=max_retry_count),
         )
         logger.info("Executing 'Functions.%s' (Reason='%s', Id=%s)", function.name, reason, invocation_id)
         started = time.perf_counter()
         self.in_flight += 1
         try:
-            response = await asyncio.wait_for(
+            invocation = asyncio.get_running_loop().create_task(
                 runtime.invocation_request(
                     WorkerRequest("InvocationRequest", protos.StreamingMessage(invocation_request=request))
                 ),
-                self._timeout,
+                name=f"invocation:{function.name}",
+                context=self._invocation_context.copy(),
             )
+            response = await asyncio.wait_for(invocation, self._timeout)
             error = _failure(response.result)
         except TimeoutError:
             error = f"Timeout value of {self._timeout:.0f} seconds was exceeded by function: {function.name}"
@@ -196,6 +217,10 @@ class Worker:
         runtime.stop_threadpool_executor()
 
 
-def _trace_parent() -> str:
-    """A W3C traceparent for the invocation, as the host sends Activity.Current.Id."""
-    return f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-00"
+def invocation_traceparent(incoming: str | None = None) -> str:
+    """The invocation's W3C traceparent, as the host sends its invocation activity's id: a new span in
+    the `incoming` trace when that is a valid traceparent, else in a new sampled trace."""
+    match = _TRACEPARENT.fullmatch((incoming or "").strip().lower())
+    if match is None:
+        return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+    return f"00-{match[1]}-{secrets.token_hex(8)}-{match[2]}"

@@ -126,6 +126,12 @@ class LocalStack:
         return self.data_dir / "oidc"
 
     @property
+    def telemetry_dir(self) -> Path:
+        """Where the app writes its spans, metrics and logs (TELEMETRY_FILES_DIRECTORY), unless the
+        settings name another directory; `python -m devtools.trace` reads them."""
+        return Path(self.values.get("TELEMETRY_FILES_DIRECTORY") or self.data_dir / "telemetry")
+
+    @property
     def settings(self) -> Settings:
         return Settings(**self.values)  # type: ignore[arg-type]
 
@@ -267,6 +273,7 @@ class LocalStack:
         e = self.endpoints
         env = {
             **self.values,
+            "TELEMETRY_FILES_DIRECTORY": str(self.telemetry_dir),
             "DEVHOST_MASTER_KEY": self.master_key,
             "DEVHOST_FUNCTION_KEY": self.function_key,
             "DEVHOST_EVENTGRID_KEY": self.eventgrid_key,

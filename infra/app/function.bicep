@@ -126,6 +126,10 @@ var appSettings = union({
   AZURE_CLIENT_ID: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // The Python worker's OpenTelemetry switch: it continues the host's trace context in each invocation and
+  // tells the host (telemetryMode OpenTelemetry in host.json) that it exports its own logs, so the host
+  // does not send them a second time. The app configures the exporter itself (shared/telemetry/setup.py).
+  PYTHON_ENABLE_OPENTELEMETRY: 'true'
   COSMOS_ENDPOINT: cosmosEndpoint
   COSMOS_DATABASE: cosmosDatabaseName
   JOBS_QUEUE: jobsQueueName

@@ -22,6 +22,7 @@ from shared.models.credits import CreditAccount, Reservation, UsageView
 from shared.models.errors import ErrorCode
 from shared.models.jobs import GenerationSpec, JobDocument, JobStatus
 from shared.settings import Settings
+from shared.telemetry.jobs import credits_settled
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ async def _settle(ctx: AppContext, tenant_id: str, job_id: str, *, charge: bool)
 
     await ctx.credits.change(tenant_id, settle)
     if amount:
+        credits_settled(amount, charged=charge)
         logger.info("Job %s: %d credit(s) %s", job_id, amount, "charged" if charge else "refunded")
 
 

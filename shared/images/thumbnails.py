@@ -21,6 +21,7 @@ from shared.app_context import AppContext
 from shared.images.store import ImageStore, normalize_etag
 from shared.models.events import BLOB_CREATED, BlobCreatedData
 from shared.models.jobs import JobDocument, StoredImage
+from shared.telemetry.jobs import THUMBNAIL, job_span, thumbnail_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +127,24 @@ async def process_blob_created(
             "Job %s of tenant %s is unknown; blob %s ignored", ref.job_id, ref.tenant_id, blob_name
         )
         return ThumbnailOutcome.IGNORED
+    with job_span(THUMBNAIL, job, job.id, {"imagegen.image.index": ref.index}, is_error=_unexpected):
+        try:
+            outcome = await _make_thumbnail(ctx, job, ref, data)
+        except ImageNotRecordedYet:
+            thumbnail_outcome("early")
+            raise
+        thumbnail_outcome(outcome)
+    return outcome
+
+
+def _unexpected(error: BaseException) -> bool:
+    return not isinstance(error, ImageNotRecordedYet)
+
+
+async def _make_thumbnail(
+    ctx: AppContext, job: JobDocument, ref: ImageBlobRef, data: BlobCreatedData
+) -> ThumbnailOutcome:
+    container, blob_name = ref.container, ref.blob_name
     output = _output_for(job, ref)
     if output is None:
         if job.status.is_terminal:

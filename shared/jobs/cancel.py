@@ -11,6 +11,7 @@ from shared.ids import is_job_id
 from shared.jobs.ending import finish_job, mark_ended
 from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument, JobStatus
+from shared.telemetry.jobs import CANCEL, job_ended, job_span
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ async def mark_canceled(ctx: AppContext, tenant_id: str, job_id: str) -> tuple[J
 
     update = await ctx.jobs.update(tenant_id, job_id, cancel)
     if update.applied and update.job is not None:
+        job_ended(update.job)
         logger.info("Job %s canceled", job_id)
         await finish_job(ctx, update.job)
     return update.job, update.applied
@@ -39,7 +41,8 @@ async def cancel_job(ctx: AppContext, tenant_id: str, job_id: str) -> JobDocumen
     job = await ctx.jobs.get(tenant_id, job_id) if is_job_id(job_id) else None
     if job is None or job.deleted_at is not None:
         raise not_found(f"Job {job_id!r}")
-    job, canceled = await mark_canceled(ctx, tenant_id, job_id)
+    with job_span(CANCEL, job, job.id):
+        job, canceled = await mark_canceled(ctx, tenant_id, job_id)
     if job is None:
         raise not_found(f"Job {job_id!r}")
     if not canceled:

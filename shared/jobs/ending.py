@@ -21,6 +21,8 @@ from shared.images.store import image_blob_name
 from shared.jobs.repository import Mutation
 from shared.models.common import elapsed_ms, utc_now
 from shared.models.jobs import JobDocument, JobError, JobStatus
+from shared.telemetry.jobs import FINISH, job_ended
+from shared.telemetry.tracing import traced
 from shared.webhooks.notify import notify_webhook
 
 logger = logging.getLogger(__name__)
@@ -56,11 +58,13 @@ async def end_job(
 
     update = await ctx.jobs.update(job.tenant_id, job.id, mark_failed)
     if update.applied and update.job is not None:
+        job_ended(update.job)
         logger.info("Job %s ended failed (%s): %s", job.id, code, message)
         await finish_job(ctx, update.job)
     return update.applied
 
 
+@traced(FINISH)
 async def finish_job(ctx: AppContext, job: JobDocument) -> None:
     """What follows the write that ended `job`; safe to repeat (the sweeper does, after a crash)."""
     await settle_credits(ctx, job)

@@ -14,6 +14,8 @@ from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument
 from shared.providers.base import ImageCall, InputImage, ProviderError, ProviderResult
 from shared.providers.catalog import ProviderCatalog, UnknownModelError
+from shared.telemetry.jobs import ENHANCE, OUTCOME, PROVIDER, provider_call
+from shared.telemetry.tracing import span
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +44,8 @@ async def generate_for_job(ctx: AppContext, job: JobDocument, owned: Mutation) -
         provider = ctx.providers.get(provider_name)
         logger.info("Job %s: attempt %d with %s/%s", job.id, job.attempts, provider_name, model)
         try:
-            result = await provider.generate(replace(call, model=model))
+            with provider_call(job, provider_name, model, fallback=position > 0):
+                result = await provider.generate(replace(call, model=model))
         except ProviderError as error:
             # Fall back only when the provider is unavailable; a refusal would be refused again elsewhere
             # and a content-policy block must never be shopped around.
@@ -94,9 +97,10 @@ async def _prompt(ctx: AppContext, job: JobDocument, owned: Mutation) -> str:
     if job.enhanced_prompt:
         return job.enhanced_prompt
     provider = ctx.providers.get(job.spec.provider)
-    prompt, warning = await enhance_prompt(
-        provider, job.spec.prompt, job.spec.enhancement_template or "general", job_id=job.id
-    )
+    template = job.spec.enhancement_template or "general"
+    with span(ENHANCE, {PROVIDER: job.spec.provider, "imagegen.enhancement.template": template}) as enhancing:
+        prompt, warning = await enhance_prompt(provider, job.spec.prompt, template, job_id=job.id)
+        enhancing.set_attribute(OUTCOME, "original_kept" if warning else "enhanced")
 
     def record(doc: JobDocument) -> bool:
         if not owned(doc):

@@ -20,8 +20,9 @@ from shared.jobs.ending import end_job, finish_job
 from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument, JobStatus
-from shared.models.messages import JobMessage
+from shared.models.messages import JobMessage, QueueReason
 from shared.settings import Settings
+from shared.telemetry.jobs import SWEEP, job_span
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ async def requeue(ctx: AppContext, job: JobDocument) -> bool:
                 raise
             await end_job(ctx, job, ErrorCode.INSUFFICIENT_CREDITS, error.message)
             return False
-    await ctx.job_queue.enqueue(JobMessage(job_id=job.id, tenant_id=job.tenant_id))
+    await ctx.job_queue.enqueue(JobMessage.for_job(job), reason=QueueReason.RECOVERY)
 
     def touch(doc: JobDocument) -> bool:
         # Marks the job seen, so the next sweep (or replay) does not queue it yet again.
@@ -90,17 +91,19 @@ async def sweep_stale_jobs(ctx: AppContext, *, now: datetime | None = None) -> S
         if job.status == JobStatus.QUEUED and job.updated_at >= now - lost_message_age:
             continue  # probably just waiting its turn on the queue
         blocker = claim_blocker(job, settings, now)
-        if isinstance(blocker, GiveUp):
-            if await end_job(ctx, job, blocker.code, blocker.message):
-                ended += 1
-                logger.warning("Job %s ended failed by the sweep: %s", job.id, blocker.message)
-        elif blocker is None and await requeue(ctx, job):
-            requeued += 1
-            logger.warning(
-                "Job %s (%s since %s) queued again by the sweep", job.id, job.status, job.updated_at
-            )
+        with job_span(SWEEP, job, job.id, {"imagegen.job.status": str(job.status)}):
+            if isinstance(blocker, GiveUp):
+                if await end_job(ctx, job, blocker.code, blocker.message):
+                    ended += 1
+                    logger.warning("Job %s ended failed by the sweep: %s", job.id, blocker.message)
+            elif blocker is None and await requeue(ctx, job):
+                requeued += 1
+                logger.warning(
+                    "Job %s (%s since %s) queued again by the sweep", job.id, job.status, job.updated_at
+                )
     async for job in ctx.jobs.ended_with_pending_work(now - PENDING_WORK_GRACE):
-        await finish_job(ctx, job)
+        with job_span(SWEEP, job, job.id, {"imagegen.job.status": str(job.status)}):
+            await finish_job(ctx, job)
         finished += 1
         logger.warning("Job %s: end-of-job work finished by the sweep", job.id)
     return SweepResult(requeued=requeued, ended=ended, finished=finished)

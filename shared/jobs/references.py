@@ -2,7 +2,7 @@
 
 Runs on the HTTP path, so it reads image headers itself (`shared.images.sniff`) rather than with Pillow.
 Every problem is a 400 before anything is queued; what passes is stored in the inputs container and the
-job names the blobs (the queue message stays `{jobId, tenantId}`).
+job names the blobs (the queue message stays ids only).
 """
 
 from __future__ import annotations

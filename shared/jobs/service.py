@@ -31,16 +31,24 @@ from shared.models.jobs import (
     ResponseFormat,
     StoredImage,
 )
-from shared.models.messages import JobMessage
+from shared.models.messages import JobMessage, QueueReason
 from shared.presets.apply import PreparedSubmit, prepare_submit
 from shared.presets.uploads import Upload, attach_reference_images
 from shared.providers.catalog import ModelChoice, UnknownModelError
+from shared.telemetry.jobs import SUBMIT, job_created, job_submitted
+from shared.telemetry.tracing import current_trace_context, traced
 from shared.webhooks.notify import notify_webhook
 from shared.webhooks.urls import check_webhook_url
 
 logger = logging.getLogger(__name__)
 
 
+def _is_server_error(error: BaseException) -> bool:
+    # A refused request (4xx) is the caller's, not a failure of the service.
+    return not (isinstance(error, ApiError) and error.status < 500)
+
+
+@traced(SUBMIT, is_error=_is_server_error)
 async def submit_generation(
     ctx: AppContext,
     tenant_id: str,
@@ -72,6 +80,7 @@ async def submit_generation(
     warnings = check_parameters(ctx, choice, request, policy)
     await _check_webhook(ctx, request)
     job = _new_job(tenant_id, request, prepared, choice, warnings)
+    job_created(job)
     job.spec.blob_naming = blob_naming
     job.credits = job_cost(ctx.settings, job.spec)
     job.api_base_url = api_base_url
@@ -85,6 +94,7 @@ async def submit_generation(
         existing = await claim_idempotency_key(ctx, tenant_id, idempotency_key, request, job.id)
         if existing is not None:
             logger.info("Job %s returned again for its Idempotency-Key", existing.id)
+            job_submitted(existing, replayed=True)
             await _queue_if_never_queued(ctx, existing)
             return existing
     try:
@@ -130,6 +140,8 @@ def _new_job(
     warnings: list[str],
 ) -> JobDocument:
     now = utc_now()
+    # The submit's span: the job's trace starts here and every later span of the job continues it.
+    traceparent, tracestate = current_trace_context()
     return JobDocument(
         id=new_job_id(),
         tenant_id=tenant_id,
@@ -161,20 +173,28 @@ def _new_job(
         updated_at=now,
         warnings=warnings,
         meta=request.meta,
+        traceparent=traceparent,
+        tracestate=tracestate,
     )
 
 
 async def _queue(ctx: AppContext, job: JobDocument) -> JobDocument:
     try:
-        await ctx.job_queue.enqueue(JobMessage(job_id=job.id, tenant_id=job.tenant_id))
+        await ctx.job_queue.enqueue(JobMessage.for_job(job), reason=QueueReason.SUBMIT)
     except Exception as exc:
         logger.error("Job %s could not be queued; ending it failed", job.id, exc_info=True)
         await end_job(ctx, job, ErrorCode.SERVICE_UNAVAILABLE, "The job could not be queued.")
         raise ApiError(
             503, ErrorCode.SERVICE_UNAVAILABLE, "The job queue is unavailable; try again."
         ) from exc
+    job_submitted(job)
     logger.info(
-        "Job %s queued for tenant %s (%s/%s)", job.id, job.tenant_id, job.spec.provider, job.spec.model
+        "Job %s queued for tenant %s (%s/%s, trace %s)",
+        job.id,
+        job.tenant_id,
+        job.spec.provider,
+        job.spec.model,
+        job.trace_id,
     )
     await notify_webhook(ctx, job, "queued")
     return job
@@ -238,6 +258,7 @@ async def job_view(
         mode=job.spec.mode,
         n=job.spec.n,
         served_by=job.served_by,
+        trace_id=job.trace_id,
         provider=job.spec.provider,
         model=job.spec.model,
         aspect_ratio=job.spec.aspect_ratio,

@@ -36,8 +36,9 @@ from shared.jobs.generation import generate_for_job
 from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument, JobError, JobStatus, StoredImage
-from shared.models.messages import JobMessage
+from shared.models.messages import JobMessage, QueueReason
 from shared.providers.base import ProviderError, ProviderResult
+from shared.telemetry.jobs import image_upload, job_claimed, job_ended, job_not_run, job_retry_queued
 from shared.webhooks.notify import notify_webhook
 
 logger = logging.getLogger(__name__)
@@ -56,19 +57,22 @@ async def process_job(ctx: AppContext, message: JobMessage) -> None:
     outcome = await claim_job(ctx, message.tenant_id, message.job_id, run_id)
     match outcome:
         case Dropped(reason):
+            job_not_run("dropped", reason)
             logger.info("Job %s: message dropped, %s", message.job_id, reason)
             return
         case Deferred(delay, reason):
+            job_not_run("deferred", reason)
             delay = redelivery_delay(delay)
-            await ctx.job_queue.enqueue(message, delay_seconds=delay)
+            await ctx.job_queue.enqueue(message, delay_seconds=delay, reason=QueueReason.DEFERRED)
             logger.info("Job %s: not started, %s; message back in %ds", message.job_id, reason, delay)
             return
         case GiveUp(job, code, text):
+            job_not_run("gave_up", text)
             logger.warning("Job %s: giving up: %s", job.id, text)
             await end_job(ctx, job, code, text)
             return
         case Claimed(job):
-            pass
+            job_claimed(message, job, run_id)
     try:
         async with ClaimKeeper(ctx, job, run_id) as keeper:
             await _run(ctx, job, message, keeper)
@@ -99,7 +103,8 @@ async def _run(ctx: AppContext, job: JobDocument, message: JobMessage, keeper: C
         return
     await keeper.ensure_fresh()
     for image in images:
-        await _upload(ctx, job, image)
+        with image_upload(image.stored.container, image.stored.blob_name):
+            await _upload(ctx, job, image)
     await _succeed(ctx, job, keeper, generated.result, images, served_by=generated.served_by)
 
 
@@ -124,7 +129,7 @@ async def _after_provider_error(
     )
     # Queue the retry before recording it: a crash in between leaves a message that finds the job still
     # claimed and waits for the claim to lapse (then resumes it), never a job without a message.
-    await ctx.job_queue.enqueue(message, delay_seconds=delay)
+    await ctx.job_queue.enqueue(message, delay_seconds=delay, reason=QueueReason.RETRY)
     owned = keeper.owned
     not_before = utc_now() + timedelta(seconds=delay)
 
@@ -140,6 +145,7 @@ async def _after_provider_error(
 
     update = await ctx.jobs.update(job.tenant_id, job.id, mark_retrying)
     if update.applied:
+        job_retry_queued(job, error, delay)
         logger.info("Job %s: transient provider failure, retry in %ds: %s", job.id, delay, error.message)
 
 
@@ -218,6 +224,7 @@ async def _succeed(
         )
         return
     assert update.job is not None
+    job_ended(update.job)
     logger.info("Job %s ended succeeded with %d image(s)", job.id, len(outputs))
     await finish_job(ctx, update.job)
 

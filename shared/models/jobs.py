@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from shared.ids import PRESET_ID_PATTERN
 from shared.models.common import ApiModel, RequestModel, StoredModel, UtcDateTime
+from shared.telemetry.w3c import Traceparent, Tracestate, trace_id
 
 MAX_PROMPT_LENGTH = 4000
 
@@ -279,6 +280,14 @@ class JobDocument(StoredModel):
     # finishes it): queue the `completed` webhook; remove images earlier runs may have left.
     webhook_pending: bool = False
     cleanup_pending: bool = False
+    # The W3C trace context of the job's submit: every later span of the job continues this trace (its
+    # queue messages carry it too), so one trace shows the job end to end.
+    traceparent: Traceparent = None
+    tracestate: Tracestate = None
+
+    @property
+    def trace_id(self) -> str | None:
+        return trace_id(self.traceparent) if self.traceparent else None
 
 
 class ImageView(ApiModel):
@@ -334,6 +343,11 @@ class JobView(ApiModel):
     mode: str = "generate"
     n: int = 1
     served_by: str | None = None
+    trace_id: str | None = Field(
+        default=None,
+        description="The job's trace id (W3C, 32 hex digits): every span and log record of the job carries "
+        "it (Application Insights' `operation_Id`). Hand it to support with the job id.",
+    )
     status_query_get_uri: str
     terminate_post_uri: str | None = Field(default=None, description="POST here to cancel the job.")
     purge_history_delete_uri: str | None = Field(default=None, description="DELETE here to delete the job.")

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from shared.models.common import ApiModel, StoredModel, UtcDateTime
 from shared.models.jobs import JobError, JobStatus, WebhookEvent
+from shared.telemetry.w3c import Traceparent, Tracestate
 
 WEBHOOK_SECRET_DOCUMENT_ID: Literal["webhookSecret"] = "webhookSecret"
 
@@ -53,6 +54,8 @@ class WebhookMessage(ApiModel):
     url: str
     body: str
     attempt: int = 1
+    traceparent: Traceparent = None  # the job's trace: deliveries are spans of it
+    tracestate: Tracestate = None
 
 
 class WebhookSecretDocument(StoredModel):

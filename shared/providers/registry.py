@@ -7,6 +7,7 @@ import importlib
 from shared.providers.base import ImageProvider
 from shared.providers.catalog import ProviderCatalog, ProviderName
 from shared.settings import Settings
+from shared.telemetry.tracing import span
 
 _MODULES = {
     ProviderName.GEMINI: "shared.providers.gemini",
@@ -23,8 +24,10 @@ class ProviderRegistry:
     def get(self, name: str) -> ImageProvider:
         provider_name = ProviderName(name)
         if provider_name not in self._instances:
-            module = importlib.import_module(_MODULES[provider_name])
-            self._instances[provider_name] = module.create_provider(self._settings, self.catalog)
+            # The first job of a process pays for importing the provider's SDK: its own span shows it.
+            with span("imagegen.provider.load", {"imagegen.provider": provider_name.value}):
+                module = importlib.import_module(_MODULES[provider_name])
+                self._instances[provider_name] = module.create_provider(self._settings, self.catalog)
         return self._instances[provider_name]
 
     async def aclose(self) -> None:

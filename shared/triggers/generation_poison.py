@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from shared.app_context import get_context
 from shared.jobs.worker import fail_poisoned
 from shared.models.messages import JobMessage, parse_queue_message
+from shared.telemetry.jobs import POISONED, job_span
 
 logger = logging.getLogger(__name__)
 
@@ -25,4 +26,6 @@ async def generation_poison(msg: func.QueueMessage) -> None:
         # move it to a poison queue of the poison queue, which nobody reads).
         logger.error("Poison message %s is not a job message; dropped: %r", msg.id, msg.get_body()[:200])
         return
-    await fail_poisoned(get_context(), message)
+    ctx = get_context()
+    with job_span(POISONED, message, message.job_id, kind="consumer"):
+        await fail_poisoned(ctx, message)

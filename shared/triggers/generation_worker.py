@@ -9,6 +9,7 @@ import azure.functions as func
 from shared.app_context import get_context
 from shared.jobs.worker import process_job
 from shared.models.messages import JobMessage, parse_queue_message
+from shared.telemetry.jobs import job_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -19,5 +20,7 @@ bp = func.Blueprint()
 async def generation_worker(msg: func.QueueMessage) -> None:
     # Not a job message: raising lets the host retry it and move it to the poison queue.
     message = parse_queue_message(msg.get_body(), JobMessage)
-    logger.info("Job %s: message %s, delivery %s", message.job_id, msg.id, msg.dequeue_count)
-    await process_job(get_context(), message)
+    ctx = get_context()  # first: the first invocation turns telemetry on
+    with job_delivery(message, delivery=msg.dequeue_count or 1):
+        logger.info("Job %s: message %s, delivery %s", message.job_id, msg.id, msg.dequeue_count)
+        await process_job(ctx, message)

@@ -10,6 +10,8 @@ from pydantic import ValidationError
 from shared.app_context import get_context
 from shared.models.messages import parse_queue_message
 from shared.models.webhooks import WebhookMessage
+from shared.telemetry.jobs import WEBHOOK_DELIVERY, job_span
+from shared.telemetry.tracing import SpanAttributes
 from shared.webhooks.delivery import process_delivery
 
 logger = logging.getLogger(__name__)
@@ -24,4 +26,10 @@ async def webhook_delivery(msg: func.QueueMessage) -> None:
     except ValidationError:
         logger.error("Webhook message %s is not a delivery; dropped", msg.id)
         return
-    await process_delivery(get_context(), message)
+    ctx = get_context()
+    attributes: SpanAttributes = {
+        "imagegen.webhook.id": message.webhook_id,
+        "imagegen.webhook.attempt": message.attempt,
+    }
+    with job_span(WEBHOOK_DELIVERY, message, message.job_id, attributes, kind="consumer"):
+        await process_delivery(ctx, message)

@@ -15,6 +15,7 @@ from shared.jobs.backoff import retry_delay_seconds
 from shared.models.webhooks import WebhookMessage
 from shared.net.fetcher import FetchRefused
 from shared.settings import Settings
+from shared.telemetry.jobs import webhook_delivery_outcome
 from shared.webhooks.signing import sign
 from shared.webhooks.urls import webhook_fetcher
 
@@ -46,15 +47,18 @@ async def process_delivery(ctx: AppContext, message: WebhookMessage) -> bool:
         "webhook-timestamp": str(timestamp),
         "webhook-signature": sign(secret, message.webhook_id, timestamp, message.body),
     }
+    status: int | None = None
     try:
         status = await deliver(settings, message.url, message.body, headers)
         if 200 <= status < 300:
+            webhook_delivery_outcome("delivered", status)
             logger.info("Job %s: webhook %s delivered (%d)", message.job_id, message.webhook_id, status)
             return True
         problem = f"answered {status}"
     except DeliveryFailed as exc:
         problem = str(exc)
     if message.attempt >= settings.webhook_max_attempts:
+        webhook_delivery_outcome("given_up", status)
         logger.error(
             "Job %s: webhook %s given up after %d attempts: %s",
             message.job_id,
@@ -69,6 +73,7 @@ async def process_delivery(ctx: AppContext, message: WebhookMessage) -> bool:
     await ctx.webhook_queue.enqueue(
         message.model_copy(update={"attempt": message.attempt + 1}), delay_seconds=delay
     )
+    webhook_delivery_outcome("retry", status)
     logger.warning(
         "Job %s: webhook %s attempt %d failed (%s); retry in %ds",
         message.job_id,

@@ -37,6 +37,8 @@ async def notify_webhook(ctx: AppContext, job: JobDocument, event: WebhookEvent)
             job_id=job.id,
             url=job.webhook,
             body=payload.model_dump_json(),
+            traceparent=job.traceparent,
+            tracestate=job.tracestate,
         )
         await ctx.webhook_queue.enqueue(message)
         logger.info("Job %s: webhook %s queued", job.id, event)

@@ -41,6 +41,8 @@ SET_BY_INFRA = {
     "OIDC_ISSUER",  # when bearer tokens are accepted
     "OIDC_AUDIENCE",
     "PLAYGROUND_ENABLED",  # azd env PLAYGROUND_ENABLED (default true)
+    "APPLICATIONINSIGHTS_CONNECTION_STRING",  # traces, metrics and logs go to Application Insights
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",  # with the identity: the resource has local auth off
 }
 # Local development only: in Azure these would weaken security or point at the local emulators.
 LOCAL_ONLY = {
@@ -53,6 +55,7 @@ LOCAL_ONLY = {
     "DEV_API_KEY_RATE_LIMIT": "only meaningful with DEV_API_KEY",
     "WEBHOOK_DEV_HOSTS": "lets webhooks reach plain-http and private hosts; a local receiver only",
     "FETCH_DEV_HTTP_HOSTS": "lets the fetcher reach plain-http loopback storage; the local stack only",
+    "TELEMETRY_FILES_DIRECTORY": "files on an instance disk nobody reads; Azure uses Application Insights",
 }
 # Read in Azure, where the code's default is the right value (override by adding an app setting).
 DEFAULT_IN_AZURE = {
@@ -154,6 +157,15 @@ def test_infra_sets_identity_based_storage_and_entra_telemetry() -> None:
     assert settings["AzureWebJobsStorage__credential"] == "managedidentity"
     assert settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"].endswith(";Authorization=AAD")
     assert "APPLICATIONINSIGHTS_CONNECTION_STRING" in settings
+
+
+def test_the_host_and_the_python_worker_both_use_opentelemetry() -> None:
+    """The host exports OpenTelemetry (host.json), and the worker's switch is on: it continues the host's
+    trace context per invocation and the host leaves the worker's logs to the app's own exporter."""
+    host = json.loads((ROOT / "host.json").read_text())
+
+    assert host["telemetryMode"] == "OpenTelemetry"
+    assert _app_settings()["PYTHON_ENABLE_OPENTELEMETRY"] == "true"
 
 
 def test_secrets_come_from_key_vault_references() -> None:

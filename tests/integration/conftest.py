@@ -64,6 +64,8 @@ TEST_SETTINGS = {
     "SEED000_WAIT_SECONDS": "20",
     # Seed 002's sync wait, short enough for a test to outlast it (with a slow provider).
     "SEED002_SYNC_WAIT_SECONDS": "15",
+    # The metrics file gets its deltas every second (10 s locally), so a test reads them back soon.
+    "OTEL_METRIC_EXPORT_INTERVAL": "1000",
 }
 
 

@@ -68,5 +68,16 @@ def test_terminal_statuses() -> None:
     }
 
 
-def test_queue_message_carries_only_ids() -> None:
-    assert JobMessage(job_id="j", tenant_id="t").model_dump_json() == '{"jobId":"j","tenantId":"t"}'
+def test_queue_message_carries_ids_and_trace_context_never_the_request() -> None:
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    message = JobMessage(job_id="j", tenant_id="t", traceparent=traceparent)
+
+    assert message.model_dump_json(exclude_none=True) == (
+        f'{{"jobId":"j","tenantId":"t","traceparent":"{traceparent}"}}'
+    )
+    # Ids alone are a job message; a damaged trace context is dropped, never an error.
+    assert JobMessage.model_validate_json('{"jobId":"j","tenantId":"t"}').traceparent is None
+    damaged = JobMessage.model_validate_json(
+        '{"jobId":"j","tenantId":"t","traceparent":"00-zz","reason":"?"}'
+    )
+    assert damaged.traceparent is None and damaged.job_id == "j"
