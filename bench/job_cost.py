@@ -75,7 +75,9 @@ async def submit_all(api_url: str, jobs: int, concurrency: int) -> list[str]:
         return await asyncio.gather(*(one(i) for i in range(jobs)))
 
 
-def wait_until_done(stack: LocalStack, endpoints: Endpoints, ids: list[str], timeout: float = 600) -> None:
+def wait_until_done(
+    stack: LocalStack, endpoints: Endpoints, ids: list[str], thumbnails: bool, timeout: float = 600
+) -> None:
     settings = stack.settings
     assert settings.cosmos_key
     with CosmosClient(
@@ -90,14 +92,15 @@ def wait_until_done(stack: LocalStack, endpoints: Endpoints, ids: list[str], tim
             for job_id in list(pending):
                 job = container.read_item(job_id, partition_key="dev")
                 assert job["status"] not in ("failed", "canceled"), job
-                if job["status"] == "succeeded" and all(o.get("thumbnailBlobName") for o in job["outputs"]):
+                made = not thumbnails or all(o.get("thumbnailBlobName") for o in job["outputs"])
+                if job["status"] == "succeeded" and made:
                     pending.discard(job_id)
             time.sleep(0.5)
 
 
-def run_jobs(stack: LocalStack, endpoints: Endpoints, jobs: int, concurrency: int) -> float:
+def run_jobs(stack: LocalStack, endpoints: Endpoints, jobs: int, concurrency: int, thumbnails: bool) -> float:
     ids = asyncio.run(submit_all(stack.endpoints.api_url, jobs, concurrency))
-    wait_until_done(stack, endpoints, ids)
+    wait_until_done(stack, endpoints, ids, thumbnails)
     return time.perf_counter()
 
 
@@ -106,14 +109,24 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--profile", metavar="FILE", help="record the dev host with py-spy (speedscope JSON)")
+    parser.add_argument(
+        "--without-thumbnails", action="store_true", help="disable the thumbnail function: the job path alone"
+    )
+    parser.add_argument("--without-telemetry", action="store_true", help="no local telemetry export")
     args = parser.parse_args()
+    overrides = dict(OVERRIDES)
+    if args.without_thumbnails:
+        overrides["AzureWebJobs.make_thumbnail.Disabled"] = "true"
+    if args.without_telemetry:
+        overrides["TELEMETRY_FILES_DIRECTORY"] = ""
+    thumbnails = not args.without_thumbnails
     proxies = Proxies([CountingProxy("blob", ""), CountingProxy("queue", ""), CountingProxy("cosmos", "")])
     proxies.start()
-    with bench_stack(OVERRIDES, route=through_proxies(proxies)) as stack:
+    with bench_stack(overrides, route=through_proxies(proxies)) as stack:
         endpoints = stack.endpoints
         devhost = stack.process("devhost").process
         assert devhost is not None
-        run_jobs(stack, endpoints, 5, 1)  # warm-up: clients, first-use imports, containers
+        run_jobs(stack, endpoints, 5, 1, thumbnails)  # warm-up: clients, first-use imports, containers
 
         # Idle polling of the queue listeners, per second, to tell it apart from the jobs' own calls.
         proxies.reset()
@@ -131,7 +144,7 @@ def main() -> None:
             else None
         )  # fmt: skip
         cpu, wall = process_cpu_seconds(devhost.pid), time.perf_counter()
-        run_jobs(stack, endpoints, args.jobs, args.concurrency)
+        run_jobs(stack, endpoints, args.jobs, args.concurrency, thumbnails)
         time.sleep(2)  # the last thumbnails' writes
         cpu, wall = process_cpu_seconds(devhost.pid) - cpu, time.perf_counter() - wall
         if profiler is not None:
@@ -160,8 +173,10 @@ def report(
     minimal: dict[str, float],
 ) -> None:
     per_job = cpu / args.jobs
-    print(f"jobs={args.jobs} concurrency={args.concurrency} wall={wall:.1f}s")
-    print(f"dev host CPU per job:        {per_job * 1000:7.1f} ms (submit, worker, thumbnail)")
+    parts = "submit, worker" + ("" if args.without_thumbnails else ", thumbnail")
+    telemetry = "off" if args.without_telemetry else "on (file export)"
+    print(f"jobs={args.jobs} concurrency={args.concurrency} wall={wall:.1f}s telemetry {telemetry}")
+    print(f"dev host CPU per job:        {per_job * 1000:7.1f} ms ({parts})")
     print(f"minimal pipeline CPU per job: {minimal['cpu_seconds_per_job'] * 1000:7.1f} ms")
     print(f"ratio:                        {per_job / minimal['cpu_seconds_per_job']:7.2f}x")
     polling = {name: idle[name] * wall for name in idle}
