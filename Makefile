@@ -11,7 +11,7 @@ STAMPS := .stamps
 PROTOCOL := devtools/devhost/protocol
 SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
 
-.PHONY: dev test test-unit test-integration lint format typecheck check install clean openapi
+.PHONY: install dev test test-unit format openapi clean
 
 install: $(STAMPS)/python3.13 $(STAMPS)/node $(PROTOCOL)/function_rpc_pb2.py $(STAMPS)/chromium
 
@@ -59,9 +59,9 @@ format: install
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-# Rewrites docs/openapi.json from the registered operations and the pydantic models (a test checks it).
+# Rewrites docs/openapi.json from the HTTP functions' declarations and the pydantic models (a test checks it).
 openapi: install
-	$(PY) -m shared.openapi > docs/openapi.json
+	$(PY) -m devtools.openapi > docs/openapi.json
 
 clean:
 	rm -rf $(STAMPS) .devdata $(PROTOCOL)/function_rpc_pb2.py $(PROTOCOL)/function_rpc_pb2.pyi .pytest_cache .mypy_cache .ruff_cache

@@ -22,7 +22,8 @@ from shared.routes import (
 )
 from shared.triggers import generation_poison, generation_worker, stale_jobs, thumbnails, webhook_delivery
 
-app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+# Every route is anonymous at the host (no function keys): the app authenticates each caller itself.
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 app.register_functions(generations.bp)
 app.register_functions(library.bp)
@@ -34,7 +35,7 @@ app.register_functions(models.bp)
 app.register_functions(webhooks.bp)
 app.register_functions(admin_keys.bp)
 app.register_functions(health.bp)
-app.register_functions(openapi.bp)
+app.register_functions(openapi.document_blueprint(app))
 app.register_functions(playground.bp)
 app.register_functions(compat_seed000.bp)
 app.register_functions(compat_seed001.bp)

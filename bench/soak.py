@@ -3,7 +3,7 @@
 `python -m bench.soak [--jobs 1000] [--fault-rate 0.2] [--kills 5]` starts its own stack on free ports,
 submits the jobs (a tenth with a `completed` webhook to a receiver in this process), SIGKILLs and
 restarts the dev host at intervals while they run, runs the stale-job sweep until every job has ended,
-and checks what the issue's guarantees promise, from the stores themselves:
+and checks what the README's guarantees promise, from the stores themselves:
 
 - every job terminal; every succeeded job's images downloadable, with the bytes its output records;
 - provider calls: every image call happened under a claim (calls ≤ claims: no duplicate call), and

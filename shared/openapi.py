@@ -1,44 +1,24 @@
-"""The OpenAPI 3.1 document, generated from the pydantic models and the operations route modules declare.
+"""The OpenAPI 3.1 document, generated from the pydantic models and the operations the app's HTTP functions
+declare (`shared.http.endpoint`).
 
-Registering a route: decorate its handler between `@bp.route(...)` and `@api_endpoint`, with the same
-route template the trigger uses:
-
-    @bp.route(route="v1/things/{thing_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-    @operation("GET", "v1/things/{thing_id}", summary="Read a thing", auth=Auth.READ,
-               responses={200: ThingView}, errors=(404,))
-    @api_endpoint
-    async def get_thing(req: func.HttpRequest) -> func.HttpResponse: ...
-
-- `request`: the body model (JSON unless `request_content_types` says otherwise); `query`: a model whose
-  fields are the query parameters. Path parameters come from the template.
-- `responses`: status → model, `None` (no body) or a media type string (a binary body, e.g. `"image/png"`).
-- `responses` bodies given as a media type string may list several, comma-separated
-  (`"image/png,image/jpeg,image/webp"`).
-- `errors`: statuses this route answers with the error envelope besides those its `auth` implies
-  (401/403/429/503 for callers, 401 for admin routes) and 500, which every route may answer;
-  `error_model` replaces the envelope for route families whose documents define their own error shape.
-
-A unit test fails when a route of `function_app.app` has no operation here, or `docs/openapi.json` is not
-what this module generates (`make openapi` rewrites it: `python -m shared.openapi > docs/openapi.json`);
-the integration tests validate every answer they receive against the document.
+`build_document(declared_operations(app))` is what `GET /api/openapi.json` serves (with its absolute
+server URL) and `make openapi` writes to `docs/openapi.json`; a unit test fails when that file is not
+what this module generates, and the integration tests validate every answer they receive against it.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from shared.http.endpoint import Auth, Operation
 from shared.models.errors import ErrorEnvelope
-
-F = TypeVar("F", bound=Callable[..., Any])
-ResponseBody = type[BaseModel] | str | None
 
 TITLE = "Image generation API"
 VERSION = "1.0.0"
@@ -92,101 +72,20 @@ _ERROR_EXAMPLES: dict[int, tuple[str, str, Any]] = {
 }
 
 
-class Auth(StrEnum):
-    NONE = "none"
-    READ = "read"
-    WRITE = "write"
-    ADMIN = "admin"
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    route: str
-    operation_id: str
-    summary: str
-    auth: Auth
-    responses: Mapping[int, ResponseBody]
-    request: type[BaseModel] | None = None
-    request_content_types: tuple[str, ...] = ("application/json",)
-    query: type[BaseModel] | None = None
-    errors: tuple[int, ...] = ()
-    tags: tuple[str, ...] = field(default_factory=tuple)
-    error_model: type[BaseModel] = ErrorEnvelope
-
-    @property
-    def path(self) -> str:
-        return openapi_path(self.route)
-
-    @property
-    def error_statuses(self) -> list[int]:
-        # 503: a token's issuer could not be reached for its signing keys.
-        caller = (401, 403, 429, 503)
-        implied = {Auth.NONE: (), Auth.ADMIN: (401,), Auth.READ: caller, Auth.WRITE: caller}
-        return sorted({*implied[self.auth], *self.errors, 500} - set(self.responses))
-
-
-_operations: dict[tuple[str, str], Operation] = {}
-
-
 def openapi_path(route: str) -> str:
     """`v1/things/{id:guid}` → `/v1/things/{id}` (relative to the `/api` server)."""
     return "/" + _PARAMETER.sub(lambda m: "{" + m.group(1) + "}", route.strip("/"))
 
 
-def operation(
-    method: str,
-    route: str,
-    *,
-    summary: str,
-    auth: Auth,
-    responses: Mapping[int, ResponseBody],
-    request: type[BaseModel] | None = None,
-    request_content_types: tuple[str, ...] = ("application/json",),
-    query: type[BaseModel] | None = None,
-    errors: tuple[int, ...] = (),
-    tags: tuple[str, ...] = (),
-    error_model: type[BaseModel] = ErrorEnvelope,
-) -> Callable[[F], F]:
-    """Declare the decorated handler's operation in the document (the handler itself is unchanged)."""
-
-    def register(handler: F) -> F:
-        entry = Operation(
-            method=method.upper(),
-            route=route,
-            operation_id=handler.__name__,
-            summary=summary,
-            auth=auth,
-            responses=dict(responses),
-            request=request,
-            request_content_types=request_content_types,
-            query=query,
-            errors=errors,
-            tags=tags or (route.split("/")[1] if route.startswith("v1/") else route.split("/")[0],),
-            error_model=error_model,
-        )
-        # Keyed by method and path, so a module imported twice re-registers rather than duplicates.
-        _operations[(entry.method, entry.path)] = entry
-        return handler
-
-    return register
-
-
-def registered_operations() -> list[Operation]:
-    return sorted(_operations.values(), key=lambda op: (op.path, op.method))
-
-
-def build_document(
-    operations: list[Operation] | None = None, *, server_url: str | None = None
-) -> dict[str, Any]:
+def build_document(operations: Iterable[Operation], *, server_url: str | None = None) -> dict[str, Any]:
     """The document; `server_url` is the API's absolute base when known (the served copy passes the one it
     was reached at), else the servers are the relative `/api` and `make dev`'s URL."""
     from shared.openapi_examples import EXAMPLES
 
-    ops = registered_operations() if operations is None else operations
+    ops = sorted(operations, key=lambda op: (openapi_path(op.route), op.method))
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorEnvelope, "serialization")]
     for op in ops:
-        models.append((op.error_model, "serialization"))
+        models.append((op.error_shape.model, "serialization"))
         if op.request is not None:
             models.append((op.request, "validation"))
         if op.query is not None:
@@ -210,7 +109,10 @@ def build_document(
     for op in ops:
         operation_object = _operation_object(op, ref, schemas)
         _add_examples(operation_object, EXAMPLES.get(op.operation_id))
-        paths.setdefault(op.path, {})[op.method.lower()] = operation_object
+        path = paths.setdefault(openapi_path(op.route), {})
+        if op.method.lower() in path:
+            raise RuntimeError(f"two operations are {op.method} {op.route}: give one another route")
+        path[op.method.lower()] = operation_object
     servers = (
         [{"url": server_url}]
         if server_url
@@ -352,8 +254,8 @@ def _operation_object(
             response["content"] = {"application/json": {"schema": ref(body, "serialization")}}
         responses[str(status)] = response
     for status in op.error_statuses:
-        media: dict[str, Any] = {"schema": ref(op.error_model, "serialization")}
-        if op.error_model is ErrorEnvelope and status in _ERROR_EXAMPLES:
+        media: dict[str, Any] = {"schema": ref(op.error_shape.model, "serialization")}
+        if op.error_shape.model is ErrorEnvelope and status in _ERROR_EXAMPLES:
             code, message, details = _ERROR_EXAMPLES[status]
             media["example"] = {"error": {"code": code, "message": message, "details": details}}
         responses[str(status)] = {
@@ -403,19 +305,6 @@ def _describe(status: int) -> str:
     )
 
 
-def render() -> str:
+def render(operations: Iterable[Operation]) -> str:
     """The document as it is kept in `docs/openapi.json`."""
-    return json.dumps(build_document(), indent=2, ensure_ascii=False) + "\n"
-
-
-def main() -> None:
-    import function_app  # noqa: F401  (importing the app registers every route module's operations)
-
-    # Run as `python -m shared.openapi`, this file is `__main__`; the routes registered in `shared.openapi`.
-    from shared import openapi
-
-    print(openapi.render(), end="")
-
-
-if __name__ == "__main__":
-    main()
+    return json.dumps(build_document(operations), indent=2, ensure_ascii=False) + "\n"

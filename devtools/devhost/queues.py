@@ -219,6 +219,8 @@ class QueueListener:
                 delay = max(self._lease_seconds / 10, delay / 2)
                 logger.warning("Renewing the lease of %s failed (%s); retrying", lease.message_id, error)
                 continue
+            # The service answers every update with the message's new pop receipt.
+            assert receipt.pop_receipt is not None
             lease.pop_receipt = receipt.pop_receipt
             self.lease_renewals += 1
             delay = normal

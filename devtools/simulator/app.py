@@ -10,7 +10,7 @@ import math
 import time
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from devtools.simulator.images import render, size_for_aspect_ratio
 from devtools.simulator.state import FAULT_KINDS, Fault, SimulatorState
@@ -30,11 +30,15 @@ def create_app(state: SimulatorState | None = None) -> web.Application:
     app.router.add_post("/_sim/faults", add_fault)
     app.router.add_delete("/_sim/faults", clear_faults)
     app.router.add_post("/_sim/config", configure)
-    app.router.add_get("/_sim/health", lambda request: web.json_response({"ok": True}))
+    app.router.add_get("/_sim/health", health)
     return app
 
 
 # --- controls -------------------------------------------------------------------------------------
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
 
 
 async def list_requests(request: web.Request) -> web.Response:
@@ -259,6 +263,8 @@ async def azure_edit(request: web.Request) -> web.StreamResponse:
     mask: tuple[bytes, str] | None = None
     reader = await request.multipart()
     async for part in reader:
+        if not isinstance(part, BodyPartReader):
+            return _azure_error(400, "invalid_request_error", "nested multipart bodies are not supported")
         name = part.name or ""
         if part.filename is not None:
             data = await part.read()

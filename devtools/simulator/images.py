@@ -63,8 +63,9 @@ def render(
             Image.new("RGB", (width, height), bottom), Image.new("RGB", (width, height), top), gradient
         )
     draw = ImageDraw.Draw(canvas)
-    font = ImageFont.load_default(size=max(12, min(width, height) // 18))
-    lines = textwrap.wrap(prompt, width=max(10, width // max(8, font.size // 2 + 2)))[:8]
+    font_size = max(12, min(width, height) // 18)
+    font = ImageFont.load_default(size=font_size)
+    lines = textwrap.wrap(prompt, width=max(10, width // max(8, font_size // 2 + 2)))[:8]
     draw.multiline_text(
         (width // 20, height // 20),
         "\n".join(lines),

@@ -8,13 +8,11 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
-from typing import Any
 
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
 from shared.errors import ApiError, validation_error
-from shared.http.responses import error_response
 from shared.models.errors import ErrorCode
 from shared.store_keys import UnsafeStoreKeyError
 
@@ -29,7 +27,7 @@ _extra_headers: ContextVar[dict[str, str] | None] = ContextVar("extra_response_h
 
 
 def add_response_headers(headers: Mapping[str, str]) -> None:
-    """Put `headers` on this request's answer, error answers included (no-op outside `api_endpoint`)."""
+    """Put `headers` on this request's answer, error answers included (no-op outside `wrap_handler`)."""
     extra = _extra_headers.get()
     if extra is not None:
         extra.update(headers)
@@ -38,45 +36,38 @@ def add_response_headers(headers: Mapping[str, str]) -> None:
 ErrorRenderer = Callable[[ApiError], func.HttpResponse]
 
 
-def api_endpoint(handler: Handler | None = None, *, render_error: ErrorRenderer = error_response) -> Any:
-    """Wrap an HTTP handler: request id, extra headers, and every failure answered by `render_error`
-    (the native envelope unless a route family's document defines its own error shape).
+def wrap_handler(handler: Handler, render_error: ErrorRenderer) -> Handler:
+    """`handler` with a request id, the extra headers, and every failure answered by `render_error` (the
+    route family's error shape; `shared.http.endpoint` applies this to every HTTP function)."""
 
-    Use bare (`@api_endpoint`) or with a renderer (`@api_endpoint(render_error=seed_error)`)."""
+    @functools.wraps(handler)
+    async def wrapper(req: func.HttpRequest) -> func.HttpResponse:
+        incoming = req.headers.get("x-request-id", "")
+        request_id = incoming if _REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
+        extra: dict[str, str] = {}
+        token = _extra_headers.set(extra)
+        try:
+            response = await handler(req)
+        except ApiError as error:
+            response = render_error(error)
+        except UnsafeStoreKeyError as error:
+            # A store refused an id the route should have checked first: a bug, but still bad input.
+            logger.error("Unchecked id reached a store in %s %s: %s", req.method, req.url, error)
+            response = render_error(ApiError(400, ErrorCode.VALIDATION_ERROR, f"Invalid request: {error}"))
+        except Exception:
+            logger.exception("Unhandled error in %s %s (request %s)", req.method, req.url, request_id)
+            response = render_error(
+                ApiError(500, ErrorCode.INTERNAL_ERROR, f"Internal error; quote request id {request_id}.")
+            )
+        finally:
+            _extra_headers.reset(token)
+        for name, value in extra.items():
+            if name not in response.headers:
+                response.headers[name] = value
+        response.headers["x-request-id"] = request_id
+        return response
 
-    def decorate(inner: Handler) -> Handler:
-        @functools.wraps(inner)
-        async def wrapper(req: func.HttpRequest) -> func.HttpResponse:
-            incoming = req.headers.get("x-request-id", "")
-            request_id = incoming if _REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
-            extra: dict[str, str] = {}
-            token = _extra_headers.set(extra)
-            try:
-                response = await inner(req)
-            except ApiError as error:
-                response = render_error(error)
-            except UnsafeStoreKeyError as error:
-                # A store refused an id the route should have checked first: a bug, but still bad input.
-                logger.error("Unchecked id reached a store in %s %s: %s", req.method, req.url, error)
-                response = render_error(
-                    ApiError(400, ErrorCode.VALIDATION_ERROR, f"Invalid request: {error}")
-                )
-            except Exception:
-                logger.exception("Unhandled error in %s %s (request %s)", req.method, req.url, request_id)
-                response = render_error(
-                    ApiError(500, ErrorCode.INTERNAL_ERROR, f"Internal error; quote request id {request_id}.")
-                )
-            finally:
-                _extra_headers.reset(token)
-            for name, value in extra.items():
-                if name not in response.headers:
-                    response.headers[name] = value
-            response.headers["x-request-id"] = request_id
-            return response
-
-        return wrapper
-
-    return decorate if handler is None else decorate(handler)
+    return wrapper
 
 
 def parse_json_body[ModelT: BaseModel](req: func.HttpRequest, model: type[ModelT]) -> ModelT:

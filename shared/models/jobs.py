@@ -109,7 +109,7 @@ class GenerationRequest(RequestModel):
         description="Events to send: queued, running, completed.",
     )
 
-    # --- issue 3: generation knobs, edit mode and prompt enhancement ----------------------------------
+    # --- generation knobs, edit mode and prompt enhancement -------------------------------------------
     size: str | None = Field(
         default=None, max_length=20, description="Pixel size as the model family allows."
     )

@@ -9,13 +9,13 @@ import azure.functions as func
 from shared.app_context import get_context
 from shared.errors import ApiError, not_found, validation_error
 from shared.http.auth import require_admin
-from shared.http.handler import api_endpoint, parse_json_body
+from shared.http.endpoint import Auth, endpoint
+from shared.http.handler import parse_json_body
 from shared.http.query import query_param
 from shared.http.responses import json_response
 from shared.ids import is_api_key_id, is_tenant_id
 from shared.models.auth import ApiKeyCreated, ApiKeyCreateRequest, ApiKeyList, ApiKeyView, key_view
 from shared.models.errors import ErrorCode
-from shared.openapi import Auth, operation
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +24,8 @@ bp = func.Blueprint()
 COLLECTION = "v1/admin/api-keys"
 
 
-@bp.route(route=COLLECTION, methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
+@endpoint(
+    bp,
     "POST",
     COLLECTION,
     summary="Create an API key (the key is shown only in this answer)",
@@ -34,7 +34,6 @@ COLLECTION = "v1/admin/api-keys"
     responses={201: ApiKeyCreated},
     errors=(400, 415, 503),
 )
-@api_endpoint
 async def create_api_key(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     require_admin(req, ctx)
@@ -55,12 +54,10 @@ async def create_api_key(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(created, status=201, headers={"Cache-Control": "no-store"})
 
 
-@bp.route(route=COLLECTION, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", COLLECTION, summary="List API keys (`?tenantId=` for one tenant)", auth=Auth.ADMIN,
+@endpoint(
+    bp, "GET", COLLECTION, summary="List API keys (`?tenantId=` for one tenant)", auth=Auth.ADMIN,
     responses={200: ApiKeyList}, errors=(400,),
 )  # fmt: skip
-@api_endpoint
 async def list_api_keys(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     require_admin(req, ctx)
@@ -74,12 +71,10 @@ async def list_api_keys(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(ApiKeyList(data=[key_view(document) for document in documents]))
 
 
-@bp.route(route=COLLECTION + "/{key_id}", methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "DELETE", COLLECTION + "/{key_id}", summary="Revoke an API key", auth=Auth.ADMIN,
+@endpoint(
+    bp, "DELETE", COLLECTION + "/{key_id}", summary="Revoke an API key", auth=Auth.ADMIN,
     responses={200: ApiKeyView}, errors=(404,),
 )  # fmt: skip
-@api_endpoint
 async def revoke_api_key(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     require_admin(req, ctx)

@@ -12,12 +12,12 @@ from shared.compat.seed000 import edit_image, edit_response, generation_metadata
 from shared.compat.seed000_models import GenerationMetadata, ImageEditRequest, ImageEditResponse, SimpleError
 from shared.errors import ApiError
 from shared.http.auth import WRITE_SCOPE, authenticate
-from shared.http.handler import api_endpoint, parse_json_body
+from shared.http.endpoint import Auth, ErrorShape, endpoint
+from shared.http.handler import parse_json_body
 from shared.http.responses import json_response
 from shared.http.urls import api_base_url
 from shared.jobs import service
 from shared.models.jobs import JobView
-from shared.openapi import Auth, operation
 from shared.routes.generations import COLLECTION as NATIVE_JOBS
 
 logger = logging.getLogger(__name__)
@@ -35,13 +35,14 @@ def render_error(error: ApiError) -> func.HttpResponse:
     )
 
 
-@bp.route(route=ROUTE, methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "POST", ROUTE, summary="Seed 000: edit 1-5 images with a prompt; waits for the image",
+ERROR_SHAPE = ErrorShape(SimpleError, render_error)
+
+
+@endpoint(
+    bp, "POST", ROUTE, summary="Seed 000: edit 1-5 images with a prompt; waits for the image",
     auth=Auth.WRITE, request=ImageEditRequest, responses={200: ImageEditResponse, 202: JobView},
-    errors=(400, 402, 409, 415, 422, 502, 503, 504), tags=TAGS, error_model=SimpleError,
+    errors=(400, 402, 409, 415, 422, 502, 503, 504), tags=TAGS, error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_error)
 async def seed000_create_image(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
@@ -57,12 +58,10 @@ async def seed000_create_image(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(view, status=202, headers=headers)
 
 
-@bp.route(route=ROUTE + "/{generation_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", ROUTE + "/{generation_id}", summary="Seed 000: a generation's metadata document",
-    auth=Auth.READ, responses={200: GenerationMetadata}, errors=(404,), tags=TAGS, error_model=SimpleError,
+@endpoint(
+    bp, "GET", ROUTE + "/{generation_id}", summary="Seed 000: a generation's metadata document",
+    auth=Auth.READ, responses={200: GenerationMetadata}, errors=(404,), tags=TAGS, error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_error)
 async def seed000_get_image_metadata(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)

@@ -17,11 +17,11 @@ from shared.compat.seed001_models import (
     Seed001Error,
 )
 from shared.http.auth import WRITE_SCOPE, authenticate
-from shared.http.handler import api_endpoint, parse_json_body
+from shared.http.endpoint import Auth, ErrorShape, endpoint
+from shared.http.handler import parse_json_body
 from shared.http.query import parse_query, query_flag
 from shared.http.responses import json_response
 from shared.http.urls import api_base_url
-from shared.openapi import Auth, operation
 
 logger = logging.getLogger(__name__)
 
@@ -30,15 +30,14 @@ bp = func.Blueprint()
 COLLECTION = "v1/generations"
 ITEM = COLLECTION + "/{generation_id}"
 TAGS = ("seed001-generations",)
+ERROR_SHAPE = ErrorShape(Seed001Error, render_seed001_error)
 
 
-@bp.route(route=COLLECTION, methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "POST", COLLECTION, summary="Seed 001: create a generation (pending; poll it with GET)",
+@endpoint(
+    bp, "POST", COLLECTION, summary="Seed 001: create a generation (pending; poll it with GET)",
     auth=Auth.WRITE, request=CreateGenerationRequest, responses={201: GenerationEnvelope},
-    errors=(400, 402, 415), tags=TAGS, error_model=Seed001Error,
+    errors=(400, 402, 415), tags=TAGS, error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_seed001_error)
 async def seed001_create_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
@@ -49,13 +48,11 @@ async def seed001_create_generation(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(GenerationEnvelope(data=generation), status=201)
 
 
-@bp.route(route=COLLECTION, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", COLLECTION, summary="Seed 001: list generations, newest first, offset paged",
+@endpoint(
+    bp, "GET", COLLECTION, summary="Seed 001: list generations, newest first, offset paged",
     auth=Auth.READ, query=generations.GenerationListQuery, responses={200: GenerationList},
-    errors=(400,), tags=TAGS, error_model=Seed001Error,
+    errors=(400,), tags=TAGS, error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_seed001_error)
 async def seed001_list_generations(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
@@ -63,12 +60,10 @@ async def seed001_list_generations(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(await generations.list_generations(ctx, principal.tenant_id, query))
 
 
-@bp.route(route=ITEM, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", ITEM, summary="Seed 001: a generation with its output image",
-    auth=Auth.READ, responses={200: GenerationEnvelope}, errors=(404,), tags=TAGS, error_model=Seed001Error,
+@endpoint(
+    bp, "GET", ITEM, summary="Seed 001: a generation with its output image",
+    auth=Auth.READ, responses={200: GenerationEnvelope}, errors=(404,), tags=TAGS, error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_seed001_error)
 async def seed001_get_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
@@ -81,12 +76,10 @@ async def seed001_get_generation(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(GenerationEnvelope(data=generation))
 
 
-@bp.route(route=ITEM, methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "DELETE", ITEM, summary="Seed 001: delete a generation and its image (hard delete)",
-    auth=Auth.WRITE, responses={200: DeletedMessage}, errors=(404,), tags=TAGS, error_model=Seed001Error,
+@endpoint(
+    bp, "DELETE", ITEM, summary="Seed 001: delete a generation and its image (hard delete)",
+    auth=Auth.WRITE, responses={200: DeletedMessage}, errors=(404,), tags=TAGS, error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_seed001_error)
 async def seed001_delete_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)

@@ -26,7 +26,8 @@ from shared.compat.seed002_models import (
 )
 from shared.errors import ApiError, not_found
 from shared.http.auth import WRITE_SCOPE, authenticate
-from shared.http.handler import api_endpoint, parse_json_body
+from shared.http.endpoint import Auth, ErrorShape, endpoint
+from shared.http.handler import parse_json_body
 from shared.http.multipart import is_multipart, parse_form
 from shared.http.query import parse_query, query_flag, response_format_param
 from shared.http.responses import json_response
@@ -36,7 +37,6 @@ from shared.jobs.waiting import wait_for_terminal
 from shared.library.images import get_image
 from shared.library.offset_paging import images_at_offset
 from shared.models.jobs import JobStatus, ResponseFormat
-from shared.openapi import Auth, operation
 
 logger = logging.getLogger(__name__)
 
@@ -54,14 +54,15 @@ def render_error(error: ApiError) -> func.HttpResponse:
     return json_response(body, status=error.status, headers=dict(error.headers))
 
 
-@bp.route(route=GENERATIONS, methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "POST", GENERATIONS, summary="Generate images: waits for them unless ?async=true", auth=Auth.WRITE,
+ERROR_SHAPE = ErrorShape(V0Error, render_error)
+
+
+@endpoint(
+    bp, "POST", GENERATIONS, summary="Generate images: waits for them unless ?async=true", auth=Auth.WRITE,
     request=V0GenerationRequest, request_content_types=("application/json", "multipart/form-data"),
     query=V0SubmitQuery, responses={200: V0JobEnvelope, 504: V0Timeout},
-    errors=(400, 402, 404, 415, 422, 502, 503), error_model=V0Error,
+    errors=(400, 402, 404, 415, 422, 502, 503), error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_error)
 async def seed002_submit_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
@@ -99,12 +100,10 @@ async def seed002_submit_generation(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(V0JobEnvelope(data=await seed002.job_result(ctx, job, response_format)))
 
 
-@bp.route(route=GENERATIONS + "/{job_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", GENERATIONS + "/{job_id}", summary="Poll a job: queued, active, completed or failed",
-    auth=Auth.READ, responses={200: V0JobEnvelope}, errors=(400, 404), error_model=V0Error,
+@endpoint(
+    bp, "GET", GENERATIONS + "/{job_id}", summary="Poll a job: queued, active, completed or failed",
+    auth=Auth.READ, responses={200: V0JobEnvelope}, errors=(400, 404), error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_error)
 async def seed002_get_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
@@ -113,12 +112,10 @@ async def seed002_get_generation(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(V0JobEnvelope(data=await seed002.job_result(ctx, job, response_format)))
 
 
-@bp.route(route=LIBRARY, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", LIBRARY, summary="The team's images, newest first, page-numbered", auth=Auth.READ,
-    query=V0LibraryQuery, responses={200: V0LibraryPageEnvelope}, errors=(400,), error_model=V0Error,
+@endpoint(
+    bp, "GET", LIBRARY, summary="The team's images, newest first, page-numbered", auth=Auth.READ,
+    query=V0LibraryQuery, responses={200: V0LibraryPageEnvelope}, errors=(400,), error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_error)
 async def seed002_list_library_images(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
@@ -136,12 +133,10 @@ async def seed002_list_library_images(req: func.HttpRequest) -> func.HttpRespons
     return json_response(V0LibraryPageEnvelope(data=page))
 
 
-@bp.route(route=LIBRARY + "/{image_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", LIBRARY + "/{image_id}", summary="An image's metadata and URL", auth=Auth.READ,
-    responses={200: V0LibraryImageEnvelope}, errors=(404,), error_model=V0Error,
+@endpoint(
+    bp, "GET", LIBRARY + "/{image_id}", summary="An image's metadata and URL", auth=Auth.READ,
+    responses={200: V0LibraryImageEnvelope}, errors=(404,), error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_error)
 async def seed002_get_library_image(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
@@ -149,12 +144,10 @@ async def seed002_get_library_image(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(V0LibraryImageEnvelope(data=await seed002.library_image_detail(ctx, item)))
 
 
-@bp.route(route=LIBRARY + "/{image_id}/download", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", LIBRARY + "/{image_id}/download", summary="An image's bytes, as an attachment", auth=Auth.READ,
-    responses={200: "image/png,image/jpeg,image/webp"}, errors=(404,), error_model=V0Error,
+@endpoint(
+    bp, "GET", LIBRARY + "/{image_id}/download", summary="An image's bytes, as an attachment", auth=Auth.READ,
+    responses={200: "image/png,image/jpeg,image/webp"}, errors=(404,), error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_error)
 async def seed002_download_library_image(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
@@ -170,12 +163,10 @@ async def seed002_download_library_image(req: func.HttpRequest) -> func.HttpResp
     return func.HttpResponse(content.data, status_code=200, headers=headers, mimetype=content.content_type)
 
 
-@bp.route(route="v0/usage", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", "v0/usage", summary="Remaining credits", auth=Auth.READ,
-    responses={200: V0CreditsEnvelope}, error_model=V0Error,
+@endpoint(
+    bp, "GET", "v0/usage", summary="Remaining credits", auth=Auth.READ,
+    responses={200: V0CreditsEnvelope}, error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_error)
 async def seed002_get_usage(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)

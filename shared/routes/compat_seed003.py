@@ -15,10 +15,9 @@ from shared.compat.seed003_models import (
 )
 from shared.errors import ApiError
 from shared.http.auth import WRITE_SCOPE, authenticate
-from shared.http.handler import api_endpoint
+from shared.http.endpoint import Auth, ErrorShape, endpoint
 from shared.http.responses import json_response
 from shared.http.urls import api_base_url
-from shared.openapi import Auth, operation
 
 bp = func.Blueprint()
 
@@ -35,13 +34,14 @@ def render_error(error: ApiError) -> func.HttpResponse:
     return json_response(body, status=seed.status, headers=dict(seed.headers))
 
 
-@bp.route(route=ROUTE, methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "POST", ROUTE, summary="Seed 003: generate or edit one image, synchronously", auth=Auth.WRITE,
+ERROR_SHAPE = ErrorShape(AgentErrorResponse, render_error)
+
+
+@endpoint(
+    bp, "POST", ROUTE, summary="Seed 003: generate or edit one image, synchronously", auth=Auth.WRITE,
     request=AgentImageRequest, responses={200: AgentImageResponse},
-    errors=(400, 401, 403, 500, 503, 504), tags=("seed 003",), error_model=AgentErrorResponse,
+    errors=(400, 401, 403, 500, 503, 504), tags=("seed 003",), error_shape=ERROR_SHAPE,
 )  # fmt: skip
-@api_endpoint(render_error=render_error)
 async def agent_images(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     # The tenant (the seed's orgId) is the token's: a gateway's X-Org-ID header is not trusted.

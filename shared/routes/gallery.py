@@ -7,25 +7,22 @@ import logging
 import azure.functions as func
 
 from shared.app_context import get_context
-from shared.http.handler import api_endpoint
+from shared.http.endpoint import Auth, endpoint
 from shared.http.query import parse_query
 from shared.http.responses import json_response
 from shared.library.images import image_record, list_gallery
 from shared.models.library import GalleryQuery, ImagePage
-from shared.openapi import Auth, operation
 
 logger = logging.getLogger(__name__)
 
 bp = func.Blueprint()
 
 
-@bp.route(route="v1/gallery", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", "v1/gallery", summary="Public images of every tenant, newest first",
+@endpoint(
+    bp, "GET", "v1/gallery", summary="Public images of every tenant, newest first",
     auth=Auth.NONE,
     query=GalleryQuery, responses={200: ImagePage}, errors=(400,),
 )  # fmt: skip
-@api_endpoint
 async def list_gallery_images(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     query = parse_query(req, GalleryQuery)

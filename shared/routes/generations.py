@@ -8,7 +8,8 @@ import azure.functions as func
 
 from shared.app_context import get_context
 from shared.http.auth import WRITE_SCOPE, authenticate
-from shared.http.handler import api_endpoint, parse_json_body
+from shared.http.endpoint import Auth, endpoint
+from shared.http.handler import parse_json_body
 from shared.http.multipart import is_multipart, parse_generation_form
 from shared.http.query import parse_query, query_flag, response_format_param
 from shared.http.responses import json_response
@@ -27,7 +28,6 @@ from shared.models.jobs import (
     ResponseFormat,
     SubmitQuery,
 )
-from shared.openapi import Auth, operation
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +36,11 @@ bp = func.Blueprint()
 COLLECTION = "v1/images/generations"
 
 
-@bp.route(route=COLLECTION, methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "POST", COLLECTION, summary="Submit a generation job", auth=Auth.WRITE, request=GenerationRequest,
+@endpoint(
+    bp, "POST", COLLECTION, summary="Submit a generation job", auth=Auth.WRITE, request=GenerationRequest,
     request_content_types=("application/json", "multipart/form-data"), query=SubmitQuery,
     responses={202: JobView, 200: JobView}, errors=(400, 402, 404, 409, 415, 503),
 )  # fmt: skip
-@api_endpoint
 async def submit_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
@@ -68,13 +66,11 @@ async def submit_generation(req: func.HttpRequest) -> func.HttpResponse:
     )
 
 
-@bp.route(route=COLLECTION, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", COLLECTION, summary="List jobs, newest first, continuation-token paged",
+@endpoint(
+    bp, "GET", COLLECTION, summary="List jobs, newest first, continuation-token paged",
     auth=Auth.READ,
     query=JobListQuery, responses={200: JobPage}, errors=(400,),
 )  # fmt: skip
-@api_endpoint
 async def list_generations(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
@@ -90,12 +86,10 @@ async def list_generations(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(JobPage(items=views, next_page_token=next_token))
 
 
-@bp.route(route=COLLECTION + "/{job_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", COLLECTION + "/{job_id}", summary="A job: 202 while queued or running, 200 once ended",
+@endpoint(
+    bp, "GET", COLLECTION + "/{job_id}", summary="A job: 202 while queued or running, 200 once ended",
     auth=Auth.READ, query=JobReadQuery, responses={200: JobView, 202: JobView}, errors=(400, 404),
 )  # fmt: skip
-@api_endpoint
 async def get_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
@@ -109,13 +103,11 @@ async def get_generation(req: func.HttpRequest) -> func.HttpResponse:
     return await _job_response(req, job, response_format)
 
 
-@bp.route(route=COLLECTION + "/{job_id}/cancel", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "POST", COLLECTION + "/{job_id}/cancel", summary="Cancel a queued or running job",
+@endpoint(
+    bp, "POST", COLLECTION + "/{job_id}/cancel", summary="Cancel a queued or running job",
     auth=Auth.WRITE,
     responses={200: JobView}, errors=(404, 409),
 )  # fmt: skip
-@api_endpoint
 async def cancel_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
@@ -123,13 +115,11 @@ async def cancel_generation(req: func.HttpRequest) -> func.HttpResponse:
     return await _job_response(req, job, ResponseFormat.URL)
 
 
-@bp.route(route=COLLECTION + "/{job_id}", methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "DELETE", COLLECTION + "/{job_id}", summary="Delete a job (soft; ?hard=true removes it and its images)",
-    auth=Auth.WRITE,
+@endpoint(
+    bp, "DELETE", COLLECTION + "/{job_id}",
+    summary="Delete a job (soft; ?hard=true removes it and its images)", auth=Auth.WRITE,
     responses={204: None}, errors=(404,),
 )  # fmt: skip
-@api_endpoint
 async def delete_generation(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)

@@ -6,20 +6,17 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.app_context import get_context
-from shared.http.handler import api_endpoint
+from shared.http.endpoint import Auth, endpoint
 from shared.http.responses import json_response
 from shared.models.health import HealthReport
-from shared.openapi import Auth, operation
 
 bp = func.Blueprint()
 
 
-@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", "health", summary="Dependencies and provider settings (503 when degraded)", auth=Auth.NONE,
+@endpoint(
+    bp, "GET", "health", summary="Dependencies and provider settings (503 when degraded)", auth=Auth.NONE,
     responses={200: HealthReport, 503: HealthReport},
 )  # fmt: skip
-@api_endpoint
 async def health(req: func.HttpRequest) -> func.HttpResponse:
     report = await get_context().health.check()
     return json_response(

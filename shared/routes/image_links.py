@@ -14,10 +14,9 @@ import azure.functions as func
 
 from shared.app_context import get_context
 from shared.errors import not_found
-from shared.http.handler import api_endpoint
+from shared.http.endpoint import Auth, endpoint
 from shared.library import links
 from shared.library.images import linked_image
-from shared.openapi import Auth, operation
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +27,10 @@ REDIRECT_SAS_LIFETIME = timedelta(minutes=10)
 _PUBLIC_CACHE_SECONDS = 3600
 
 
-@bp.route(route=ROUTE, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", ROUTE, summary="An image's permanent link: 302 to a fresh short-lived URL of the image",
+@endpoint(
+    bp, "GET", ROUTE, summary="An image's permanent link: 302 to a fresh short-lived URL of the image",
     auth=Auth.NONE, responses={302: None}, errors=(404, 410),
 )  # fmt: skip
-@api_endpoint
 async def follow_image_link(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     target = links.verify_token(ctx.settings.image_link_keys, req.route_params["token"])

@@ -14,13 +14,12 @@ import azure.functions as func
 from shared.app_context import get_context
 from shared.errors import not_found
 from shared.http.auth import authenticate
-from shared.http.handler import api_endpoint
+from shared.http.endpoint import Auth, endpoint
 from shared.http.query import parse_query
 from shared.http.responses import json_response
 from shared.http.urls import api_base_url
 from shared.library.images import get_image, image_record, list_images
 from shared.models.library import ImageListQuery, ImagePage, ImageRecord
-from shared.openapi import Auth, operation
 
 logger = logging.getLogger(__name__)
 
@@ -29,12 +28,10 @@ bp = func.Blueprint()
 COLLECTION = "v1/images"
 
 
-@bp.route(route=COLLECTION, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", COLLECTION, summary="The tenant's images, newest first", auth=Auth.READ,
+@endpoint(
+    bp, "GET", COLLECTION, summary="The tenant's images, newest first", auth=Auth.READ,
     query=ImageListQuery, responses={200: ImagePage}, errors=(400,),
 )  # fmt: skip
-@api_endpoint
 async def list_library_images(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
@@ -47,12 +44,10 @@ async def list_library_images(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(ImagePage(items=records, next_page_token=next_token))
 
 
-@bp.route(route=COLLECTION + "/{image_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", COLLECTION + "/{image_id}", summary="An image's metadata and URL", auth=Auth.READ,
+@endpoint(
+    bp, "GET", COLLECTION + "/{image_id}", summary="An image's metadata and URL", auth=Auth.READ,
     responses={200: ImageRecord}, errors=(404,),
 )  # fmt: skip
-@api_endpoint
 async def get_library_image(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
@@ -61,12 +56,10 @@ async def get_library_image(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(await image_record(ctx, item, content_url=content_url))
 
 
-@bp.route(route=COLLECTION + "/{image_id}/content", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", COLLECTION + "/{image_id}/content", summary="An image's bytes", auth=Auth.READ,
+@endpoint(
+    bp, "GET", COLLECTION + "/{image_id}/content", summary="An image's bytes", auth=Auth.READ,
     responses={200: "image/png,image/jpeg,image/webp", 304: None}, errors=(404,),
 )  # fmt: skip
-@api_endpoint
 async def get_library_image_content(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)

@@ -9,11 +9,10 @@ import azure.functions as func
 
 from shared.app_context import get_context
 from shared.http.auth import authenticate
-from shared.http.handler import api_endpoint
+from shared.http.endpoint import Auth, endpoint
 from shared.http.responses import json_response
 from shared.models.catalog import ModelCatalog, ModelInfo, ProviderInfo
 from shared.models.jobs import ASPECT_RATIOS, Resolution
-from shared.openapi import Auth, operation
 from shared.providers.parameters import CAPABILITIES
 
 logger = logging.getLogger(__name__)
@@ -21,12 +20,10 @@ logger = logging.getLogger(__name__)
 bp = func.Blueprint()
 
 
-@bp.route(route="v1/models", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", "v1/models", summary="Providers and models offered, with what each model can take",
+@endpoint(
+    bp, "GET", "v1/models", summary="Providers and models offered, with what each model can take",
     auth=Auth.READ, responses={200: ModelCatalog},
 )  # fmt: skip
-@api_endpoint
 async def list_models(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     await authenticate(req, ctx)

@@ -19,9 +19,8 @@ import azure.functions as func
 
 from shared.app_context import get_context
 from shared.errors import ApiError, not_found
-from shared.http.handler import api_endpoint
+from shared.http.endpoint import Auth, endpoint
 from shared.models.errors import ErrorCode
-from shared.openapi import Auth, operation
 from shared.settings import get_settings
 
 bp = func.Blueprint()
@@ -85,22 +84,18 @@ def _serve(req: func.HttpRequest, name: str, mimetype: str) -> func.HttpResponse
     return func.HttpResponse(file.data, status_code=200, headers=headers, mimetype=mimetype, charset="utf-8")
 
 
-@bp.route(route="playground", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", "playground", summary="The playground: a page to try the API in a browser", auth=Auth.NONE,
+@endpoint(
+    bp, "GET", "playground", summary="The playground: a page to try the API in a browser", auth=Auth.NONE,
     responses={200: "text/html", 304: None}, errors=(404,),
 )  # fmt: skip
-@api_endpoint
 async def playground_page(req: func.HttpRequest) -> func.HttpResponse:
     return _serve(req, PAGE, "text/html")
 
 
-@bp.route(route="playground/{asset}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", "playground/{asset}", summary="The playground's script and style sheet", auth=Auth.NONE,
+@endpoint(
+    bp, "GET", "playground/{asset}", summary="The playground's script and style sheet", auth=Auth.NONE,
     responses={200: "text/javascript,text/css", 304: None}, errors=(404,),
 )  # fmt: skip
-@api_endpoint
 async def playground_asset(req: func.HttpRequest) -> func.HttpResponse:
     name = req.route_params.get("asset", "")
     if name not in ASSETS:

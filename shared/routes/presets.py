@@ -8,12 +8,12 @@ import azure.functions as func
 
 from shared.app_context import get_context
 from shared.http.auth import WRITE_SCOPE, authenticate
-from shared.http.handler import api_endpoint, parse_json_body
+from shared.http.endpoint import Auth, endpoint
+from shared.http.handler import parse_json_body
 from shared.http.query import parse_query
 from shared.http.responses import json_response
 from shared.http.urls import api_base_url
 from shared.models.presets import PresetInput, PresetListQuery, PresetPage, PresetView
-from shared.openapi import Auth, operation
 from shared.presets import service
 
 logger = logging.getLogger(__name__)
@@ -23,13 +23,11 @@ bp = func.Blueprint()
 COLLECTION = "v1/presets"
 
 
-@bp.route(route=COLLECTION, methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "POST", COLLECTION, summary="Create a preset",
+@endpoint(
+    bp, "POST", COLLECTION, summary="Create a preset",
     auth=Auth.WRITE,
     request=PresetInput, responses={201: PresetView}, errors=(400, 415, 503),
 )  # fmt: skip
-@api_endpoint
 async def create_preset(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
@@ -39,12 +37,10 @@ async def create_preset(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(PresetView.of(preset), status=201, headers={"Location": location})
 
 
-@bp.route(route=COLLECTION, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", COLLECTION, summary="The tenant's presets", auth=Auth.READ,
+@endpoint(
+    bp, "GET", COLLECTION, summary="The tenant's presets", auth=Auth.READ,
     query=PresetListQuery, responses={200: PresetPage}, errors=(400,),
 )  # fmt: skip
-@api_endpoint
 async def list_presets(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
@@ -52,13 +48,11 @@ async def list_presets(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(PresetPage(items=[PresetView.of(p) for p in presets], next_page_token=token))
 
 
-@bp.route(route=COLLECTION + "/{preset_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "GET", COLLECTION + "/{preset_id}", summary="A preset",
+@endpoint(
+    bp, "GET", COLLECTION + "/{preset_id}", summary="A preset",
     auth=Auth.READ,
     responses={200: PresetView}, errors=(404,),
 )  # fmt: skip
-@api_endpoint
 async def get_preset(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
@@ -66,13 +60,11 @@ async def get_preset(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(PresetView.of(preset))
 
 
-@bp.route(route=COLLECTION + "/{preset_id}", methods=["PUT"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "PUT", COLLECTION + "/{preset_id}", summary="Replace a preset",
+@endpoint(
+    bp, "PUT", COLLECTION + "/{preset_id}", summary="Replace a preset",
     auth=Auth.WRITE,
     request=PresetInput, responses={200: PresetView}, errors=(400, 404, 415, 503),
 )  # fmt: skip
-@api_endpoint
 async def replace_preset(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
@@ -81,13 +73,11 @@ async def replace_preset(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(PresetView.of(preset))
 
 
-@bp.route(route=COLLECTION + "/{preset_id}", methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
-@operation(
-    "DELETE", COLLECTION + "/{preset_id}", summary="Delete a preset",
+@endpoint(
+    bp, "DELETE", COLLECTION + "/{preset_id}", summary="Delete a preset",
     auth=Auth.WRITE,
     responses={204: None}, errors=(404,),
 )  # fmt: skip
-@api_endpoint
 async def delete_preset(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)

@@ -184,15 +184,13 @@ class _Parser:
     def expression(self) -> Evaluate:
         left = self.conjunction()
         while self._keyword("OR"):
-            right, first = self.conjunction(), left
-            left = lambda item, a=first, b=right: a(item) or b(item)  # noqa: E731
+            left = _either(left, self.conjunction())
         return left
 
     def conjunction(self) -> Evaluate:
         left = self.negation()
         while self._keyword("AND"):
-            right, first = self.negation(), left
-            left = lambda item, a=first, b=right: a(item) and b(item)  # noqa: E731
+            left = _both(left, self.negation())
         return left
 
     def negation(self) -> Evaluate:
@@ -225,7 +223,8 @@ class _Parser:
             self._expect("punct", ")")
             return inner
         if kind == "string":
-            return lambda item, v=value[1:-1]: v
+            text = value[1:-1]
+            return lambda item: text
         if kind == "number":
             number = float(value) if "." in value else int(value)
             return lambda item: number
@@ -261,6 +260,14 @@ class _Parser:
     def _expect(self, kind: str, value: str) -> None:
         if not self._accept(kind, value):
             raise NotImplementedError(f"expected {value!r} at {self.tokens[self.position :]}")
+
+
+def _either(first: Evaluate, second: Evaluate) -> Evaluate:
+    return lambda item: first(item) or second(item)
+
+
+def _both(first: Evaluate, second: Evaluate) -> Evaluate:
+    return lambda item: first(item) and second(item)
 
 
 def _lookup(item: Any, keys: list[str]) -> Any:

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -181,11 +182,15 @@ def _with_defaults(text: str, values: dict[str, Any]) -> str:
             continue
         text = re.sub(
             rf"^param {re.escape(name)} (\w+)(?: = [^\n\[{{]*)?$",
-            lambda m, name=name, literal=literal: f"param {name} {m[1]} = {literal}",
+            _param_with_default(name, literal),
             text,
             flags=re.M,
         )
     return text
+
+
+def _param_with_default(name: str, literal: str) -> Callable[[re.Match[str]], str]:
+    return lambda match: f"param {name} {match[1]} = {literal}"
 
 
 def render(destination: Path, *, drop_skips_containing: str | None = None, **parameters: Any) -> Path:

@@ -10,6 +10,8 @@ import json
 import re
 from typing import Any
 
+from pydantic import AliasChoices
+
 from shared.resources import COSMOS_CONTAINERS, blob_containers, queues
 from shared.settings import Settings
 from tests.infra.bicep import ROOT, Template, config, function_bindings, main, object_entries
@@ -113,7 +115,7 @@ def _setting_names(name: str) -> tuple[str, ...]:
     alias = Settings.model_fields[name].validation_alias
     if isinstance(alias, str):
         return (alias,)
-    assert alias is not None, name
+    assert isinstance(alias, AliasChoices), name
     return tuple(str(choice) for choice in alias.choices)
 
 

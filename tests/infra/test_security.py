@@ -11,7 +11,7 @@ import pytest
 from tests.infra.bicep import INFRA, Template, config, main
 
 
-def _only(template: Template, type_: str) -> dict[str, object]:
+def _only(template: Template, type_: str) -> dict[str, Any]:
     resources = template.resources(type_)
     assert len(resources) == 1, f"{type_}: {sorted(resources)}"
     return config(next(iter(resources.values())))

@@ -47,7 +47,7 @@ TEST_SETTINGS = {
     "ADMIN_API_KEY": ADMIN_KEY,
     "API_KEY_HASH_SECRET": "test-hash-secret",
     "TRUST_APP_SERVICE_AUTH": "true",
-    # Issue 3: a hung provider call gives up quickly; one Gemini model falls back to Azure OpenAI.
+    # A hung provider call gives up quickly; one Gemini model falls back to Azure OpenAI.
     "PROVIDER_TIMEOUT_SECONDS": "10",
     "GEMINI_MODELS": "gemini-2.5-flash-image,gemini-3-pro-image-preview,gemini-3.1-flash-image-preview,"
     "gemini-2.0-flash-preview-image-generation",

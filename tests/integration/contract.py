@@ -27,7 +27,7 @@ class Contract:
         path = url_path[len(API_PREFIX) :]
         for _, pattern, operations in self._routes:
             if pattern.match(path):
-                return operations.get(method.lower())  # type: ignore[no-any-return]
+                return operations.get(method.lower())
         return None
 
     def check(self, response: httpx.Response) -> None:

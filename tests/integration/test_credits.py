@@ -128,7 +128,7 @@ def test_an_exhausted_balance_is_402_and_stores_nothing(
         "details": {"required": 1, "available": 0},
     }
     query = "SELECT VALUE COUNT(1) FROM c WHERE c.tenantId = 'dev' AND c.spec.prompt = @p"
-    params = [{"name": "@p", "value": prompt}]
+    params: list[dict[str, object]] = [{"name": "@p", "value": prompt}]
     assert list(cosmos_containers("jobs").query_items(query, parameters=params, partition_key="dev")) == [0]
     assert account.document()["reservations"] == {}
     key = {"Idempotency-Key": str(uuid.uuid4())}

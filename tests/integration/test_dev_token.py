@@ -40,7 +40,7 @@ def _issuer(directory: Path, port: int) -> ManagedProcess:
 
 
 async def _verify(token: str, issuer: str) -> dict[str, object]:
-    settings = Settings(COSMOS_ENDPOINT="http://127.0.0.1:1", OIDC_ISSUER=issuer, OIDC_AUDIENCE=DEV_AUDIENCE)  # type: ignore[call-arg]
+    settings = Settings(COSMOS_ENDPOINT="http://127.0.0.1:1", OIDC_ISSUER=issuer, OIDC_AUDIENCE=DEV_AUDIENCE)
     return await verify_token(token, settings, JwksCache(settings))
 
 

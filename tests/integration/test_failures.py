@@ -180,7 +180,7 @@ def _queued_job(job_id: str, timestamp: str) -> dict[str, object]:
     }
 
 
-# --- issue 3: every failure class, timeouts, fallback, quota -----------------------------------------
+# --- every failure class, timeouts, fallback, quota --------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -29,11 +29,12 @@ def _iso(moment: datetime) -> str:
 def _run[T](stack: LocalStack, work: Callable[[IdempotencyStore, Any], Awaitable[T]]) -> T:
     settings = stack.settings
     assert settings.cosmos_key
+    cosmos_key = settings.cosmos_key.get_secret_value()
 
     async def main() -> T:
         async with CosmosClient(
             settings.cosmos_endpoint,
-            credential=settings.cosmos_key.get_secret_value(),
+            credential=cosmos_key,
             enable_endpoint_discovery=False,
         ) as client:
             container = client.get_database_client(settings.cosmos_database).get_container_client(

@@ -196,7 +196,7 @@ def test_variables_need_a_preset(api: httpx.Client) -> None:
 
 # --- multipart ------------------------------------------------------------------------------------------
 
-WITH_FILES = {
+WITH_FILES: dict[str, Any] = {
     "name": "Restyle",
     "promptTemplate": "Redraw in the style of {{style}}",
     "requirements": [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from devtools.stack.stack import LocalStack
@@ -10,7 +12,7 @@ from tests.integration.doc_examples import LOCAL_API, run_marked_example
 pytestmark = pytest.mark.integration
 
 
-def test_the_readme_curl_example_produces_a_png(stack: LocalStack, tmp_path: object) -> None:
+def test_the_readme_curl_example_produces_a_png(stack: LocalStack, tmp_path: Path) -> None:
     result = run_marked_example(
         "README.md",
         "readme-example",

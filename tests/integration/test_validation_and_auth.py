@@ -13,8 +13,10 @@ pytestmark = pytest.mark.integration
 
 def _job_count(container: ContainerProxy) -> int:
     query = "SELECT VALUE COUNT(1) FROM c WHERE c.tenantId = 'dev'"
-    [count] = list(container.query_items(query, partition_key="dev"))
-    return int(count)
+    counts: list[object] = list(container.query_items(query, partition_key="dev"))
+    [count] = counts
+    assert isinstance(count, int)
+    return count
 
 
 @pytest.mark.parametrize(

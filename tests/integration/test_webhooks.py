@@ -165,7 +165,7 @@ def test_a_webhook_to_a_private_or_unsafe_target_is_refused_at_submit(
     [detail] = error["details"]
     assert detail["field"] == "webhook" and reason in detail["message"]
     query = "SELECT VALUE COUNT(1) FROM c WHERE c.tenantId = 'dev' AND c.spec.prompt = @p"
-    params = [{"name": "@p", "value": prompt}]
+    params: list[dict[str, object]] = [{"name": "@p", "value": prompt}]
     assert list(cosmos_containers("jobs").query_items(query, parameters=params, partition_key="dev")) == [0]
 
 

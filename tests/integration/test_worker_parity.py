@@ -145,7 +145,7 @@ def cases(key: str) -> list[Case]:
     twice = [("X-API-Key", key), ("X-API-Key", key)]
     admin = [("X-Admin-Key", ADMIN_KEY)]
     return [
-        # The three requests.
+        # An empty query value, a repeated one (the host joins them), a chunked body (handed over empty).
         Case("native", "list_generations", "GET", "/api/v1/images/generations?status=", headers=api),
         Case("native", "list_generations", "GET", "/api/v1/images/generations?limit=2&limit=3", headers=api),
         Case("native", "submit_generation", "POST", "/api/v1/images/generations", headers=api + JSON,

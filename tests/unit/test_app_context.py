@@ -27,7 +27,7 @@ class Closable:
 
 def local_settings() -> Settings:
     values = json.loads((ROOT / "local.settings.json.example").read_text())["Values"]
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)
 
 
 def test_aclose_closes_every_client_and_the_providers() -> None:

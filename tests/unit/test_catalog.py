@@ -158,7 +158,7 @@ def test_a_deployment_of_an_unknown_family_is_left_out() -> None:
 def test_fallback_chain(fallbacks: str, start: tuple[str, str], chain: list[tuple[str, str]]) -> None:
     from shared.jobs.generation import fallback_chain
 
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         COSMOS_ENDPOINT="https://x",
         GEMINI_API_KEY="k",
         GEMINI_MODELS="gemini-2.5-flash-image,gemini-3-pro-image-preview",

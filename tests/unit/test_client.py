@@ -19,7 +19,7 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def _job(status: str = "queued", **fields: Any) -> dict[str, Any]:
-    job = {
+    job: dict[str, Any] = {
         "id": "job-1",
         "status": status,
         "prompt": "a lighthouse",

@@ -9,16 +9,18 @@ from pathlib import Path
 
 import azure.functions as func
 
+import function_app
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _bindings(functions: list[func.Function]) -> dict[str, dict[str, object]]:
-    result = {}
+    result: dict[str, dict[str, object]] = {}
     for function in functions:
         metadata = json.loads(function.get_function_json())
-        result[function.get_function_name()] = next(
-            b for b in metadata["bindings"] if b["type"].endswith("Trigger")
-        )
+        name = function.get_function_name()
+        assert name is not None
+        result[name] = next(b for b in metadata["bindings"] if b["type"].endswith("Trigger"))
     return result
 
 
@@ -90,6 +92,19 @@ def test_functions_and_their_triggers(app_functions: list[func.Function]) -> Non
     assert bindings["webhook_delivery"]["queueName"] == "%WEBHOOKS_QUEUE%"
     assert bindings["stale_job_sweeper"]["schedule"] == "0 */5 * * * *"
     assert bindings["make_thumbnail"] == {"direction": "IN", "type": "eventGridTrigger", "name": "event"}
+
+
+def test_every_http_function_is_anonymous_at_the_host_as_the_app_states(
+    app_functions: list[func.Function],
+) -> None:
+    levels = {
+        name: binding["authLevel"]
+        for name, binding in _bindings(app_functions).items()
+        if binding["type"] == "httpTrigger"
+    }
+
+    assert function_app.app.auth_level is func.AuthLevel.ANONYMOUS
+    assert set(levels.values()) == {"ANONYMOUS"}, levels
 
 
 def test_binding_expressions_name_settings_the_example_configuration_sets() -> None:

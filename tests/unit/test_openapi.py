@@ -11,12 +11,14 @@ import azure.functions as func
 import jsonschema
 from pydantic import BaseModel, Field
 
-import function_app  # noqa: F401  (registers every route module's operations)
+import function_app
 from shared import openapi
+from shared.http.endpoint import Auth, Operation, declared_operations
 from shared.models.common import RequestModel
 from shared.openapi_examples import EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
+OPERATIONS = declared_operations(function_app.app)
 
 
 def _http_routes(functions: list[func.Function]) -> set[tuple[str, str]]:
@@ -30,24 +32,24 @@ def _http_routes(functions: list[func.Function]) -> set[tuple[str, str]]:
 
 
 def test_every_http_route_of_the_app_is_in_the_document(app_functions: list[func.Function]) -> None:
-    document = openapi.build_document()
+    document = openapi.build_document(OPERATIONS)
     documented = {(method, path) for path, ops in document["paths"].items() for method in ops}
     served = _http_routes(app_functions)
 
     missing = served - documented
 
-    assert not missing, f"routes without an operation in shared/openapi.py's registry: {sorted(missing)}"
+    assert not missing, f"HTTP functions without a declared operation: {sorted(missing)}"
     assert documented == served, "the document lists an operation the app does not serve"
 
 
 def test_docs_openapi_json_is_up_to_date() -> None:
     committed = (ROOT / "docs" / "openapi.json").read_text()
 
-    assert committed == openapi.render(), "docs/openapi.json is stale: run `make openapi`"
+    assert committed == openapi.render(OPERATIONS), "docs/openapi.json is stale: run `make openapi`"
 
 
 def test_operations_get_their_error_responses_security_and_parameters() -> None:
-    document = openapi.build_document()
+    document = openapi.build_document(OPERATIONS)
 
     submit = document["paths"]["/v1/images/generations"]["post"]
     assert set(submit["responses"]) == {
@@ -85,19 +87,19 @@ class _Thing(BaseModel):
 
 def test_a_route_module_registers_an_operation_with_query_parameters_and_binary_answers() -> None:
     ops = [
-        openapi.Operation(
+        Operation(
             method="GET",
             route="v1/things/{thing_id:guid}/content",
             operation_id="thing_content",
             summary="Bytes",
-            auth=openapi.Auth.READ,
+            auth=Auth.READ,
             responses={200: "image/png"},
             query=_ThingQuery,
             errors=(404,),
         ),
-        openapi.Operation(
+        Operation(
             method="GET", route="v1/things", operation_id="list_things", summary="List",
-            auth=openapi.Auth.READ, responses={200: _Thing},
+            auth=Auth.READ, responses={200: _Thing},
         ),
     ]  # fmt: skip
 
@@ -120,7 +122,7 @@ def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]
 
 
 def test_no_schema_name_leaks_a_module_path_and_colliding_models_get_their_family_prefix() -> None:
-    schemas = openapi.build_document()["components"]["schemas"]
+    schemas = openapi.build_document(OPERATIONS)["components"]["schemas"]
 
     assert [name for name in schemas if "__" in name] == []
     assert {"EnhancementOptions", "Seed001EnhancementOptions"} <= set(schemas)
@@ -130,14 +132,17 @@ def test_no_schema_name_leaks_a_module_path_and_colliding_models_get_their_famil
 
 
 def test_servers_are_the_absolute_base_when_known() -> None:
-    assert openapi.build_document(server_url="https://images.example.com/api")["servers"] == [
+    assert openapi.build_document(OPERATIONS, server_url="https://images.example.com/api")["servers"] == [
         {"url": "https://images.example.com/api"}
     ]
-    assert [s["url"] for s in openapi.build_document()["servers"]] == ["/api", "http://127.0.0.1:7071/api"]
+    assert [s["url"] for s in openapi.build_document(OPERATIONS)["servers"]] == [
+        "/api",
+        "http://127.0.0.1:7071/api",
+    ]
 
 
 def test_every_operation_has_examples_for_its_body_answers_and_path_parameters() -> None:
-    document = openapi.build_document()
+    document = openapi.build_document(OPERATIONS)
     missing = []
     for path, method, op in _operations(document):
         if "requestBody" in op and "example" not in op["requestBody"]["content"]["application/json"]:
@@ -159,9 +164,9 @@ def test_every_operation_has_examples_for_its_body_answers_and_path_parameters()
 
 
 def test_examples_validate_against_the_operations_schemas() -> None:
-    document = openapi.build_document()
+    document = openapi.build_document(OPERATIONS)
     components = {"components": document["components"]}
-    operations = {op.operation_id: op for op in openapi.registered_operations()}
+    operations = {op.operation_id: op for op in OPERATIONS}
     for path, method, op in _operations(document):
         registered = operations[op["operationId"]]
         example = EXAMPLES.get(op["operationId"])

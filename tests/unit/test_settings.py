@@ -28,7 +28,7 @@ def test_use_development_storage_expands_to_azurite() -> None:
 def test_a_missing_required_setting_names_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COSMOS_ENDPOINT", raising=False)
     with pytest.raises(ValidationError, match="COSMOS_ENDPOINT"):
-        Settings()  # type: ignore[call-arg]
+        Settings()
 
 
 def test_a_malformed_mapping_is_refused() -> None:

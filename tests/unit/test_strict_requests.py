@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-import function_app  # noqa: F401  (registers every route module's operations)
+import function_app
+from shared.http.endpoint import declared_operations
 from shared.http.handler import validate_body
 from shared.models.jobs import GenerationRequest
-from shared.openapi import registered_operations
 
 # JSON values of the wrong type for each JSON schema type.
 WRONG: dict[str, list[Any]] = {
@@ -32,7 +32,8 @@ LENIENT = {
 }
 
 REQUEST_MODELS = sorted(
-    {op.request for op in registered_operations() if op.request is not None}, key=lambda m: m.__name__
+    {op.request for op in declared_operations(function_app.app) if op.request is not None},
+    key=lambda m: m.__name__,
 )
 
 

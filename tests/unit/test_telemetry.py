@@ -12,11 +12,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.export import (
+    InMemoryMetricReader,
+    NumberDataPoint,
+    PeriodicExportingMetricReader,
+)
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -42,6 +46,10 @@ from tests.unit.test_job_core import TENANT, Gate, age, deliveries, submit
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _attributes(span: ReadableSpan) -> dict[str, Any]:
+    return dict(span.attributes or {})
+
+
 @dataclass
 class Captured:
     spans: InMemorySpanExporter
@@ -61,8 +69,8 @@ class Captured:
                 for item in scope.metrics:
                     if item.name == metric:
                         for point in item.data.data_points:
-                            value = getattr(point, "value", None)
-                            found.append((dict(point.attributes or {}), getattr(point, "count", value)))
+                            value = point.value if isinstance(point, NumberDataPoint) else point.count
+                            found.append((dict(point.attributes or {}), value))
         return found
 
     def total(self, metric: str, **attributes: Any) -> float:
@@ -122,12 +130,12 @@ async def test_a_job_is_one_trace_from_its_submit_through_the_queue_to_its_provi
     # Parented, not linked, across the queue: the time on the queue and the delivery hang under the submit.
     assert queued.parent is not None and queued.parent.span_id == submitted.context.span_id
     assert process.parent is not None and process.parent.span_id == submitted.context.span_id
-    assert queued.attributes["imagegen.queue.reason"] == "submit"
+    assert _attributes(queued)["imagegen.queue.reason"] == "submit"
     assert queued.end_time is not None and process.start_time is not None
     assert queued.end_time <= process.start_time + 1_000_000
     assert call.parent is not None and call.parent.span_id == process.context.span_id
     assert (
-        dict(call.attributes or {}).items()
+        _attributes(call).items()
         >= {
             "imagegen.job.attempt": 1,
             "imagegen.provider": "gemini",
@@ -137,9 +145,9 @@ async def test_a_job_is_one_trace_from_its_submit_through_the_queue_to_its_provi
         }.items()
     )
     assert upload.parent is not None and upload.parent.span_id == process.context.span_id
-    assert str(upload.attributes["imagegen.blob.name"]).endswith(f"{job.id}-0.png")
+    assert str(_attributes(upload)["imagegen.blob.name"]).endswith(f"{job.id}-0.png")
     assert finish.parent is not None and finish.parent.span_id == process.context.span_id
-    assert process.attributes["imagegen.job.status"] == "succeeded"
+    assert _attributes(process)["imagegen.job.status"] == "succeeded"
     # The job's metrics: submitted, waited, called, ended and charged, once each.
     assert telemetry.total("imagegen.jobs.submitted", imagegen_model="gemini-2.5-flash-image") == 1
     assert telemetry.total("imagegen.jobs.queue_wait", imagegen_queue_reason="submit") == 1
@@ -179,9 +187,9 @@ async def test_duplicate_deliveries_are_spans_of_the_job_but_its_ending_and_char
     (deferred,) = deliveries(world)
     await deliver(world, deferred)  # it comes back once the job has ended
 
-    outcomes = [s.attributes["imagegen.outcome"] for s in telemetry.finished("imagegen.job.process")]
+    outcomes = [_attributes(s)["imagegen.outcome"] for s in telemetry.finished("imagegen.job.process")]
     assert sorted(map(str, outcomes)) == ["claimed", "deferred", "dropped"]
-    reasons = [s.attributes["imagegen.queue.reason"] for s in telemetry.finished("imagegen.job.queued")]
+    reasons = [_attributes(s)["imagegen.queue.reason"] for s in telemetry.finished("imagegen.job.queued")]
     assert sorted(map(str, reasons)) == ["deferred", "submit", "submit"]
     assert {s.context.trace_id for s in telemetry.finished()} == {trace_id(job)}
     assert telemetry.total("imagegen.jobs.ended") == 1
@@ -200,13 +208,15 @@ async def test_a_transient_failure_is_a_retry_of_the_same_trace_with_its_error(t
     await deliver(world, retry)
 
     first, second = telemetry.finished("imagegen.provider.call")
-    assert (first.attributes["imagegen.job.attempt"], second.attributes["imagegen.job.attempt"]) == (1, 2)
-    assert first.attributes["error.type"] == "PROVIDER_UNAVAILABLE"
-    assert first.attributes["imagegen.transient"] is True and first.attributes["imagegen.retry_after_s"] == 3
+    assert (_attributes(first)["imagegen.job.attempt"], _attributes(second)["imagegen.job.attempt"]) == (1, 2)
+    assert _attributes(first)["error.type"] == "PROVIDER_UNAVAILABLE"
+    assert (
+        _attributes(first)["imagegen.transient"] is True and _attributes(first)["imagegen.retry_after_s"] == 3
+    )
     assert not first.status.is_ok and second.status.is_unset
     assert retry.reason == QueueReason.RETRY
     runs = telemetry.finished("imagegen.job.process")
-    assert [r.attributes["imagegen.outcome"] for r in runs] == ["retry", "claimed"]
+    assert [_attributes(r)["imagegen.outcome"] for r in runs] == ["retry", "claimed"]
     assert {s.context.trace_id for s in telemetry.finished()} == {trace_id(job)}
     assert telemetry.total("imagegen.jobs.retries", error_type="PROVIDER_UNAVAILABLE") == 1
     assert telemetry.total("imagegen.provider.call.duration", imagegen_outcome="PROVIDER_UNAVAILABLE") == 1
@@ -231,7 +241,7 @@ async def test_the_queue_stamps_each_message_with_when_and_why_it_was_sent() -> 
     client = FakeQueueClient()
     traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
-    await JobQueue(client).enqueue(
+    await JobQueue(cast(Any, client)).enqueue(
         JobMessage(job_id="j", tenant_id="t", traceparent=traceparent),
         delay_seconds=30,
         reason=QueueReason.RETRY,

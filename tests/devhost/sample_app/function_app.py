@@ -6,6 +6,7 @@ import os
 import threading
 
 import azure.functions as func
+import azure.functions.timer
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -124,27 +125,36 @@ def misconfigured(msg: func.QueueMessage) -> None:
 @app.timer_trigger(arg_name="timer", schedule="*/1 * * * * *", run_on_startup=True)
 def ticker(timer: func.TimerRequest) -> None:
     with _lock:
-        STATE["ticks"].append({"pastDue": timer.past_due, "status": timer.schedule_status})
+        STATE["ticks"].append({"pastDue": timer.past_due, "status": _schedule_status(timer)})
 
 
 @app.timer_trigger(arg_name="timer", schedule="0 0 * * * *", run_on_startup=True)
 def hourly(timer: func.TimerRequest) -> None:
     with _lock:
-        STATE["hourly"].append({"pastDue": timer.past_due, "status": timer.schedule_status})
+        STATE["hourly"].append({"pastDue": timer.past_due, "status": _schedule_status(timer)})
+
+
+def _schedule_status(timer: func.TimerRequest) -> dict:
+    # The worker hands in its concrete TimerRequest, which carries the host's ScheduleStatus.
+    assert isinstance(timer, azure.functions.timer.TimerRequest)
+    return timer.schedule_status
 
 
 @app.event_grid_trigger(arg_name="event")
 def on_event(event: func.EventGridEvent) -> None:
     # The worker gives CloudEvents 1.0 deliveries as func.CloudEvent (type and source).
-    cloud = isinstance(event, func.CloudEvent)
+    if isinstance(event, func.CloudEvent):
+        event_type, topic, schema = event.type, event.source, "cloudevents"
+    else:
+        event_type, topic, schema = event.event_type, event.topic, "eventgrid"
     with _lock:
         STATE["events"].append(
             {
                 "id": event.id,
                 "subject": event.subject,
-                "eventType": event.type if cloud else event.event_type,
+                "eventType": event_type,
                 "data": event.get_json(),
-                "topic": event.source if cloud else event.topic,
-                "schema": "cloudevents" if cloud else "eventgrid",
+                "topic": topic,
+                "schema": schema,
             }
         )

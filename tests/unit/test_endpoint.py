@@ -1,0 +1,70 @@
+"""One declaration per HTTP function: `endpoint` registers the trigger the host indexes, wraps the handler
+in the declared error shape, and is where the app's operations are read from."""
+
+from __future__ import annotations
+
+import json
+
+import azure.functions as func
+import pytest
+from pydantic import BaseModel
+
+from shared.errors import ApiError, not_found
+from shared.http.endpoint import Auth, ErrorShape, declared_operations, endpoint
+from shared.http.responses import json_response
+
+
+class _FlatError(BaseModel):
+    error: str
+
+
+def _flat(error: ApiError) -> func.HttpResponse:
+    return json_response(_FlatError(error=error.message), status=error.status)
+
+
+def _app(bp: func.Blueprint) -> func.FunctionApp:
+    app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+    app.register_functions(bp)
+    return app
+
+
+async def test_a_declared_function_is_an_anonymous_trigger_its_operation_and_its_error_shape() -> None:
+    bp = func.Blueprint()
+    shape = ErrorShape(_FlatError, _flat)
+
+    @endpoint(
+        bp, "get", "v1/things/{thing_id}", summary="A thing", auth=Auth.READ, responses={200: None},
+        errors=(404,), error_shape=shape,
+    )  # fmt: skip
+    async def get_thing(req: func.HttpRequest) -> func.HttpResponse:
+        raise not_found(f"Thing {req.route_params['thing_id']!r}")
+
+    app = _app(bp)
+    [operation] = declared_operations(app)
+    [function] = app.get_functions()
+    trigger = next(
+        b for b in json.loads(function.get_function_json())["bindings"] if b["type"] == "httpTrigger"
+    )
+    request = func.HttpRequest("GET", "http://h/api/v1/things/t1", body=b"", route_params={"thing_id": "t1"})
+    response = await get_thing(request)
+
+    assert (trigger["route"], trigger["methods"], trigger["authLevel"]) == (
+        "v1/things/{thing_id}", ["GET"], "ANONYMOUS",
+    )  # fmt: skip
+    assert (operation.operation_id, operation.method, operation.tags, operation.error_shape) == (
+        "get_thing", "GET", ("things",), shape,
+    )  # fmt: skip
+    assert response.status_code == 404
+    assert json.loads(response.get_body()) == {"error": "Thing 't1' was not found."}
+    assert response.headers["x-request-id"]
+
+
+def test_an_http_function_declared_otherwise_is_refused() -> None:
+    bp = func.Blueprint()
+
+    @bp.route(route="bare", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+    async def bare(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse(status_code=204)
+
+    with pytest.raises(RuntimeError, match="HTTP function bare is not declared with shared.http.endpoint"):
+        declared_operations(_app(bp))
