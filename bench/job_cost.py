@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,6 +38,7 @@ OVERRIDES = {
     "DEV_API_KEY_RATE_LIMIT": "1000000",
 }
 TICKS = os.sysconf("SC_CLK_TCK")
+PY_SPY = str(Path(sys.executable).parent / "py-spy")  # requirements-dev.txt installs it into the venv
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -137,7 +139,7 @@ def main() -> None:
         proxies.reset()
         profiler = (
             subprocess.Popen(
-                ["py-spy", "record", "--pid", str(devhost.pid), "--format", "speedscope", "--output",
+                [PY_SPY, "record", "--pid", str(devhost.pid), "--format", "speedscope", "--output",
                  args.profile, "--rate", "200", "--nonblocking"],
             )
             if args.profile

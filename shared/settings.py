@@ -122,6 +122,13 @@ class Settings(BaseSettings):
         description="Let the SDK follow the account's regional endpoints. Off for single-endpoint proxies.",
     )
 
+    outbound_proxy: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"),
+        description="The standard proxy variables: when one is set, the Azure SDK clients use the proxy "
+        "(and `NO_PROXY`, `~/.netrc`); when none is, they skip looking them up on every request.",
+    )
+
     # --- Names of queues and containers ---------------------------------------------------------------
     jobs_queue: str = Field(
         default="generation-jobs",

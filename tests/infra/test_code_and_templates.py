@@ -107,6 +107,7 @@ DEFAULT_IN_AZURE = {
     "SEED000_MODEL",  # unset: seed 000 jobs use the native default model
     "SEED000_FETCH_PUBLIC_HOSTS",  # on, as seed 000 documents; `false` restricts it to FETCH_ALLOWED_HOSTS
     "SEED002_MAX_SAMPLES",  # 10, seed 002's documented range
+    "HTTPS_PROXY",  # none: the SDK clients reach Azure directly
 }
 
 
