@@ -67,6 +67,11 @@ def _split_link_keys(value: str) -> tuple[tuple[str, str], ...]:
 CommaList = Annotated[list[str], NoDecode]
 CommaMapping = Annotated[dict[str, str], NoDecode]
 CommaIntMapping = Annotated[dict[str, int], NoDecode]
+CommaFloatMapping = Annotated[dict[str, float], NoDecode]
+
+# The synchronous wait of each compatibility family, as its document says (COMPAT_WAIT_SECONDS overrides).
+COMPAT_WAITS: dict[str, float] = {"seed000": 60.0, "seed002": 180.0, "seed003": 120.0}
+_MAX_COMPAT_WAIT_SECONDS = 220.0
 
 
 class Settings(BaseSettings):
@@ -201,14 +206,6 @@ class Settings(BaseSettings):
         description="Largest `sampleCount` of `POST /api/v0/images/generations` (its document: 1-10). Seed "
         "002's own limit; the native `n` stays at most MAX_IMAGES_PER_JOB.",
     )
-    seed002_sync_wait_seconds: int = Field(
-        default=180,
-        ge=1,
-        le=220,
-        validation_alias="SEED002_SYNC_WAIT_SECONDS",
-        description="How long a seed 002 submit (`POST /api/v0/images/generations`) waits before its "
-        "documented 504; the job keeps running. Below the 230 s limit of an HTTP request on Azure.",
-    )
     sync_poll_interval_seconds: float = Field(
         default=1.0,
         gt=0,
@@ -216,13 +213,13 @@ class Settings(BaseSettings):
         validation_alias="SYNC_POLL_INTERVAL_SECONDS",
         description="How often a waiting submit re-reads its job.",
     )
-    agent_images_wait_seconds: int = Field(
-        default=120,
-        ge=1,
-        le=220,
-        validation_alias="AGENT_IMAGES_WAIT_SECONDS",
-        description="How long `POST /api/v1/agents/images` (seed 003, synchronous) waits for its job before "
-        "answering 504 TIMEOUT; the seed documents 120 s.",
+    compat_wait_seconds: CommaFloatMapping = Field(
+        default_factory=dict,
+        validation_alias="COMPAT_WAIT_SECONDS",
+        description="How long a compatibility family's synchronous submit waits for its job: "
+        "`family=seconds` pairs over the documented waits, seed000=60 (then 202 with the status URL), "
+        "seed002=180 (then its 504), seed003=120 (then 504 TIMEOUT). At most 220, below the 230 s limit "
+        "of an HTTP request on Azure's front ends; the job keeps running either way.",
     )
 
     image_link_signing_keys: SecretStr | None = Field(
@@ -559,14 +556,6 @@ class Settings(BaseSettings):
     )
 
     # --- Seed 000 (`POST /api/image`, docs/compat.md) ---------------------------------------------------
-    seed000_wait_seconds: float = Field(
-        default=60.0,
-        gt=0,
-        le=200,
-        validation_alias="SEED000_WAIT_SECONDS",
-        description="How long `POST /api/image` waits for its job before answering 202 with the job's "
-        "status URL; well below the 230 s limit of an HTTP request on Azure's front ends.",
-    )
     seed000_fetch_public_hosts: bool = Field(
         default=True,
         validation_alias="SEED000_FETCH_PUBLIC_HOSTS",
@@ -605,6 +594,26 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_mapping(cls, value: object) -> object:
         return _split_mapping(value)
+
+    @field_validator("compat_wait_seconds", mode="before")
+    @classmethod
+    def _parse_compat_waits(cls, value: object) -> object:
+        return _split_mapping(value)
+
+    @field_validator("compat_wait_seconds", mode="after")
+    @classmethod
+    def _check_compat_waits(cls, value: dict[str, float]) -> dict[str, float]:
+        for family, seconds in value.items():
+            if family not in COMPAT_WAITS:
+                raise ValueError(f"unknown family {family!r}; expected one of {', '.join(COMPAT_WAITS)}")
+            if not 0 < seconds <= _MAX_COMPAT_WAIT_SECONDS:
+                raise ValueError(f"{family}: {seconds:g} s is not in (0, {_MAX_COMPAT_WAIT_SECONDS:g}]")
+        return value
+
+    def compat_wait(self, family: str) -> float:
+        """How long `family`'s synchronous submit waits for its job (COMPAT_WAIT_SECONDS, else its
+        document's wait)."""
+        return self.compat_wait_seconds.get(family, COMPAT_WAITS[family])
 
     @field_validator("image_link_signing_keys", mode="after")
     @classmethod

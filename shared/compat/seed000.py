@@ -9,19 +9,18 @@ from __future__ import annotations
 import logging
 
 from shared.app_context import AppContext
-from shared.compat.seed000_models import GenerationMetadata, ImageEditRequest, ImageEditResponse
-from shared.errors import ApiError, not_found, renamed_fields, validation_error
-from shared.http.handler import validate_body
+from shared.compat import kit
+from shared.compat.seed000_models import GenerationMetadata, ImageEditRequest, ImageEditResponse, SimpleError
+from shared.errors import ApiError, not_found, validation_error
+from shared.http.auth import Principal
 from shared.jobs import service
-from shared.jobs.references import SubmitPolicy, split_reference_field
-from shared.jobs.waiting import wait_for_terminal
+from shared.jobs.references import SubmitPolicy
 from shared.library.links import permanent_url
 from shared.models.errors import ErrorCode
 from shared.models.jobs import (
     MAX_REFERENCE_IMAGES,
     GenerationRequest,
     JobDocument,
-    JobOrigin,
     JobStatus,
     ResponseFormat,
 )
@@ -36,15 +35,26 @@ NO_IMAGES = "No images provided"
 NO_PROMPT = "No prompt provided"
 
 # What a failed job answers: the seed documents none of these, so each gets the status its clients would
-# expect of a synchronous call (docs/compat.md); anything else is a 500.
-_FAILURE_STATUS: dict[str, int] = {
-    ErrorCode.CONTENT_POLICY: 422,
-    ErrorCode.INVALID_INPUT: 400,
-    ErrorCode.NO_IMAGE: 502,
-    ErrorCode.PROVIDER_UNAVAILABLE: 503,
-    ErrorCode.SERVICE_UNAVAILABLE: 503,
-    ErrorCode.TIMEOUT: 504,
-}
+# expect of a synchronous call (docs/compat.md); anything else is a 500, a canceled job a 409.
+FAILURES = kit.FailureMap(
+    by_code={
+        ErrorCode.CONTENT_POLICY: kit.Failure(422),
+        ErrorCode.INVALID_INPUT: kit.Failure(400),
+        ErrorCode.NO_IMAGE: kit.Failure(502),
+        ErrorCode.PROVIDER_UNAVAILABLE: kit.Failure(503),
+        ErrorCode.SERVICE_UNAVAILABLE: kit.Failure(503),
+        ErrorCode.TIMEOUT: kit.Failure(504),
+    },
+    otherwise=kit.Failure(500),
+    canceled=kit.Failure(409),
+)
+
+# A native 400 names the seed's field: `referenceImages[i]` (and its `url` or `b64`) is the caller's
+# `images[i]`.
+seed_field = kit.field_names(reference=lambda index, _: f"images[{index}]")
+
+# The seed's flat error body; the native code rides along in `code`.
+render_error = kit.error_renderer(lambda error: SimpleError(error=error.message, code=error.code))
 
 
 def generation_request(
@@ -73,15 +83,8 @@ def generation_request(
         references.append({"url": value} if is_url else {"b64": value})
         input_urls.append(value if is_url else None)
     provider, model = configured_model(settings)
-    fields: dict[str, object] = {"prompt": prompt, "referenceImages": references}
-    if provider:
-        fields["provider"] = provider
-    if model:
-        fields["model"] = model
-    try:
-        return validate_body(fields, GenerationRequest), input_urls
-    except ApiError as error:
-        raise in_seed_terms(error) from error
+    fields = {"prompt": prompt, "referenceImages": references, "provider": provider, "model": model}
+    return kit.native_request(fields, seed_field), input_urls
 
 
 def configured_model(settings: Settings) -> tuple[str | None, str | None]:
@@ -90,7 +93,7 @@ def configured_model(settings: Settings) -> tuple[str | None, str | None]:
     if not value:
         return None, None
     provider, slash, model = value.partition("/")
-    return (provider, model) if slash else (None, value)
+    return (provider or None, model or None) if slash else (None, value)
 
 
 def _check_configured_model(ctx: AppContext, request: GenerationRequest) -> None:
@@ -116,38 +119,27 @@ def submit_policy(settings: Settings) -> SubmitPolicy:
 
 
 async def edit_image(
-    ctx: AppContext,
-    tenant_id: str,
-    subject: str,
-    body: ImageEditRequest,
-    *,
-    api_base_url: str,
+    ctx: AppContext, principal: Principal, body: ImageEditRequest, *, api_base_url: str
 ) -> JobDocument:
-    """Submit the native job and wait up to SEED000_WAIT_SECONDS: the job as it then stands."""
+    """Submit the native job and wait up to its COMPAT_WAIT_SECONDS: the job as it then stands."""
     request, input_urls = generation_request(ctx.settings, body)
     _check_configured_model(ctx, request)
-    origin = JobOrigin(route=ROUTE_FAMILY, subject=subject, input_urls=input_urls)
-    try:
-        job = await service.submit_generation(
-            ctx,
-            tenant_id,
-            request,
-            api_base_url=api_base_url,
-            origin=origin,
-            policy=submit_policy(ctx.settings),
-        )
-    except ApiError as error:
-        raise in_seed_terms(error) from error
-    job = await wait_for_terminal(ctx, job, ctx.settings.seed000_wait_seconds)
-    if not job.status.is_terminal:
-        logger.info("Job %s still %s after the seed 000 wait; answering 202", job.id, job.status.value)
-    return job
+    return await kit.submit_and_wait(
+        ctx,
+        ROUTE_FAMILY,
+        principal,
+        request,
+        translate=in_seed_terms,
+        input_urls=input_urls,
+        api_base_url=api_base_url,
+        policy=submit_policy(ctx.settings),
+    )
 
 
 async def edit_response(ctx: AppContext, job: JobDocument) -> ImageEditResponse:
     """The documented answer for an ended job; ApiError for a job that failed or was canceled."""
     if job.status is not JobStatus.SUCCEEDED:
-        raise failure_error(job)
+        raise FAILURES.error(job)
     image = job.outputs[0]
     view = await service.image_view(ctx, job, image, ResponseFormat.BOTH)
     if view.url is None or view.b64_json is None:
@@ -160,15 +152,6 @@ async def edit_response(ctx: AppContext, job: JobDocument) -> ImageEditResponse:
         text=job.provider_text,
         id=job.id,
     )
-
-
-def failure_error(job: JobDocument) -> ApiError:
-    """The error a failed or canceled job answers with (status per failure code, see _FAILURE_STATUS)."""
-    if job.status is JobStatus.CANCELED:
-        return ApiError(409, ErrorCode.CANCELED, "The generation was canceled.")
-    if job.error is None:
-        return ApiError(500, ErrorCode.PROCESSING_FAILED, "The generation failed.")
-    return ApiError(_FAILURE_STATUS.get(job.error.code, 500), job.error.code, job.error.message)
 
 
 async def generation_metadata(ctx: AppContext, tenant_id: str, job_id: str) -> GenerationMetadata:
@@ -193,7 +176,7 @@ async def generation_metadata(ctx: AppContext, tenant_id: str, job_id: str) -> G
         )
     return GenerationMetadata(
         id=job.id,
-        user_id=origin.subject,
+        user_id=origin.subject or "",
         prompt=job.spec.prompt,
         input_images=inputs,
         output_image_url=output_url,
@@ -202,13 +185,5 @@ async def generation_metadata(ctx: AppContext, tenant_id: str, job_id: str) -> G
 
 
 def in_seed_terms(error: ApiError) -> ApiError:
-    """A native 400 names the seed's field: `referenceImages[i]` (and its `url` or `b64`) is the caller's
-    `images[i]`."""
-    if error.status != 400:
-        return error
-    return renamed_fields(error, seed_field)
-
-
-def seed_field(native: str) -> str:
-    reference = split_reference_field(native)
-    return native if reference is None else f"images[{reference[0]}]"
+    """A native 400 in the seed's field names (`seed_field`)."""
+    return kit.in_family_terms(error, seed_field)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 
 from shared.app_context import AppContext
+from shared.compat import kit
 from shared.compat.seed002_models import (
-    MAX_REFERENCES,
     V0Credits,
+    V0Error,
     V0GenerationRequest,
     V0Image,
     V0Job,
@@ -18,19 +19,26 @@ from shared.compat.seed002_models import (
     V0Usage,
 )
 from shared.credits.ledger import usage
-from shared.errors import ApiError, renamed_fields, validation_error
-from shared.http.handler import validate_body
+from shared.errors import ApiError, validation_error
 from shared.images.thumbnails import thumbnail_url
-from shared.jobs.references import SubmitPolicy, split_reference_field
+from shared.jobs.references import SubmitPolicy
 from shared.jobs.service import image_view
 from shared.library.images import LibraryImage
 from shared.models.errors import ErrorCode
-from shared.models.jobs import GenerationRequest, JobDocument, JobStatus, ResponseFormat
+from shared.models.jobs import MAX_REFERENCE_IMAGES, GenerationRequest, JobDocument, JobStatus, ResponseFormat
 from shared.providers.catalog import ProviderCatalog
 from shared.settings import Settings
 
+ROUTE_FAMILY = "seed002"
+
 # A failed job in sync mode: the caller's own problem is a 422, the provider's a 502.
-_CLIENT_FAILURES = {ErrorCode.CONTENT_POLICY, ErrorCode.INVALID_INPUT, ErrorCode.NO_IMAGE}
+FAILURES = kit.FailureMap(
+    by_code=dict.fromkeys(
+        (ErrorCode.CONTENT_POLICY, ErrorCode.INVALID_INPUT, ErrorCode.NO_IMAGE), kit.Failure(422)
+    ),
+    otherwise=kit.Failure(502),
+    details=lambda job, _: {"jobId": job.id},
+)
 
 # Native field names as the seed's clients know them (in validation errors); the others are the same.
 _SEED_FIELDS = {
@@ -40,41 +48,45 @@ _SEED_FIELDS = {
     "referenceImages": "refImageBase64",
 }
 
+# The seed's flat error body.
+render_error = kit.error_renderer(
+    lambda error: V0Error(error=error.message, code=error.code, details=error.details)
+)
+
 
 def submit_policy(settings: Settings) -> SubmitPolicy:
     """`sampleCount` is 1-10 as documented (SEED002_MAX_SAMPLES), not the native MAX_IMAGES_PER_JOB."""
     return SubmitPolicy(max_images=settings.seed002_max_samples)
 
 
-def in_seed_terms(error: ApiError, request: V0GenerationRequest) -> ApiError:
-    """A native 400 naming the seed's fields: `n` is `sampleCount`, `referenceImages[i]` the i-th of
+def seed_fields(request: V0GenerationRequest) -> kit.FieldNames:
+    """Native field names as the seed's: `n` is `sampleCount`, `referenceImages[i]` the i-th of
     `refImageBase64` then `refImageUrls` (in the order `to_native` joins them)."""
-    if error.status != 400:
-        return error
     inline = len(request.ref_image_base64)
 
-    def seed_field(native: str) -> str:
-        reference = split_reference_field(native)
-        if reference is None:
-            return _SEED_FIELDS.get(native, native)
-        index, rest = reference
+    def reference(index: int, rest: str) -> str | None:
         if index < inline:
             return f"refImageBase64[{index}]" + rest.replace(".b64", ".data")
         if index < inline + len(request.ref_image_urls):
             return f"refImageUrls[{index - inline}]"
-        return native  # a file of the multipart form (after the body's references)
+        return None  # a file of the multipart form (after the body's references)
 
-    return renamed_fields(error, seed_field)
+    return kit.field_names(_SEED_FIELDS, reference=reference)
+
+
+def in_seed_terms(error: ApiError, request: V0GenerationRequest) -> ApiError:
+    """A native 400 in the seed's field names (`seed_fields`)."""
+    return kit.in_family_terms(error, seed_fields(request))
 
 
 def to_native(request: V0GenerationRequest, catalog: ProviderCatalog) -> GenerationRequest:
     """The seed's body as the native request; `modelVersion` picks the provider that offers it."""
     references = len(request.ref_image_base64) + len(request.ref_image_urls)
-    if references > MAX_REFERENCES:
+    if references > MAX_REFERENCE_IMAGES:
         raise validation_error(
-            f"Invalid request: refImageBase64: at most {MAX_REFERENCES} reference images in total "
+            f"Invalid request: refImageBase64: at most {MAX_REFERENCE_IMAGES} reference images in total "
             "(refImageBase64 and refImageUrls together).",
-            details=[{"field": "refImageBase64", "message": f"at most {MAX_REFERENCES} in total"}],
+            details=[{"field": "refImageBase64", "message": f"at most {MAX_REFERENCE_IMAGES} in total"}],
         )
     fields: dict[str, object] = {
         "prompt": request.prompt or None,  # empty means "the preset's template alone"
@@ -88,18 +100,12 @@ def to_native(request: V0GenerationRequest, catalog: ProviderCatalog) -> Generat
             *({"b64": ref.data, "mimeType": ref.mime_type} for ref in request.ref_image_base64),
             *({"url": url} for url in request.ref_image_urls),
         ],
+        "aspectRatio": request.aspect_ratio,  # unset, a preset's default applies
     }
-    if request.aspect_ratio is not None:
-        fields["aspectRatio"] = request.aspect_ratio  # unset, a preset's default applies
     if request.model_version is not None:
         fields["provider"] = provider_of(catalog, request.model_version)
         fields["model"] = request.model_version
-    given = {name: value for name, value in fields.items() if value is not None}
-    try:
-        # Only the fields given count as set, so a preset's defaults keep applying to the rest.
-        return validate_body(given, GenerationRequest)
-    except ApiError as error:
-        raise in_seed_terms(error, request) from error
+    return kit.native_request(fields, seed_fields(request))
 
 
 def provider_of(catalog: ProviderCatalog, model: str) -> str:
@@ -112,14 +118,6 @@ def provider_of(catalog: ProviderCatalog, model: str) -> str:
         f"Invalid request: modelVersion: unknown model {model!r}; available: {available}.",
         details=[{"field": "modelVersion", "message": "unknown model"}],
     )
-
-
-def sync_failure(job: JobDocument) -> ApiError:
-    """The error a sync submit answers with when its job failed (or was canceled) within the wait."""
-    code = job.error.code if job.error else ErrorCode.PROCESSING_FAILED
-    message = job.error.message if job.error else "The generation failed."
-    status = 422 if code in _CLIENT_FAILURES else 502
-    return ApiError(status, code, message, details={"jobId": job.id})
 
 
 async def job_result(ctx: AppContext, job: JobDocument, response_format: ResponseFormat) -> V0Job:

@@ -9,10 +9,9 @@ from pydantic import Field
 
 from shared.ids import PRESET_ID_PATTERN
 from shared.models.common import ApiModel, RequestModel, UtcDateTime
-from shared.models.jobs import MAX_PROMPT_LENGTH, AspectRatio, JobStatus, Resolution
+from shared.models.jobs import MAX_PROMPT_LENGTH, MAX_REFERENCE_IMAGES, AspectRatio, JobStatus, Resolution
 from shared.models.library import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-MAX_REFERENCES = 5
 MAX_SAMPLES = 10
 
 
@@ -60,9 +59,9 @@ class V0GenerationRequest(RequestModel):
     )
     model_version: str | None = Field(default=None, description="A model one of the providers offers.")
     is_public: bool = False
-    ref_image_base64: list[RefImage] = Field(default_factory=list, max_length=MAX_REFERENCES)
+    ref_image_base64: list[RefImage] = Field(default_factory=list, max_length=MAX_REFERENCE_IMAGES)
     ref_image_urls: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(
-        default_factory=list, max_length=MAX_REFERENCES
+        default_factory=list, max_length=MAX_REFERENCE_IMAGES
     )
 
 

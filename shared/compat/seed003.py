@@ -2,7 +2,7 @@
 
 The documented request is checked by the seed's rules in the seed's order, becomes a native
 `GenerationRequest` (n=1, output blobs named `images/{orgId}/{yyyy-mm-dd}/{uuid}.{ext}`), is submitted
-with `submit_generation` and waited for with `wait_for_terminal`; the finished job becomes the documented
+and waited for with the compat kit (`kit.submit_and_wait`); the finished job becomes the documented
 `{data, metadata}` answer. Every failure, native or the job's own, is an `ApiError` carrying the seed's
 status and code (see `seed_error`), rendered by the route in the seed's envelope.
 """
@@ -11,23 +11,24 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
 import time
 from typing import Any
 
 from pydantic import ValidationError
 
 from shared.app_context import AppContext
-from shared.errors import ApiError, renamed_fields
+from shared.compat import kit
+from shared.errors import ApiError
+from shared.http.auth import Principal
 from shared.images.sniff import MIME_PNG, NotAnImageError, sniff_image
 from shared.jobs import service
-from shared.jobs.references import split_reference_field
-from shared.jobs.waiting import wait_for_terminal
 from shared.models.errors import ErrorCode
 from shared.models.jobs import GenerationRequest, JobDocument, JobStatus, ResponseFormat
 from shared.providers.catalog import ProviderName
 
 from .seed003_models import (
+    AgentErrorBody,
+    AgentErrorResponse,
     AgentImage,
     AgentImageRequest,
     AgentImageResponse,
@@ -38,19 +39,19 @@ from .seed003_models import (
     check_request_shape,
 )
 
-logger = logging.getLogger(__name__)
+ROUTE_FAMILY = "seed003"
 
-INVALID_INPUT = "INVALID_INPUT"
-VALIDATION_ERROR = "VALIDATION_ERROR"
-SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
-SYSTEM_ERROR = "SYSTEM_ERROR"
+INVALID_INPUT = ErrorCode.INVALID_INPUT
+VALIDATION_ERROR = ErrorCode.VALIDATION_ERROR
+SERVICE_UNAVAILABLE = ErrorCode.SERVICE_UNAVAILABLE
+SYSTEM_ERROR = "SYSTEM_ERROR"  # the seed's own: no native code says "something of ours broke"
 
 # Native HTTP answers (status, code) -> the seed's (status, code). A native 400 is refined by its field
 # (`seed_error`): reference and mask problems are the seed's VALIDATION_ERROR, the rest INVALID_INPUT.
 _NATIVE_ANSWERS: dict[int, tuple[int, str]] = {
     400: (400, INVALID_INPUT),
-    401: (401, "UNAUTHORIZED"),
-    403: (403, "FORBIDDEN"),
+    401: (401, ErrorCode.UNAUTHORIZED),
+    403: (403, ErrorCode.FORBIDDEN),
     404: (400, INVALID_INPUT),
     409: (400, INVALID_INPUT),
     413: (400, INVALID_INPUT),
@@ -59,21 +60,26 @@ _NATIVE_ANSWERS: dict[int, tuple[int, str]] = {
     # The seed has no quota of its own: being throttled (by our limits or the provider's) is its 503.
     429: (503, SERVICE_UNAVAILABLE),
     # No credits left: the organisation may not generate for now.
-    402: (403, "FORBIDDEN"),
+    402: (403, ErrorCode.FORBIDDEN),
     503: (503, SERVICE_UNAVAILABLE),
 }
 
-# A job's terminal error code -> the seed's answer.
-_JOB_FAILURES: dict[str, tuple[int, str]] = {
-    ErrorCode.CONTENT_POLICY: (400, INVALID_INPUT),
-    ErrorCode.INVALID_INPUT: (400, INVALID_INPUT),
-    ErrorCode.PROVIDER_UNAVAILABLE: (503, SERVICE_UNAVAILABLE),
-    ErrorCode.PROVIDER_ERROR: (503, SERVICE_UNAVAILABLE),
-    ErrorCode.SERVICE_UNAVAILABLE: (503, SERVICE_UNAVAILABLE),
-    ErrorCode.NO_IMAGE: (503, SERVICE_UNAVAILABLE),
-    ErrorCode.TIMEOUT: (504, "TIMEOUT"),
-    ErrorCode.PROCESSING_FAILED: (500, SYSTEM_ERROR),
-}
+# A job that ended without its image, by its error code (kept as `details.reason`).
+FAILURES = kit.FailureMap(
+    by_code={
+        ErrorCode.CONTENT_POLICY: kit.Failure(400, INVALID_INPUT),
+        ErrorCode.INVALID_INPUT: kit.Failure(400, INVALID_INPUT),
+        ErrorCode.PROVIDER_UNAVAILABLE: kit.Failure(503, SERVICE_UNAVAILABLE),
+        ErrorCode.PROVIDER_ERROR: kit.Failure(503, SERVICE_UNAVAILABLE),
+        ErrorCode.SERVICE_UNAVAILABLE: kit.Failure(503, SERVICE_UNAVAILABLE),
+        ErrorCode.NO_IMAGE: kit.Failure(503, SERVICE_UNAVAILABLE),
+        ErrorCode.TIMEOUT: kit.Failure(504, ErrorCode.TIMEOUT),
+    },
+    otherwise=kit.Failure(500, SYSTEM_ERROR),
+    unexplained="The job ended {status}.",
+    details=lambda job, code: {"jobId": job.id, "reason": code},
+    error_type=SeedError,
+)
 
 _REQUEST_FIELDS = frozenset(
     {"provider", "model", "prompt", "size", "quality", "style", "negativePrompt", "referenceImage", "mask"}
@@ -188,28 +194,28 @@ def to_generation_request(request: AgentImageRequest) -> GenerationRequest:
 
 
 async def generate(
-    ctx: AppContext, tenant_id: str, request: AgentImageRequest, *, api_base_url: str | None
+    ctx: AppContext, principal: Principal, request: AgentImageRequest, *, api_base_url: str | None
 ) -> AgentImageResponse:
-    """Submit natively, wait up to AGENT_IMAGES_WAIT_SECONDS, and answer the finished job; ApiError in the
+    """Submit natively, wait up to its COMPAT_WAIT_SECONDS, and answer the finished job; ApiError in the
     seed's codes for every failure."""
-    native = to_generation_request(request)
-    try:
-        job = await service.submit_generation(
-            ctx, tenant_id, native, api_base_url=api_base_url, blob_naming="uuid"
-        )
-    except ApiError as error:
-        raise seed_error(error) from error
-    job = await wait_for_terminal(ctx, job, ctx.settings.agent_images_wait_seconds)
+    job = await kit.submit_and_wait(
+        ctx,
+        ROUTE_FAMILY,
+        principal,
+        to_generation_request(request),
+        translate=seed_error,
+        blob_naming="uuid",
+        api_base_url=api_base_url,
+    )
     if not job.status.is_terminal:
-        logger.warning("Job %s still %s after the seed 003 wait; answering 504", job.id, job.status)
         raise SeedError(
             504,
-            "TIMEOUT",
-            f"The image was not ready within {ctx.settings.agent_images_wait_seconds} s.",
+            ErrorCode.TIMEOUT,
+            f"The image was not ready within {ctx.settings.compat_wait(ROUTE_FAMILY):g} s.",
             details={"jobId": job.id, "status": str(job.status)},
         )
     if job.status is not JobStatus.SUCCEEDED or not job.outputs:
-        raise _job_failure(job)
+        raise FAILURES.error(job)
     return AgentImageResponse(data=await _image(ctx, job), metadata=metadata(success=True))
 
 
@@ -237,14 +243,6 @@ async def _image(ctx: AppContext, job: JobDocument) -> AgentImage:
     )
 
 
-def _job_failure(job: JobDocument) -> SeedError:
-    code = job.error.code if job.error else ErrorCode.PROCESSING_FAILED
-    message = job.error.message if job.error else f"The job ended {job.status}."
-    status, seed_code = _JOB_FAILURES.get(code, (500, SYSTEM_ERROR))
-    logger.info("Job %s ended %s (%s); seed 003 answers %s %s", job.id, job.status, code, status, seed_code)
-    return SeedError(status, seed_code, message, details={"jobId": job.id, "reason": code})
-
-
 def seed_error(error: ApiError) -> ApiError:
     """An ApiError in the seed's status and code: native ones are translated (their code kept as
     `details.reason`), the adapter's own (`SeedError`) pass through."""
@@ -253,7 +251,7 @@ def seed_error(error: ApiError) -> ApiError:
     status, code = _NATIVE_ANSWERS.get(error.status, (500, SYSTEM_ERROR))
     details: dict[str, Any] = {"reason": error.code}
     if error.status == 400:
-        error = renamed_fields(error, _seed_field)  # the message names the caller's fields too
+        error = kit.in_family_terms(error, _seed_field)  # the message names the caller's fields too
         field = _native_field(error.details)
         if field is not None:
             details["field"] = field
@@ -268,14 +266,22 @@ def _native_field(details: Any) -> str | None:
     return None
 
 
-def _seed_field(field: str) -> str:
-    """A native field name as the seed's caller wrote it: `referenceImages[0].url` -> `referenceImage.url`
-    (the seed sends one reference image)."""
-    reference = split_reference_field(field)
-    if reference is not None:
-        return "referenceImage" + reference[1]
-    return "referenceImage" if field == "referenceImages" else field
+# A native field name as the seed's caller wrote it: `referenceImages[0].url` -> `referenceImage.url` (the
+# seed sends one reference image).
+_seed_field = kit.field_names(
+    {"referenceImages": "referenceImage"}, reference=lambda _, rest: "referenceImage" + rest
+)
 
 
 def metadata(*, success: bool) -> ResponseMetadata:
     return ResponseMetadata(success=success, timestamp=int(time.time()))
+
+
+# Every failure as `{error: {code, message, details}, metadata: {success: false, timestamp}}`.
+render_error = kit.error_renderer(
+    lambda seed: AgentErrorResponse(
+        error=AgentErrorBody(code=seed.code, message=seed.message, details=seed.details),
+        metadata=metadata(success=False),
+    ),
+    translate=seed_error,
+)

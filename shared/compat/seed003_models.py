@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.errors import ApiError
 from shared.models.common import ApiModel
+from shared.models.errors import ErrorCode
 from shared.models.jobs import MAX_PROMPT_LENGTH
 
 PROVIDERS = ("azure-openai", "gemini")
@@ -46,11 +47,11 @@ class SeedError(ApiError):
 
 
 def _invalid(message: str, field: str) -> ApiError:
-    return SeedError(400, "INVALID_INPUT", message, details={"field": field})
+    return SeedError(400, ErrorCode.INVALID_INPUT, message, details={"field": field})
 
 
 def _rejected(message: str, field: str) -> ApiError:
-    return SeedError(400, "VALIDATION_ERROR", message, details={"field": field})
+    return SeedError(400, ErrorCode.VALIDATION_ERROR, message, details={"field": field})
 
 
 def check_request_shape(request: AgentImageRequest) -> None:

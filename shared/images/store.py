@@ -5,17 +5,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from shared.models.common import utc_now
+from shared.models.jobs import BlobNaming
 from shared.store_keys import plain_blob_name, plain_key
 
 if TYPE_CHECKING:
     from azure.storage.blob import UserDelegationKey
     from azure.storage.blob.aio import BlobClient, BlobServiceClient
 
-
-BlobNaming = Literal["indexed", "uuid"]
 
 # Namespace of the `uuid` blob names: a UUIDv5 of `{jobId}-{n}` looks random to readers of the URL yet
 # stays the same for a retried upload (which must overwrite, not add, a blob).

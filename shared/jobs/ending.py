@@ -101,7 +101,7 @@ async def remove_unreferenced(ctx: AppContext, job: JobDocument | None, blob_nam
 def _possible_image_names(job: JobDocument) -> list[str]:
     # Blob names are deterministic but for the format, so these are all the names any run could have used.
     return [
-        image_blob_name(job.tenant_id, job.created_at, job.id, index, extension, job.spec.blob_naming)
+        image_blob_name(job.tenant_id, job.created_at, job.id, index, extension, job.blob_naming)
         for index in range(job.spec.n)
         for extension in EXTENSION_BY_MIME.values()
     ]

@@ -1,9 +1,10 @@
-"""Job documents in Cosmos DB, partitioned by tenant, with optimistic concurrency on every write."""
+"""Job documents in Cosmos DB, partitioned by tenant, with optimistic concurrency on every write; and
+every query over them: a tenant's jobs, the library (a job's outputs), the public gallery, the sweeps."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -11,15 +12,93 @@ from typing import TYPE_CHECKING, Any
 from azure.core import MatchConditions
 from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceNotFoundError
 
-from shared.cosmos_paging import ModelT, query_count, query_page
+from shared.cosmos import Query, query_all, query_count, query_page
 from shared.models.common import iso_utc, utc_now
-from shared.models.jobs import JobDocument
+from shared.models.jobs import JobDocument, JobStatus
+from shared.models.library import LibraryRow
 from shared.store_keys import plain_key
 
 if TYPE_CHECKING:
     from azure.cosmos.aio import ContainerProxy
 
 logger = logging.getLogger(__name__)
+
+_IS_JOB = "c.docType = 'job'"
+# A job callers see: not soft-deleted (`deletedAt` absent or null). The one statement of it in SQL.
+_NOT_DELETED = "(NOT IS_DEFINED(c.deletedAt) OR IS_NULL(c.deletedAt))"
+_NEWEST_FIRST = "ORDER BY c.createdAt DESC"
+# A library row: a job and the index of one of its outputs (`LibraryRow`).
+_IMAGE_ROWS = {"select": 'c AS job, o["index"] AS imageIndex', "source": "c JOIN o IN c.outputs"}
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """Which of a tenant's jobs a list shows."""
+
+    statuses: Sequence[JobStatus] = ()  # any of these; empty: every status
+    preset_id: str | None = None
+    created_from: datetime | None = None  # inclusive
+    created_to: datetime | None = None  # exclusive
+    include_deleted: bool = False
+
+
+def jobs_query(tenant_id: str, selected: JobFilter) -> Query:
+    """The tenant's jobs matching `selected`, newest first."""
+    conditions = [_IS_JOB, "c.tenantId = @tenant"]
+    parameters: list[dict[str, Any]] = [{"name": "@tenant", "value": tenant_id}]
+    if len(selected.statuses) == 1:
+        conditions.append("c.status = @status")
+        parameters.append({"name": "@status", "value": selected.statuses[0].value})
+    elif selected.statuses:
+        names = [f"@status{i}" for i in range(len(selected.statuses))]
+        conditions.append(f"c.status IN ({', '.join(names)})")
+        parameters += [{"name": n, "value": s.value} for n, s in zip(names, selected.statuses, strict=True)]
+    if selected.preset_id is not None:
+        conditions.append("c.presetId = @presetId")
+        parameters.append({"name": "@presetId", "value": selected.preset_id})
+    # Stored timestamps have one fixed width, so string comparison orders them as times.
+    if selected.created_from is not None:
+        conditions.append("c.createdAt >= @createdFrom")
+        parameters.append({"name": "@createdFrom", "value": iso_utc(selected.created_from)})
+    if selected.created_to is not None:
+        conditions.append("c.createdAt < @createdTo")
+        parameters.append({"name": "@createdTo", "value": iso_utc(selected.created_to)})
+    if not selected.include_deleted:
+        conditions.append(_NOT_DELETED)
+    return Query(tuple(conditions), parameters, partition_key=tenant_id, order=_NEWEST_FIRST)
+
+
+def images_query(tenant_id: str, *, preset_id: str | None = None, search: str | None = None) -> Query:
+    """The tenant's library: every output of its visible succeeded jobs, newest job first; `search` is a
+    case-insensitive substring of the prompt or the preset's name."""
+    conditions = ["c.tenantId = @tenant", *_visible_images()]
+    parameters: list[dict[str, Any]] = [
+        {"name": "@tenant", "value": tenant_id},
+        {"name": "@succeeded", "value": JobStatus.SUCCEEDED.value},
+    ]
+    if preset_id is not None:
+        conditions.append("c.presetId = @presetId")
+        parameters.append({"name": "@presetId", "value": preset_id})
+    if search is not None:
+        # LOWER on both sides works on the service and the emulator alike.
+        conditions.append(
+            "(CONTAINS(LOWER(c.spec.prompt), @search) "
+            "OR (IS_STRING(c.presetName) AND CONTAINS(LOWER(c.presetName), @search)))"
+        )
+        parameters.append({"name": "@search", "value": search.lower()})
+    return Query(tuple(conditions), parameters, partition_key=tenant_id, order=_NEWEST_FIRST, **_IMAGE_ROWS)
+
+
+def gallery_query() -> Query:
+    """The public images of every tenant (a cross-partition query), newest job first."""
+    conditions = ("c.isPublic = true", *_visible_images())
+    parameters: list[dict[str, Any]] = [{"name": "@succeeded", "value": JobStatus.SUCCEEDED.value}]
+    return Query(conditions, parameters, order=_NEWEST_FIRST, **_IMAGE_ROWS)
+
+
+def _visible_images() -> tuple[str, ...]:
+    return (_IS_JOB, "c.status = @succeeded", _NOT_DELETED)
+
 
 # A job mutation: change the document in place, or return False to leave it as it is. It may run more
 # than once (after a concurrent write it is applied again to the fresh document), so it must decide from
@@ -75,66 +154,47 @@ class JobRepository:
 
     async def unfinished(self, updated_before: datetime) -> AsyncIterator[JobDocument]:
         """Jobs of every tenant still queued or running with no write since `updated_before`."""
-        query = (
-            "SELECT * FROM c WHERE c.docType = 'job' AND c.status IN ('queued', 'running') "
-            "AND c.updatedAt < @before"
+        query = Query(
+            (_IS_JOB, "c.status IN ('queued', 'running')", "c.updatedAt < @before"),
+            [{"name": "@before", "value": iso_utc(updated_before)}],
         )
-        async for item in self._container.query_items(
-            query, parameters=[{"name": "@before", "value": iso_utc(updated_before)}]
-        ):
-            yield JobDocument.model_validate(item)
+        async for job in query_all(self._container, query, JobDocument):
+            yield job
 
     async def ended_with_pending_work(self, updated_before: datetime) -> AsyncIterator[JobDocument]:
         """Ended jobs of every tenant whose end-of-job work (webhook, clean-up) is still recorded as to do
         since before `updated_before`: the process that ended them stopped before finishing it."""
-        query = (
-            "SELECT * FROM c WHERE c.docType = 'job' AND c.status IN ('succeeded', 'failed', 'canceled') "
-            "AND (c.webhookPending = true OR c.cleanupPending = true) AND c.updatedAt < @before"
+        query = Query(
+            (
+                _IS_JOB,
+                "c.status IN ('succeeded', 'failed', 'canceled')",
+                "(c.webhookPending = true OR c.cleanupPending = true)",
+                "c.updatedAt < @before",
+            ),
+            [{"name": "@before", "value": iso_utc(updated_before)}],
         )
-        async for item in self._container.query_items(
-            query, parameters=[{"name": "@before", "value": iso_utc(updated_before)}]
-        ):
-            yield JobDocument.model_validate(item)
+        async for job in query_all(self._container, query, JobDocument):
+            yield job
 
     async def page(
-        self,
-        query: str,
-        parameters: list[dict[str, Any]],
-        *,
-        tenant_id: str | None,
-        limit: int,
-        continuation: str | None,
+        self, query: Query, *, limit: int, continuation: str | None
     ) -> tuple[list[JobDocument], str | None]:
-        """One page of a query, in the tenant's partition (or across tenants when `tenant_id` is None),
-        with the SDK's continuation token for the next page (None on the last)."""
-        return await self.rows_page(
-            query, parameters, tenant_id=tenant_id, limit=limit, continuation=continuation, model=JobDocument
-        )
-
-    async def rows_page(
-        self,
-        query: str,
-        parameters: list[dict[str, Any]],
-        *,
-        tenant_id: str | None,
-        limit: int,
-        continuation: str | None,
-        model: type[ModelT],
-    ) -> tuple[list[ModelT], str | None]:
-        """As `page`, for queries whose rows are projections (e.g. a JOIN over outputs), not jobs."""
+        """One page of a `jobs_query`, with the SDK's continuation token for the next (None on the last)."""
         return await query_page(
-            self._container,
-            query,
-            parameters,
-            partition_key=tenant_id,
-            limit=limit,
-            continuation=continuation,
-            model=model,
+            self._container, query, limit=limit, continuation=continuation, model=JobDocument
         )
 
-    async def count(self, query: str, parameters: list[dict[str, Any]], *, tenant_id: str) -> int:
-        """The value of a `SELECT VALUE COUNT(1) ...` query in the tenant's partition."""
-        return await query_count(self._container, query, parameters, partition_key=tenant_id)
+    async def image_page(
+        self, query: Query, *, limit: int, continuation: str | None
+    ) -> tuple[list[LibraryRow], str | None]:
+        """One page of an `images_query` or the `gallery_query`: (job, output index) rows."""
+        return await query_page(
+            self._container, query, limit=limit, continuation=continuation, model=LibraryRow
+        )
+
+    async def count(self, query: Query) -> int:
+        """How many rows a tenant's query has (jobs, or images of an `images_query`)."""
+        return await query_count(self._container, query)
 
     async def delete(self, tenant_id: str, job_id: str) -> bool:
         """Remove the document; False when it was already gone."""

@@ -9,7 +9,6 @@ from shared.app_context import AppContext
 from shared.credits.ledger import job_cost, reserve_credits
 from shared.errors import ApiError, not_found, validation_error
 from shared.ids import is_job_id, new_job_id
-from shared.images.store import BlobNaming
 from shared.images.thumbnails import thumbnail_url
 from shared.jobs.ending import end_job
 from shared.jobs.enhancement import EnhancedPrompt
@@ -57,7 +56,6 @@ async def submit_generation(
     idempotency_key: str | None = None,
     uploads: list[Upload] | None = None,
     api_base_url: str | None = None,
-    blob_naming: BlobNaming = "indexed",
     origin: JobOrigin | None = None,
     policy: SubmitPolicy = NATIVE_POLICY,
     enhanced: EnhancedPrompt | None = None,
@@ -66,8 +64,8 @@ async def submit_generation(
     its id.
 
     With an `idempotency_key`, a repeat of an earlier submit (same key, same body, within 24 h) returns
-    the earlier job instead of creating one. `blob_naming` picks the output blobs' names (see
-    `image_blob_name`); `policy` what the caller's route family allows beyond the native settings;
+    the earlier job instead of creating one. `origin` is what a compatibility route family records on
+    its jobs (the output blobs' naming among it); `policy` what it allows beyond the native settings;
     `enhanced` a prompt already enhanced (the worker then draws from it rather than enhancing again)."""
     prepared = await prepare_submit(ctx.presets, tenant_id, request, uploads or [])
     request = attach_reference_images(request, prepared.reference_images)
@@ -81,7 +79,6 @@ async def submit_generation(
     await _check_webhook(ctx, request)
     job = _new_job(tenant_id, request, prepared, choice, warnings)
     job_created(job)
-    job.spec.blob_naming = blob_naming
     job.credits = job_cost(ctx.settings, job.spec)
     job.api_base_url = api_base_url
     job.origin = origin

@@ -156,7 +156,7 @@ def _prepare_images(job: JobDocument, result: ProviderResult, container: str) ->
         data = convert_image(image.data, job.spec.output_format, job.spec.output_compression)
         info = inspect_image(data)
         blob_name = image_blob_name(
-            job.tenant_id, job.created_at, job.id, index, info.extension, job.spec.blob_naming
+            job.tenant_id, job.created_at, job.id, index, info.extension, job.blob_naming
         )
         stored = StoredImage(
             index=index,

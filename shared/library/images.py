@@ -1,27 +1,24 @@
-"""Finding and showing library images: a tenant's own, one by id, and the public gallery."""
+"""Finding and showing library images: a tenant's own (by page token, or by offset for documents that
+page so), one by id, and the public gallery."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from shared.app_context import AppContext
+from shared.cosmos import Query
 from shared.errors import ApiError, not_found
 from shared.ids import image_id, split_image_id
-from shared.jobs.listing import decode_page_token, encode_page_token, fingerprint
+from shared.jobs.repository import gallery_query, images_query
 from shared.library.links import permanent_url
+from shared.models.common import MAX_PAGE_SIZE
 from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument, JobStatus, StoredImage
-from shared.models.library import GalleryQuery, ImageListQuery, ImageRecord, LibraryRow
+from shared.models.library import GalleryQuery, ImageListQuery, ImageRecord
+from shared.paging import decode_page_token, encode_page_token, offset_window, query_fingerprint
 
 logger = logging.getLogger(__name__)
-
-_SELECT = 'SELECT c AS job, o["index"] AS imageIndex FROM c JOIN o IN c.outputs'
-_VISIBLE = (
-    "c.docType = 'job' AND c.status = @succeeded AND (NOT IS_DEFINED(c.deletedAt) OR IS_NULL(c.deletedAt))"
-)
-_ORDER = "ORDER BY c.createdAt DESC"
 
 
 @dataclass(frozen=True)
@@ -38,42 +35,33 @@ async def list_images(
     ctx: AppContext, tenant_id: str, query: ImageListQuery
 ) -> tuple[list[LibraryImage], str | None]:
     """One page of the tenant's images, newest first, and the token of the next page."""
-    where, parameters = _library_filter(tenant_id, query)
-    sql = f"{_SELECT} WHERE {where} {_ORDER}"
-    return await _page(ctx, sql, parameters, tenant_id, query.limit, query.page_token)
+    images = images_query(tenant_id, preset_id=query.preset_id, search=query.search)
+    return await _page(ctx, images, query.limit, query.page_token)
 
 
-async def count_images(ctx: AppContext, tenant_id: str, query: ImageListQuery) -> int:
-    """How many images `list_images` walks through for these filters (in the tenant's partition)."""
-    where, parameters = _library_filter(tenant_id, query)
-    sql = f"SELECT VALUE COUNT(1) FROM c JOIN o IN c.outputs WHERE {where}"
-    return await ctx.jobs.count(sql, parameters, tenant_id=tenant_id)
+async def images_at_offset(
+    ctx: AppContext,
+    tenant_id: str,
+    *,
+    offset: int,
+    limit: int,
+    preset_id: str | None = None,
+    search: str | None = None,
+) -> tuple[list[LibraryImage], int]:
+    """`limit` of the tenant's images (newest first) after skipping `offset`, and how many match: the
+    pages `list_images` serves, walked from the start; the total is one COUNT in the tenant's partition."""
+    images = images_query(tenant_id, preset_id=preset_id, search=search)
 
+    async def fetch(page_size: int, token: str | None) -> tuple[list[LibraryImage], str | None]:
+        return await _rows(ctx, images, page_size, token)
 
-def _library_filter(tenant_id: str, query: ImageListQuery) -> tuple[str, list[dict[str, Any]]]:
-    conditions = ["c.tenantId = @tenant", _VISIBLE]
-    parameters: list[dict[str, Any]] = [
-        {"name": "@tenant", "value": tenant_id},
-        {"name": "@succeeded", "value": JobStatus.SUCCEEDED.value},
-    ]
-    if query.preset_id is not None:
-        conditions.append("c.presetId = @presetId")
-        parameters.append({"name": "@presetId", "value": query.preset_id})
-    if query.search is not None:
-        # Case-insensitive substring; LOWER on both sides works on the service and the emulator alike.
-        conditions.append(
-            "(CONTAINS(LOWER(c.spec.prompt), @search) "
-            "OR (IS_STRING(c.presetName) AND CONTAINS(LOWER(c.presetName), @search)))"
-        )
-        parameters.append({"name": "@search", "value": query.search.lower()})
-    return " AND ".join(conditions), parameters
+    window = await offset_window(fetch, offset=offset, limit=limit, page_size=MAX_PAGE_SIZE)
+    return window, await ctx.jobs.count(images)
 
 
 async def list_gallery(ctx: AppContext, query: GalleryQuery) -> tuple[list[LibraryImage], str | None]:
     """One page of the public images of every tenant, newest first."""
-    sql = f"{_SELECT} WHERE c.isPublic = true AND {_VISIBLE} {_ORDER}"
-    parameters: list[dict[str, Any]] = [{"name": "@succeeded", "value": JobStatus.SUCCEEDED.value}]
-    return await _page(ctx, sql, parameters, None, query.limit, query.page_token)
+    return await _page(ctx, gallery_query(), query.limit, query.page_token)
 
 
 async def get_image(ctx: AppContext, tenant_id: str, value: str) -> LibraryImage:
@@ -127,25 +115,20 @@ async def image_record(ctx: AppContext, item: LibraryImage, *, content_url: str 
 
 
 async def _page(
-    ctx: AppContext,
-    sql: str,
-    parameters: list[dict[str, Any]],
-    tenant_id: str | None,
-    limit: int,
-    page_token: str | None,
+    ctx: AppContext, query: Query, limit: int, page_token: str | None
 ) -> tuple[list[LibraryImage], str | None]:
-    owner = fingerprint(tenant_id, sql, parameters, limit)
-    rows, next_token = await ctx.jobs.rows_page(
-        sql,
-        parameters,
-        tenant_id=tenant_id,
-        limit=limit,
-        continuation=decode_page_token(page_token, owner),
-        model=LibraryRow,
-    )
+    owner = query_fingerprint(query, limit)
+    items, next_token = await _rows(ctx, query, limit, decode_page_token(page_token, owner))
+    return items, encode_page_token(next_token, owner)
+
+
+async def _rows(
+    ctx: AppContext, query: Query, limit: int, continuation: str | None
+) -> tuple[list[LibraryImage], str | None]:
+    rows, next_token = await ctx.jobs.image_page(query, limit=limit, continuation=continuation)
     items = []
     for row in rows:
         image = next((image for image in row.job.outputs if image.index == row.image_index), None)
         if image is not None:
             items.append(LibraryImage(row.job, image))
-    return items, encode_page_token(next_token, owner)
+    return items, next_token

@@ -8,6 +8,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 from pydantic.alias_generators import to_camel
 
+# Every list answer's page size: its default and the most one page may hold.
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
 
 def iso_utc(value: datetime) -> str:
     # One fixed width (milliseconds, `Z`) so stored timestamps also sort correctly as strings.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from shared.ids import PRESET_ID_PATTERN
 from shared.models.common import ApiModel, RequestModel, StoredModel, UtcDateTime
@@ -33,6 +33,8 @@ EnhancementTemplate = Literal[
     "general", "photorealistic", "illustration", "minimalist", "sticker", "product", "comic"
 ]  # fmt: skip
 MAX_REFERENCE_IMAGES = 5
+# How a job's output blobs are named (`shared.images.store.image_blob_name`).
+BlobNaming = Literal["indexed", "uuid"]
 
 
 class ImageInput(RequestModel):
@@ -185,8 +187,6 @@ class GenerationSpec(ApiModel):
     mask_blob: str | None = None
     auto_enhance: bool = False
     enhancement_template: str | None = None
-    # How output blobs are named: `{jobId}-{n}` (native), or a uuid (seed 003's documented layout).
-    blob_naming: Literal["indexed", "uuid"] = "indexed"
 
     @property
     def mode(self) -> Literal["generate", "edit"]:
@@ -216,14 +216,34 @@ class StoredImage(ApiModel):
 
 
 class JobOrigin(ApiModel):
-    """Who submitted a job through which compatibility route family, for documents that expose it."""
+    """Everything a compatibility route family (`shared/compat`) records on the jobs it submits, in one
+    place: which family, for whom, and what only that family's document needs. Native jobs have none."""
 
     route: str = Field(description="The route family, e.g. `seed000`.")
-    subject: str = Field(description="The authenticated caller's subject (an API key id, a token subject).")
+    # None only on seed 003 jobs stored before their family recorded the caller.
+    subject: str | None = Field(
+        default=None, description="The authenticated caller's subject (an API key id, a token subject)."
+    )
     input_urls: list[str | None] = Field(
         default_factory=list,
-        description="Per reference image: the URL the caller gave, None when it came inline (base64).",
+        description="Per reference image: the URL the caller gave, None when it came inline (seed 000).",
     )
+    blob_naming: BlobNaming = Field(
+        default="indexed",
+        description="How output blobs are named: `{jobId}-{n}`, or a uuid (seed 003's documented layout).",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_unused(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """What a family does not use is not stored: seed 000's origin has no blob naming, seed 003's no
+        input URLs."""
+        data: dict[str, Any] = handler(self)
+        unused = {"input_urls": not self.input_urls, "blob_naming": self.blob_naming == "indexed"}
+        for name, is_unused in unused.items():
+            if is_unused:
+                data.pop(name, None)
+                data.pop(JobOrigin.model_fields[name].alias or name, None)
+        return data
 
 
 class JobClaim(ApiModel):
@@ -288,6 +308,21 @@ class JobDocument(StoredModel):
     @property
     def trace_id(self) -> str | None:
         return trace_id(self.traceparent) if self.traceparent else None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_earlier_documents(cls, data: Any) -> Any:
+        """Documents stored before the compatibility fields were grouped in `origin` named seed 003's blob
+        layout in `spec.blobNaming`: read it into `origin`, so a job that was running resumes as it was."""
+        if isinstance(data, dict) and not data.get("origin"):
+            spec = data.get("spec")
+            if isinstance(spec, dict) and spec.get("blobNaming") == "uuid":
+                return {**data, "origin": {"route": "seed003", "blobNaming": "uuid"}}
+        return data
+
+    @property
+    def blob_naming(self) -> BlobNaming:
+        return "indexed" if self.origin is None else self.origin.blob_naming
 
 
 class ImageView(ApiModel):

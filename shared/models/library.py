@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.models.common import ApiModel, RequestModel, StoredModel, UtcDateTime
+from shared.models.common import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    ApiModel,
+    RequestModel,
+    StoredModel,
+    UtcDateTime,
+)
 from shared.models.jobs import JobDocument
 
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
+MAX_SEARCH_LENGTH = 200
 
 
 class LibraryRow(StoredModel):
@@ -27,7 +33,10 @@ class ImageListQuery(RequestModel):
 
     preset_id: str | None = None
     search: str | None = Field(
-        default=None, min_length=1, max_length=200, description="Substring of the prompt or preset name."
+        default=None,
+        min_length=1,
+        max_length=MAX_SEARCH_LENGTH,
+        description="Substring of the prompt or preset name.",
     )
     limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     page_token: str | None = None

@@ -8,7 +8,14 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from shared.models.common import ApiModel, RequestModel, StoredModel, UtcDateTime
+from shared.models.common import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    ApiModel,
+    RequestModel,
+    StoredModel,
+    UtcDateTime,
+)
 from shared.models.jobs import MAX_PROMPT_LENGTH, AspectRatio
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -110,7 +117,7 @@ class PresetView(ApiModel):
 
 
 class PresetListQuery(RequestModel):
-    limit: int = Field(default=20, ge=1, le=100)
+    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     page_token: str | None = None
 
 

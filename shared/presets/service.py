@@ -7,9 +7,9 @@ import logging
 from shared.app_context import AppContext
 from shared.errors import not_found, validation_error
 from shared.ids import is_preset_id, new_preset_id
-from shared.jobs.listing import decode_page_token, encode_page_token, fingerprint
 from shared.models.common import utc_now
 from shared.models.presets import PresetDocument, PresetInput, PresetListQuery
+from shared.paging import decode_page_token, encode_page_token, fingerprint
 from shared.providers.catalog import UnknownModelError
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from azure.core import MatchConditions
 from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceNotFoundError
 
-from shared.cosmos_paging import query_page
+from shared.cosmos import Query, query_page
 from shared.models.presets import PresetDocument
 from shared.store_keys import plain_key
 
@@ -59,17 +59,14 @@ class PresetStore:
     async def page(
         self, tenant_id: str, *, limit: int, continuation: str | None
     ) -> tuple[list[PresetDocument], str | None]:
-        query = (
-            "SELECT * FROM c WHERE c.tenantId = @tenant AND c.docType = 'preset' ORDER BY c.createdAt DESC"
-        )
-        return await query_page(
-            self._container,
-            query,
+        query = Query(
+            ("c.tenantId = @tenant", "c.docType = 'preset'"),
             [{"name": "@tenant", "value": tenant_id}],
             partition_key=tenant_id,
-            limit=limit,
-            continuation=continuation,
-            model=PresetDocument,
+            order="ORDER BY c.createdAt DESC",
+        )
+        return await query_page(
+            self._container, query, limit=limit, continuation=continuation, model=PresetDocument
         )
 
     async def _read(self, tenant_id: str, preset_id: str) -> dict[str, Any] | None:

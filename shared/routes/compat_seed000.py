@@ -8,9 +8,8 @@ import logging
 import azure.functions as func
 
 from shared.app_context import get_context
-from shared.compat.seed000 import edit_image, edit_response, generation_metadata
+from shared.compat.seed000 import edit_image, edit_response, generation_metadata, render_error
 from shared.compat.seed000_models import GenerationMetadata, ImageEditRequest, ImageEditResponse, SimpleError
-from shared.errors import ApiError
 from shared.http.auth import WRITE_SCOPE, authenticate
 from shared.http.endpoint import Auth, ErrorShape, endpoint
 from shared.http.handler import parse_json_body
@@ -28,13 +27,6 @@ ROUTE = "image"
 TAGS = ("seed 000",)
 
 
-def render_error(error: ApiError) -> func.HttpResponse:
-    """The seed's flat error body; the native code rides along in `code`."""
-    return json_response(
-        SimpleError(error=error.message, code=error.code), status=error.status, headers=dict(error.headers)
-    )
-
-
 ERROR_SHAPE = ErrorShape(SimpleError, render_error)
 
 
@@ -48,7 +40,7 @@ async def seed000_create_image(req: func.HttpRequest) -> func.HttpResponse:
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
     body = parse_json_body(req, ImageEditRequest)
     base = api_base_url(req, ctx.settings)
-    job = await edit_image(ctx, principal.tenant_id, principal.subject, body, api_base_url=base)
+    job = await edit_image(ctx, principal, body, api_base_url=base)
     if job.status.is_terminal:
         return json_response(await edit_response(ctx, job))
     # Past the wait: as the native sync mode answers, 202 with the native job and its status URL.

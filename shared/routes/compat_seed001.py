@@ -7,8 +7,8 @@ import logging
 import azure.functions as func
 
 from shared.app_context import get_context
-from shared.compat import seed001_generations as generations
-from shared.compat.seed001_errors import render_seed001_error
+from shared.compat import seed001 as generations
+from shared.compat.seed001 import render_error
 from shared.compat.seed001_models import (
     CreateGenerationRequest,
     DeletedMessage,
@@ -30,7 +30,7 @@ bp = func.Blueprint()
 COLLECTION = "v1/generations"
 ITEM = COLLECTION + "/{generation_id}"
 TAGS = ("seed001-generations",)
-ERROR_SHAPE = ErrorShape(Seed001Error, render_seed001_error)
+ERROR_SHAPE = ErrorShape(Seed001Error, render_error)
 
 
 @endpoint(
@@ -43,7 +43,7 @@ async def seed001_create_generation(req: func.HttpRequest) -> func.HttpResponse:
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
     request = parse_json_body(req, CreateGenerationRequest)
     generation = await generations.create_generation(
-        ctx, principal.tenant_id, request, api_base_url=api_base_url(req, ctx.settings)
+        ctx, principal, request, api_base_url=api_base_url(req, ctx.settings)
     )
     return json_response(GenerationEnvelope(data=generation), status=201)
 

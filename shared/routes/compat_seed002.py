@@ -6,12 +6,11 @@ A thin adapter: requests become native jobs (`shared.jobs.service`), answers are
 
 from __future__ import annotations
 
-import logging
-
 import azure.functions as func
 
 from shared.app_context import get_context
-from shared.compat import seed002
+from shared.compat import kit, seed002
+from shared.compat.seed002 import render_error
 from shared.compat.seed002_models import (
     V0CreditsEnvelope,
     V0Error,
@@ -24,7 +23,6 @@ from shared.compat.seed002_models import (
     V0SubmitQuery,
     V0Timeout,
 )
-from shared.errors import ApiError, not_found
 from shared.http.auth import WRITE_SCOPE, authenticate
 from shared.http.endpoint import Auth, ErrorShape, endpoint
 from shared.http.handler import parse_json_body
@@ -33,12 +31,9 @@ from shared.http.query import parse_query, query_flag, response_format_param
 from shared.http.responses import json_response
 from shared.http.urls import api_base_url
 from shared.jobs import service
-from shared.jobs.waiting import wait_for_terminal
-from shared.library.images import get_image
-from shared.library.offset_paging import images_at_offset
+from shared.library.download import image_download
+from shared.library.images import get_image, images_at_offset
 from shared.models.jobs import JobStatus, ResponseFormat
-
-logger = logging.getLogger(__name__)
 
 bp = func.Blueprint()
 
@@ -47,11 +42,6 @@ LIBRARY = "v0/images/library"
 
 # Multipart form fields that carry JSON (the seed documents `variables`; the reference lists ride along).
 _FORM_JSON_FIELDS = ("variables", "refImageBase64", "refImageUrls")
-
-
-def render_error(error: ApiError) -> func.HttpResponse:
-    body = V0Error(error=error.message, code=error.code, details=error.details)
-    return json_response(body, status=error.status, headers=dict(error.headers))
 
 
 ERROR_SHAPE = ErrorShape(V0Error, render_error)
@@ -72,31 +62,28 @@ async def seed002_submit_generation(req: func.HttpRequest) -> func.HttpResponse:
     else:
         body, uploads = parse_json_body(req, V0GenerationRequest), []
     request = seed002.to_native(body, ctx.providers.catalog)
-    try:
-        job = await service.submit_generation(
-            ctx,
-            principal.tenant_id,
-            request,
-            uploads=uploads,
-            api_base_url=api_base_url(req, ctx.settings),
-            policy=seed002.submit_policy(ctx.settings),
-        )
-    except ApiError as error:
-        raise seed002.in_seed_terms(error, body) from error
+    job = await kit.submit(
+        ctx,
+        seed002.ROUTE_FAMILY,
+        principal,
+        request,
+        translate=lambda error: seed002.in_seed_terms(error, body),
+        uploads=uploads,
+        api_base_url=api_base_url(req, ctx.settings),
+        policy=seed002.submit_policy(ctx.settings),
+    )
     if query_flag(req, "async"):
         return json_response(V0JobEnvelope(data=await seed002.job_result(ctx, job, response_format)))
-    wait = ctx.settings.seed002_sync_wait_seconds
-    job = await wait_for_terminal(ctx, job, wait)
+    job = await kit.wait(ctx, job, seed002.ROUTE_FAMILY)
     if not job.status.is_terminal:
-        logger.info("Job %s still %s after the %ss sync wait", job.id, job.status.value, wait)
         timeout = V0Timeout(
-            error=f"Generation timed out after {wait}s",
+            error=f"Generation timed out after {ctx.settings.compat_wait(seed002.ROUTE_FAMILY):g}s",
             job_id=job.id,
             hint=f"GET /v0/images/generations/{job.id} to check status",
         )
         return json_response(timeout, status=504)
     if job.status != JobStatus.SUCCEEDED:
-        raise seed002.sync_failure(job)
+        raise seed002.FAILURES.error(job)
     return json_response(V0JobEnvelope(data=await seed002.job_result(ctx, job, response_format)))
 
 
@@ -146,21 +133,13 @@ async def seed002_get_library_image(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(
     bp, "GET", LIBRARY + "/{image_id}/download", summary="An image's bytes, as an attachment", auth=Auth.READ,
-    responses={200: "image/png,image/jpeg,image/webp"}, errors=(404,), error_shape=ERROR_SHAPE,
+    responses={200: "image/png,image/jpeg,image/webp", 304: None}, errors=(404,), error_shape=ERROR_SHAPE,
 )  # fmt: skip
 async def seed002_download_library_image(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
     item = await get_image(ctx, principal.tenant_id, req.route_params["image_id"])
-    content = await ctx.images.read(item.image.container, item.image.blob_name)
-    if content is None:
-        raise not_found(f"Image {item.id!r}")
-    extension = item.image.blob_name.rpartition(".")[2] or "bin"
-    headers = {
-        "Content-Length": str(len(content.data)),
-        "Content-Disposition": f'attachment; filename="{item.id}.{extension}"',
-    }
-    return func.HttpResponse(content.data, status_code=200, headers=headers, mimetype=content.content_type)
+    return await image_download(ctx, item, req.headers.get("if-none-match"))
 
 
 @endpoint(

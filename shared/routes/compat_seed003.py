@@ -7,13 +7,8 @@ import azure.functions as func
 
 from shared.app_context import get_context
 from shared.compat import seed003
-from shared.compat.seed003_models import (
-    AgentErrorBody,
-    AgentErrorResponse,
-    AgentImageRequest,
-    AgentImageResponse,
-)
-from shared.errors import ApiError
+from shared.compat.seed003 import render_error
+from shared.compat.seed003_models import AgentErrorResponse, AgentImageRequest, AgentImageResponse
 from shared.http.auth import WRITE_SCOPE, authenticate
 from shared.http.endpoint import Auth, ErrorShape, endpoint
 from shared.http.responses import json_response
@@ -22,16 +17,6 @@ from shared.http.urls import api_base_url
 bp = func.Blueprint()
 
 ROUTE = "v1/agents/images"
-
-
-def render_error(error: ApiError) -> func.HttpResponse:
-    """Every failure as `{error: {code, message, details}, metadata: {success: false, timestamp}}`."""
-    seed = seed003.seed_error(error)
-    body = AgentErrorResponse(
-        error=AgentErrorBody(code=seed.code, message=seed.message, details=seed.details),
-        metadata=seed003.metadata(success=False),
-    )
-    return json_response(body, status=seed.status, headers=dict(seed.headers))
 
 
 ERROR_SHAPE = ErrorShape(AgentErrorResponse, render_error)
@@ -48,7 +33,5 @@ async def agent_images(req: func.HttpRequest) -> func.HttpResponse:
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
     request = seed003.parse_request(req.get_body())
     seed003.check_request(ctx, request)
-    response = await seed003.generate(
-        ctx, principal.tenant_id, request, api_base_url=api_base_url(req, ctx.settings)
-    )
+    response = await seed003.generate(ctx, principal, request, api_base_url=api_base_url(req, ctx.settings))
     return json_response(response)

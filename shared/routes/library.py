@@ -1,9 +1,4 @@
-"""Native API: the tenant's image library, `/api/v1/images` (list, metadata, content).
-
-The content route answers with the whole image in one buffered body: the Python v2 programming model's
-`HttpResponse` carries bytes, not a stream (streaming needs the separate `azurefunctions-extensions-http-
-fastapi` model); images are a few MB at most, within what a buffered answer handles well.
-"""
+"""Native API: the tenant's image library, `/api/v1/images` (list, metadata, content)."""
 
 from __future__ import annotations
 
@@ -12,12 +7,12 @@ import logging
 import azure.functions as func
 
 from shared.app_context import get_context
-from shared.errors import not_found
 from shared.http.auth import authenticate
 from shared.http.endpoint import Auth, endpoint
 from shared.http.query import parse_query
 from shared.http.responses import json_response
 from shared.http.urls import api_base_url
+from shared.library.download import image_download
 from shared.library.images import get_image, image_record, list_images
 from shared.models.library import ImageListQuery, ImagePage, ImageRecord
 
@@ -64,28 +59,4 @@ async def get_library_image_content(req: func.HttpRequest) -> func.HttpResponse:
     ctx = get_context()
     principal = await authenticate(req, ctx)
     item = await get_image(ctx, principal.tenant_id, req.route_params["image_id"])
-    image = item.image
-    extension = image.blob_name.rpartition(".")[2] or "bin"
-    etag = await ctx.images.etag(image.container, image.blob_name)
-    if _matches(req.headers.get("if-none-match"), etag):
-        return func.HttpResponse(status_code=304, headers={"ETag": etag})
-    content = await ctx.images.read(image.container, image.blob_name)
-    if content is None:
-        raise not_found(f"Image {item.id!r}")
-    headers = {
-        "ETag": content.etag,
-        "Content-Length": str(len(content.data)),
-        "Content-Disposition": f'attachment; filename="{item.id}.{extension}"',
-        "Cache-Control": "private, max-age=3600",
-    }
-    return func.HttpResponse(content.data, status_code=200, headers=headers, mimetype=content.content_type)
-
-
-def _matches(if_none_match: str | None, etag: str) -> bool:
-    """RFC 9110 weak comparison of an If-None-Match list against the current ETag."""
-    if not if_none_match:
-        return False
-    if if_none_match.strip() == "*":
-        return True
-    wanted = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
+    return await image_download(ctx, item, req.headers.get("if-none-match"))

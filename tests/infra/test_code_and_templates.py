@@ -85,8 +85,7 @@ DEFAULT_IN_AZURE = {
     "HEALTH_TIMEOUT_SECONDS",
     "SYNC_WAIT_MAX_SECONDS",
     "SYNC_POLL_INTERVAL_SECONDS",
-    "AGENT_IMAGES_WAIT_SECONDS",
-    "SEED002_SYNC_WAIT_SECONDS",
+    "COMPAT_WAIT_SECONDS",  # unset: each compatibility family waits as its document says
     "IMAGES_PUBLIC_BASE_URL",  # set it where a CDN fronts the images container
     "IMAGES_CONTAINER_PUBLIC",  # public blob access is off in the templates, so the default (false) holds
     "CREDIT_COSTS",
@@ -103,7 +102,6 @@ DEFAULT_IN_AZURE = {
     "REFERENCE_TOTAL_MAX_BYTES",
     "FETCH_ALLOWED_HOSTS",  # empty by default: only the service's own storage account is fetched
     "FETCH_TIMEOUT_SECONDS",
-    "SEED000_WAIT_SECONDS",
     "SEED000_MODEL",  # unset: seed 000 jobs use the native default model
     "SEED000_FETCH_PUBLIC_HOSTS",  # on, as seed 000 documents; `false` restricts it to FETCH_ALLOWED_HOSTS
     "SEED002_MAX_SAMPLES",  # 10, seed 002's documented range

@@ -57,13 +57,11 @@ TEST_SETTINGS = {
     # Small caps so the size checks are exercised with small bodies.
     "REFERENCE_MAX_BYTES": "2000000",
     "REFERENCE_TOTAL_MAX_BYTES": "3000000",
-    # Seed 003 waits this long (120 s in production); longer than any test's generation, shorter than a
-    # provider hanging through all its attempts (3 x PROVIDER_TIMEOUT_SECONDS), so its 504 is testable.
-    "AGENT_IMAGES_WAIT_SECONDS": "25",
-    # Seed 000 waits less than its 60 s default, so its timeout test (a slow simulator) ends sooner.
-    "SEED000_WAIT_SECONDS": "20",
-    # Seed 002's sync wait, short enough for a test to outlast it (with a slow provider).
-    "SEED002_SYNC_WAIT_SECONDS": "15",
+    # The compat families' synchronous waits. Seed 003's (120 s in production) is longer than any test's
+    # generation, shorter than a provider hanging through all its attempts (3 x PROVIDER_TIMEOUT_SECONDS),
+    # so its 504 is testable; seed 000's is below its 60 s default, so its timeout test (a slow simulator)
+    # ends sooner; seed 002's is short enough for a test to outlast it (with a slow provider).
+    "COMPAT_WAIT_SECONDS": "seed003=25,seed000=20,seed002=15",
     # The metrics file gets its deltas every second (10 s locally), so a test reads them back soon.
     "OTEL_METRIC_EXPORT_INTERVAL": "1000",
 }

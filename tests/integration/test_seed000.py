@@ -34,7 +34,7 @@ from tests.integration.doc_examples import LOCAL_API, run_marked_example
 pytestmark = pytest.mark.integration
 
 SEED_MODEL = "gemini-3-pro-image-preview"  # SEED000_MODEL of the local (and test) settings
-WAIT_SECONDS = 20  # SEED000_WAIT_SECONDS of the test settings
+WAIT_SECONDS = 20  # seed000 in COMPAT_WAIT_SECONDS of the test settings
 RESPONSE_FIELDS = {"imageBase64", "imageUrl", "text", "id"}
 LINKS = "/v1/image-links"  # where permanent image links live (under the API base)
 
@@ -421,7 +421,7 @@ def test_a_job_outlasting_the_wait_answers_202_with_its_status_url(
     stack: LocalStack, api: httpx.Client, simulator: Simulator
 ) -> None:
     # Every provider call outlasts PROVIDER_TIMEOUT_SECONDS (10 s) while the latency is on, so the job is
-    # still queued or running when SEED000_WAIT_SECONDS (20 s) runs out; the retry after it succeeds.
+    # still queued or running when its COMPAT_WAIT_SECONDS (20 s) runs out; the retry after it succeeds.
     prompt = unique_prompt("slow generation")
     simulator.configure(latencyMs=(WAIT_SECONDS + 5) * 1000)
     try:

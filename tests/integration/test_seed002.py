@@ -371,7 +371,7 @@ def test_a_sync_wait_past_the_limit_is_the_documented_504_and_the_job_runs_on_to
     v0: httpx.Client, simulator: Simulator, stack: LocalStack
 ) -> None:
     before = _settled_usage(v0)
-    wait = stack.settings.seed002_sync_wait_seconds
+    wait = int(stack.settings.compat_wait("seed002"))
     # Every attempt outlasts the wait (and the provider timeout): the job ends failed, after the 504.
     simulator.fault("slow", count=3, model=SLOW_MODEL, delay_seconds=wait + 10)
 
@@ -496,6 +496,22 @@ def test_the_library_filters_by_preset_and_shows_one_image_and_its_bytes(
     assert api.get(f"/v0/images/library/{image_id}").status_code == 404
     assert api.get(f"/v0/images/library/{image_id}/download").status_code == 404
     assert v0.get("/v0/images/library/no-such-image").json()["code"] == "NOT_FOUND"
+
+
+def test_a_download_carries_its_etag_and_an_unchanged_image_is_304(v0: httpx.Client) -> None:
+    image_id = _generate(v0, prompt=unique_prompt("a lighthouse at dawn"))["data"][0]["id"]
+    path = f"/v0/images/library/{image_id}/download"
+
+    first = v0.get(path)
+    etag = first.headers["etag"]
+    again = v0.get(path, headers={"If-None-Match": etag})
+    weak = v0.get(path, headers={"If-None-Match": f'"other", W/{etag}'})
+    changed = v0.get(path, headers={"If-None-Match": '"something-else"'})
+
+    assert first.status_code == 200 and etag
+    assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
+    assert weak.status_code == 304
+    assert changed.status_code == 200 and changed.content == first.content
 
 
 def test_a_bad_library_query_is_400(v0: httpx.Client) -> None:

@@ -381,7 +381,7 @@ def test_a_job_not_done_within_the_wait_is_504_and_names_the_job(
         "TIMEOUT",
     )
 
-    assert time.monotonic() - started >= 24  # AGENT_IMAGES_WAIT_SECONDS in the test settings
+    assert time.monotonic() - started >= 24  # seed003 in COMPAT_WAIT_SECONDS of the test settings
     job = jobs_container.read_item(error["details"]["jobId"], partition_key=org)
     assert job["spec"]["prompt"] == prompt and job["spec"]["style"] == "vivid"
 

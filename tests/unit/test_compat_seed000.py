@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.compat.seed000 import configured_model, failure_error, generation_request, in_seed_terms
+from shared.compat.seed000 import FAILURES, configured_model, generation_request, in_seed_terms
 from shared.compat.seed000_models import ImageEditRequest
 from shared.errors import ApiError
 from shared.models.jobs import GenerationSpec, JobDocument, JobError, JobStatus
@@ -118,13 +118,13 @@ def _job(status: JobStatus, error: JobError | None = None) -> JobDocument:
     ],
 )
 def test_failed_jobs_answer_by_their_code(code: str, status: int) -> None:
-    error = failure_error(_job(JobStatus.FAILED, JobError(code=code, message="why")))
+    error = FAILURES.error(_job(JobStatus.FAILED, JobError(code=code, message="why")))
 
     assert (error.status, error.code, error.message) == (status, code, "why")
 
 
 def test_a_canceled_job_is_409() -> None:
-    error = failure_error(_job(JobStatus.CANCELED))
+    error = FAILURES.error(_job(JobStatus.CANCELED))
 
     assert (error.status, error.code) == (409, "CANCELED")
 

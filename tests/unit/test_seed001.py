@@ -1,61 +1,16 @@
-"""Seed 001's pure parts: the offset window over continuation pages, the request mapping, the statuses and
-the error answers."""
+"""Seed 001's pure parts: the request mapping, the statuses and the error answers."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 
-from shared.compat.seed001_errors import render_seed001_error
-from shared.compat.seed001_generations import native_request
+from shared.compat.seed001 import native_request
+from shared.compat.seed001 import render_error as render_seed001_error
 from shared.compat.seed001_models import CreateGenerationRequest, GenerationStatus
 from shared.errors import ApiError, not_found
 from shared.models.jobs import JobStatus
-from shared.offset_paging import offset_window
-
-
-class PagedQuery:
-    """A query result served in pages of uneven sizes, as Cosmos may return them, with opaque tokens."""
-
-    def __init__(self, total: int, page_sizes: list[int]) -> None:
-        self.items = list(range(total))
-        self.page_sizes = page_sizes
-        self.calls = 0
-
-    async def fetch(self, size: int, token: str | None) -> tuple[list[int], str | None]:
-        start = int(token) if token else 0
-        count = min(size, self.page_sizes[self.calls % len(self.page_sizes)])
-        self.calls += 1
-        end = start + count
-        return self.items[start:end], (str(end) if end < len(self.items) else None)
-
-
-@pytest.mark.parametrize("page_sizes", [[100], [7], [3, 10, 1], [0, 5]])
-@pytest.mark.parametrize(("offset", "limit"), [(0, 20), (5, 10), (19, 1), (95, 10), (120, 30), (0, 130)])
-def test_offset_window_is_the_slice_whatever_the_page_sizes(
-    page_sizes: list[int], offset: int, limit: int
-) -> None:
-    query = PagedQuery(125, page_sizes)
-
-    window = asyncio.run(offset_window(query.fetch, offset=offset, limit=limit, page_size=100))
-
-    assert window == query.items[offset : offset + limit]
-
-
-def test_offset_window_stops_reading_once_the_window_is_full() -> None:
-    query = PagedQuery(1000, [10])
-
-    window = asyncio.run(offset_window(query.fetch, offset=25, limit=10, page_size=10))
-
-    assert window == list(range(25, 35))
-    assert query.calls == 4  # pages 0-9, 10-19, 20-29, 30-39; nothing after
-
-
-def test_offset_window_refuses_a_negative_offset() -> None:
-    with pytest.raises(ValueError):
-        asyncio.run(offset_window(PagedQuery(1, [1]).fetch, offset=-1, limit=1))
 
 
 def test_the_documented_defaults_map_to_native_enhancement() -> None:

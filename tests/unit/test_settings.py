@@ -36,6 +36,25 @@ def test_a_malformed_mapping_is_refused() -> None:
         Settings(COSMOS_ENDPOINT="https://x", AZURE_OPENAI_DEPLOYMENTS="gpt-image-1")
 
 
+def test_the_compat_waits_are_the_documents_unless_set_per_family() -> None:
+    defaults = Settings(COSMOS_ENDPOINT="https://x")
+    tuned = Settings(COSMOS_ENDPOINT="https://x", COMPAT_WAIT_SECONDS="seed002=15, seed000=2.5")
+
+    assert [defaults.compat_wait(family) for family in ("seed000", "seed002", "seed003")] == [60, 180, 120]
+    assert [tuned.compat_wait(family) for family in ("seed000", "seed002", "seed003")] == [2.5, 15, 120]
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [("seed009=10", "unknown family 'seed009'"), ("seed002=0", r"not in \(0, 220\]"), ("seed003=221", "221")],
+)
+def test_a_compat_wait_of_no_family_or_past_the_front_end_limit_is_refused(
+    value: str, complaint: str
+) -> None:
+    with pytest.raises(ValidationError, match=complaint):
+        Settings(COSMOS_ENDPOINT="https://x", COMPAT_WAIT_SECONDS=value)
+
+
 def test_secrets_do_not_print() -> None:
     settings = Settings(COSMOS_ENDPOINT="https://x", COSMOS_KEY="very-secret")
 

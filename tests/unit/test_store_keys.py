@@ -22,7 +22,7 @@ from shared.ids import (
 )
 from shared.images.store import ImageStore, image_blob_name, input_blob_name
 from shared.jobs.idempotency import IdempotencyStore
-from shared.jobs.repository import JobRepository
+from shared.jobs.repository import JobFilter, JobRepository, images_query, jobs_query
 from shared.models.jobs import GenerationSpec, JobDocument, JobStatus
 from shared.models.presets import PresetDocument
 from shared.presets.store import PresetStore
@@ -157,11 +157,12 @@ STORE_CALLS: list[tuple[str, type, StoreCall]] = [
     ("jobs.delete(tenant)", JobRepository, lambda s, v: s.delete(v, JOB_ID)),
     ("jobs.create", JobRepository, lambda s, v: s.create(_job(v, "dev"))),
     ("jobs.create(tenant)", JobRepository, lambda s, v: s.create(_job(JOB_ID, v))),
-    ("jobs.count", JobRepository, lambda s, v: s.count("SELECT VALUE COUNT(1) FROM c", [], tenant_id=v)),
+    ("jobs.count", JobRepository, lambda s, v: s.count(jobs_query(v, JobFilter()))),
+    ("jobs.page", JobRepository, lambda s, v: s.page(jobs_query(v, JobFilter()), limit=1, continuation=None)),
     (
-        "jobs.page",
+        "jobs.image_page",
         JobRepository,
-        lambda s, v: s.page("SELECT * FROM c", [], tenant_id=v, limit=1, continuation=None),
+        lambda s, v: s.image_page(images_query(v), limit=1, continuation=None),
     ),
     ("presets.get(id)", PresetStore, lambda s, v: s.get("dev", v)),
     ("presets.get(tenant)", PresetStore, lambda s, v: s.get(v, new_preset_id())),

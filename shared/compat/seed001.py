@@ -8,12 +8,10 @@ enhances in the worker and answers at once).
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 from pydantic import Field
 
 from shared.app_context import AppContext
+from shared.compat import kit
 from shared.compat.seed001_models import (
     CreateGenerationRequest,
     Generation,
@@ -21,31 +19,54 @@ from shared.compat.seed001_models import (
     GenerationStatus,
     OutputImage,
     Pagination,
+    Seed001Error,
+    Seed001ErrorBody,
 )
 from shared.errors import ApiError
+from shared.http.auth import Principal
 from shared.jobs import service
 from shared.jobs.deletion import delete_job
 from shared.jobs.enhancement import EnhancedPrompt, enhance_prompt
+from shared.jobs.repository import JobFilter, jobs_query
 from shared.library.images import image_id
-from shared.models.common import RequestModel
+from shared.models.common import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RequestModel
 from shared.models.errors import ErrorCode
 from shared.models.jobs import EnhancementOptions, GenerationRequest, JobDocument, JobStatus
-from shared.offset_paging import offset_window
+from shared.paging import offset_window
 from shared.providers.catalog import UnknownModelError
 
-logger = logging.getLogger(__name__)
+ROUTE_FAMILY = "seed001"
 
 GENERATION_FAILED = "GENERATION_FAILED"
 GENERATION_NOT_FOUND = "GENERATION_NOT_FOUND"
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
+
+# Native codes the document names differently; every other code passes through unchanged.
+_CODES = {
+    ErrorCode.NOT_FOUND.value: GENERATION_NOT_FOUND,
+    ErrorCode.INVALID_INPUT.value: ErrorCode.VALIDATION_ERROR.value,
+}
+
+
+def seed001_code(error: ApiError) -> str:
+    return _CODES.get(error.code, error.code)
+
+
+# `{"success": false, "error": {"code", "message", "details"}}` with the document's codes (the document
+# names codes but shows no body; this follows its success/data envelope).
+render_error = kit.error_renderer(
+    lambda error: Seed001Error(
+        error=Seed001ErrorBody(code=seed001_code(error), message=error.message, details=error.details)
+    )
+)
 
 
 class GenerationListQuery(RequestModel):
     """Query parameters of `GET /api/v1/generations`."""
 
     status: GenerationStatus | None = Field(default=None, description="pending, processing, success, failed.")
-    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Results per page (max 100).")
+    limit: int = Field(
+        default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Results per page (max 100)."
+    )
     offset: int = Field(default=0, ge=0, description="Items to skip.")
     include_deleted: bool = Field(default=False, description="Include soft-deleted generations.")
 
@@ -62,23 +83,35 @@ def native_request(request: CreateGenerationRequest) -> GenerationRequest:
 
 
 async def create_generation(
-    ctx: AppContext, tenant_id: str, request: CreateGenerationRequest, *, api_base_url: str | None = None
+    ctx: AppContext,
+    principal: Principal,
+    request: CreateGenerationRequest,
+    *,
+    api_base_url: str | None = None,
 ) -> Generation:
     """Store and queue the generation. A generation that could not be started (the queue refused it; the
     job is then stored `failed`) is the document's `500 GENERATION_FAILED`."""
     native = native_request(request)
     try:
-        job = await service.submit_generation(
-            ctx, tenant_id, native, api_base_url=api_base_url, enhanced=await _enhance_first(ctx, native)
-        )
-    except ApiError as error:
-        if error.status == 503 and error.code == ErrorCode.SERVICE_UNAVAILABLE:
-            raise ApiError(
-                500, GENERATION_FAILED, f"The generation could not be started: {error.message}"
-            ) from error
-        raise
-    logger.info("Job %s created through seed 001", job.id)
+        enhanced = await _enhance_first(ctx, native)
+    except ApiError as error:  # e.g. the provider it would run on is not configured
+        raise _not_started(error) from error
+    job = await kit.submit(
+        ctx,
+        ROUTE_FAMILY,
+        principal,
+        native,
+        translate=_not_started,
+        api_base_url=api_base_url,
+        enhanced=enhanced,
+    )
     return await generation_view(ctx, job)
+
+
+def _not_started(error: ApiError) -> ApiError:
+    if error.status == 503 and error.code == ErrorCode.SERVICE_UNAVAILABLE:
+        return ApiError(500, GENERATION_FAILED, f"The generation could not be started: {error.message}")
+    return error
 
 
 async def _enhance_first(ctx: AppContext, request: GenerationRequest) -> EnhancedPrompt | None:
@@ -125,31 +158,15 @@ def _not_found(generation_id: str) -> ApiError:
 
 async def list_generations(ctx: AppContext, tenant_id: str, query: GenerationListQuery) -> GenerationList:
     """The tenant's generations, newest first, as an offset window with the filter's total."""
-    conditions = ["c.docType = 'job'", "c.tenantId = @tenant"]
-    parameters: list[dict[str, Any]] = [{"name": "@tenant", "value": tenant_id}]
-    if query.status is not None:
-        # `failed` covers native `failed` and `canceled`.
-        statuses = query.status.job_statuses()
-        names = [f"@status{i}" for i in range(len(statuses))]
-        conditions.append(f"c.status IN ({', '.join(names)})")
-        parameters += [{"name": n, "value": s.value} for n, s in zip(names, statuses, strict=True)]
-    if not query.include_deleted:
-        conditions.append("(NOT IS_DEFINED(c.deletedAt) OR IS_NULL(c.deletedAt))")
-    where = " AND ".join(conditions)
+    # `failed` covers native `failed` and `canceled`.
+    statuses = () if query.status is None else query.status.job_statuses()
+    generations = jobs_query(tenant_id, JobFilter(statuses=statuses, include_deleted=query.include_deleted))
 
     async def fetch(size: int, token: str | None) -> tuple[list[JobDocument], str | None]:
-        return await ctx.jobs.page(
-            f"SELECT * FROM c WHERE {where} ORDER BY c.createdAt DESC",
-            parameters,
-            tenant_id=tenant_id,
-            limit=size,
-            continuation=token,
-        )
+        return await ctx.jobs.page(generations, limit=size, continuation=token)
 
     jobs = await offset_window(fetch, offset=query.offset, limit=query.limit)
-    total = await ctx.jobs.count(
-        f"SELECT VALUE COUNT(1) FROM c WHERE {where}", parameters, tenant_id=tenant_id
-    )
+    total = await ctx.jobs.count(generations)
     if jobs:
         # Counted after the window: a deletion in between must not make `total` smaller than what was shown.
         total = max(total, query.offset + len(jobs))
