@@ -5,21 +5,25 @@ from __future__ import annotations
 import dataclasses
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from devtools.stack.processes import free_port
-from devtools.stack.stack import ROOT, LocalStack, settings_on_free_ports
+from devtools.stack.stack import ROOT, Endpoints, LocalStack, settings_on_free_ports
 
 
 @contextmanager
-def bench_stack(overrides: dict[str, str]) -> Iterator[LocalStack]:
-    """A started stack (dev host without timers) in a temporary directory, stopped on exit."""
+def bench_stack(
+    overrides: dict[str, str], *, route: Callable[[dict[str, str], Endpoints], None] | None = None
+) -> Iterator[LocalStack]:
+    """A started stack (dev host without timers) in a temporary directory, stopped on exit. `route` may
+    change where the app reaches the emulators (e.g. through a counting proxy) after the ports are set."""
     example = json.loads((ROOT / "local.settings.json.example").read_text())["Values"]
     values, endpoints = settings_on_free_ports(example)
     values |= overrides
-    values["FETCH_DEV_HTTP_HOSTS"] = f"127.0.0.1:{endpoints.blob_port}"
+    if route is not None:
+        route(values, endpoints)
     with tempfile.TemporaryDirectory() as data:
         stack = LocalStack(
             values=values,

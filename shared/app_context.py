@@ -93,6 +93,8 @@ def build_context(settings: Settings) -> AppContext:
     # Once per process: an operator reading the start-up log learns which setting to fix.
     for problem in providers.catalog.problems:
         logger.warning("Provider settings: %s", problem.message)
+    for message in settings.retired_setting_warnings():
+        logger.warning("Settings: %s", message)
     return AppContext(
         settings=settings,
         jobs=JobRepository(jobs_container),

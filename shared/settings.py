@@ -74,6 +74,13 @@ CommaFloatMapping = Annotated[dict[str, float], NoDecode]
 # The synchronous wait of each compatibility family, as its document says (COMPAT_WAIT_SECONDS overrides).
 COMPAT_WAITS: dict[str, float] = {"seed000": 60.0, "seed002": 180.0, "seed003": 120.0}
 _MAX_COMPAT_WAIT_SECONDS = 220.0
+# The per-family settings COMPAT_WAIT_SECONDS replaced: a deployed app that set one keeps its wait, and its
+# start-up log names the setting to use instead.
+RETIRED_WAIT_SETTINGS = {
+    "SEED000_WAIT_SECONDS": "seed000",
+    "SEED002_SYNC_WAIT_SECONDS": "seed002",
+    "AGENT_IMAGES_WAIT_SECONDS": "seed003",
+}
 
 
 class Settings(BaseSettings):
@@ -127,6 +134,13 @@ class Settings(BaseSettings):
         default=True,
         validation_alias="COSMOS_ENDPOINT_DISCOVERY",
         description="Let the SDK follow the account's regional endpoints. Off for single-endpoint proxies.",
+    )
+
+    outbound_proxy: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"),
+        description="The standard proxy variables: when one is set, the Azure SDK clients use the proxy "
+        "(and `NO_PROXY`, `~/.netrc`); when none is, they skip looking them up on every request.",
     )
 
     # --- Names of queues and containers ---------------------------------------------------------------
@@ -216,6 +230,20 @@ class Settings(BaseSettings):
         "seed002=180 (then its 504), seed003=120 (then 504 TIMEOUT). At most 220, below the 230 s limit "
         "of an HTTP request on Azure's front ends; the job keeps running either way.",
     )
+
+    # Retired: read only to keep a deployed app's waits and to name COMPAT_WAIT_SECONDS in a warning.
+    retired_seed000_wait_seconds: float | None = Field(
+        default=None, gt=0, le=_MAX_COMPAT_WAIT_SECONDS, validation_alias="SEED000_WAIT_SECONDS",
+        description="Retired: use COMPAT_WAIT_SECONDS=seed000=<seconds>.",
+    )  # fmt: skip
+    retired_seed002_wait_seconds: float | None = Field(
+        default=None, gt=0, le=_MAX_COMPAT_WAIT_SECONDS, validation_alias="SEED002_SYNC_WAIT_SECONDS",
+        description="Retired: use COMPAT_WAIT_SECONDS=seed002=<seconds>.",
+    )  # fmt: skip
+    retired_seed003_wait_seconds: float | None = Field(
+        default=None, gt=0, le=_MAX_COMPAT_WAIT_SECONDS, validation_alias="AGENT_IMAGES_WAIT_SECONDS",
+        description="Retired: use COMPAT_WAIT_SECONDS=seed003=<seconds>.",
+    )  # fmt: skip
 
     image_link_signing_keys: SecretStr | None = Field(
         default=None,
@@ -627,9 +655,34 @@ class Settings(BaseSettings):
         return value
 
     def compat_wait(self, family: str) -> float:
-        """How long `family`'s synchronous submit waits for its job (COMPAT_WAIT_SECONDS, else its
-        document's wait)."""
-        return self.compat_wait_seconds.get(family, COMPAT_WAITS[family])
+        """How long `family`'s synchronous submit waits for its job (COMPAT_WAIT_SECONDS, else its retired
+        setting, else its document's wait)."""
+        retired = {RETIRED_WAIT_SETTINGS[name]: seconds for name, seconds in self.retired_waits.items()}
+        return self.compat_wait_seconds.get(family, retired.get(family, COMPAT_WAITS[family]))
+
+    @property
+    def retired_waits(self) -> dict[str, float]:
+        """The retired per-family wait settings that are set, by setting name."""
+        values = {
+            "SEED000_WAIT_SECONDS": self.retired_seed000_wait_seconds,
+            "SEED002_SYNC_WAIT_SECONDS": self.retired_seed002_wait_seconds,
+            "AGENT_IMAGES_WAIT_SECONDS": self.retired_seed003_wait_seconds,
+        }
+        return {name: seconds for name, seconds in values.items() if seconds is not None}
+
+    def retired_setting_warnings(self) -> list[str]:
+        """One message per retired setting still set, naming what replaces it."""
+        messages = []
+        for name, family in RETIRED_WAIT_SETTINGS.items():
+            seconds = self.retired_waits.get(name)
+            if seconds is None:
+                continue
+            if family in self.compat_wait_seconds:
+                use = f"ignored, as COMPAT_WAIT_SECONDS sets {family}"
+            else:
+                use = f"still honoured; set COMPAT_WAIT_SECONDS={family}={seconds:g} instead"
+            messages.append(f"{name} is retired: {use}, and remove {name}.")
+        return messages
 
     @field_validator("image_link_signing_keys", mode="after")
     @classmethod

@@ -107,6 +107,10 @@ DEFAULT_IN_AZURE = {
     "SEED000_MODEL",  # unset: seed 000 jobs use the native default model
     "SEED000_FETCH_PUBLIC_HOSTS",  # on, as seed 000 documents; `false` restricts it to FETCH_ALLOWED_HOSTS
     "SEED002_MAX_SAMPLES",  # 10, seed 002's documented range
+    "HTTPS_PROXY",  # none: the SDK clients reach Azure directly
+    "SEED000_WAIT_SECONDS",  # retired names of COMPAT_WAIT_SECONDS entries
+    "SEED002_SYNC_WAIT_SECONDS",
+    "AGENT_IMAGES_WAIT_SECONDS",
 }
 
 
