@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from devtools.stack.stack import ROOT, LocalStack, settings_on_free_ports
+from devtools.stack.processes import free_port
+from devtools.stack.stack import ROOT, Endpoints, LocalStack, settings_on_free_ports
 
 
 @contextmanager
-def bench_stack(overrides: dict[str, str]) -> Iterator[LocalStack]:
-    """A started stack (dev host without timers) in a temporary directory, stopped on exit."""
+def bench_stack(
+    overrides: dict[str, str], *, route: Callable[[dict[str, str], Endpoints], None] | None = None
+) -> Iterator[LocalStack]:
+    """A started stack (dev host without timers) in a temporary directory, stopped on exit. `route` may
+    change where the app reaches the emulators (e.g. through a counting proxy) after the ports are set."""
     example = json.loads((ROOT / "local.settings.json.example").read_text())["Values"]
     values, endpoints = settings_on_free_ports(example)
     values |= overrides
-    values["FETCH_DEV_HTTP_HOSTS"] = f"127.0.0.1:{endpoints.blob_port}"
+    if route is not None:
+        route(values, endpoints)
     with tempfile.TemporaryDirectory() as data:
         stack = LocalStack(
             values=values,
@@ -28,3 +34,25 @@ def bench_stack(overrides: dict[str, str]) -> Iterator[LocalStack]:
         )
         with stack:
             yield stack
+
+
+@contextmanager
+def bench_hosts(stack: LocalStack, count: int) -> Iterator[list[LocalStack]]:
+    """`stack` and, when `count` is 2, a second dev host process on the same stores and queues (its own
+    API port, no timers), stopped on exit."""
+    hosts = [stack]
+    if count == 2:
+        second = LocalStack(
+            values=stack.values,
+            endpoints=dataclasses.replace(stack.endpoints, api_port=free_port()),
+            data_dir=stack.data_dir,
+            log_dir=stack.data_dir / "second-host-logs",
+            devhost_args=["--no-timers"],
+        )
+        second.start_app()
+        hosts.append(second)
+    try:
+        yield hosts
+    finally:
+        for extra in hosts[1:]:
+            extra.stop()

@@ -244,7 +244,7 @@ def audit(
     cost = sum(d.get("credits") or 0 for d in documents if d["status"] == "succeeded")
     print(
         f"credits: spent={credits['spent']} succeeded_cost={cost} reserved={credits['reserved']} "
-        f"open_reservations={len(credits['reservations'])} balance_ok="
+        f"open_reservations={credits['openReservations']} balance_ok="
         f"{credits['balance'] == 1_000_000 - credits['spent']}"
     )
 

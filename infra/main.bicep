@@ -166,6 +166,8 @@ param cosmosAutoscaleMaxThroughput int = 1000
 param defaultProvider string = ''
 @description('Gemini image models offered, comma-separated; the first is the default.')
 param geminiModels string = 'gemini-2.5-flash-image'
+@description('Provider quotas the worker schedules calls by (PROVIDER_QUOTAS, see the README); empty: none.')
+param providerQuotas string = ''
 @secure()
 @description('Gemini API key; stored in Key Vault and given to the app as a Key Vault reference.')
 param geminiApiKey string = ''
@@ -261,9 +263,10 @@ var cosmosContainers = [
     }
   }
   {
-    // One credit account per tenant, with its open reservations.
+    // One credit account per tenant and one hold per job; a settled hold carries its own ttl.
     name: 'credits'
     partitionKeyPath: '/tenantId'
+    defaultTtl: -1
     indexingPolicy: {
       indexingMode: 'consistent'
       automatic: true
@@ -311,6 +314,27 @@ var cosmosContainers = [
         }
         {
           path: '/createdAt/?'
+        }
+      ]
+      excludedPaths: [
+        {
+          path: '/*'
+        }
+      ]
+    }
+  }
+  {
+    // The provider-quota scheduler, one partition per provider/model: lanes, pace, waiting jobs, leases
+    // (waiters and leases carry their own ttl). Read by partition only.
+    name: 'quotas'
+    partitionKeyPath: '/scope'
+    defaultTtl: -1
+    indexingPolicy: {
+      indexingMode: 'consistent'
+      automatic: true
+      includedPaths: [
+        {
+          path: '/scope/?'
         }
       ]
       excludedPaths: [
@@ -564,6 +588,7 @@ module api 'app/function.bicep' = {
     imagesContainerName: imagesContainerName
     thumbnailsContainerName: thumbnailsContainerName
     defaultProvider: defaultProvider
+    providerQuotas: providerQuotas
     geminiModels: geminiModels
     geminiApiKeyReference: keyVault.outputs.geminiApiKeyReference
     azureOpenAiEndpoint: useAzureOpenAi ? openAiAccess.outputs.endpoint : ''

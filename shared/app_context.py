@@ -33,9 +33,11 @@ from shared.resources import (
     IDEMPOTENCY_CONTAINER,
     JOBS_CONTAINER,
     PRESETS_CONTAINER,
+    QUOTAS_CONTAINER,
     RATE_LIMITS_CONTAINER,
     WEBHOOKS_CONTAINER,
 )
+from shared.scheduling.store import QuotaStore
 from shared.settings import Settings, get_settings
 from shared.telemetry.setup import configure_telemetry
 from shared.webhooks.queue import WebhookQueue
@@ -60,6 +62,7 @@ class AppContext:
     credits: CreditStore
     webhook_secrets: WebhookSecretStore
     webhook_queue: WebhookQueue
+    quotas: QuotaStore
     # The SDK clients the stores above share, closed together by aclose().
     clients: tuple[Any, ...] = field(default=(), repr=False)
 
@@ -90,6 +93,8 @@ def build_context(settings: Settings) -> AppContext:
     # Once per process: an operator reading the start-up log learns which setting to fix.
     for problem in providers.catalog.problems:
         logger.warning("Provider settings: %s", problem.message)
+    for message in settings.retired_setting_warnings():
+        logger.warning("Settings: %s", message)
     return AppContext(
         settings=settings,
         jobs=JobRepository(jobs_container),
@@ -123,6 +128,7 @@ def build_context(settings: Settings) -> AppContext:
         ),
         webhook_secrets=WebhookSecretStore(database.get_container_client(WEBHOOKS_CONTAINER.name)),
         webhook_queue=WebhookQueue(webhook_queue_client),
+        quotas=QuotaStore(database.get_container_client(QUOTAS_CONTAINER.name), settings),
         clients=(cosmos, queue_client, webhook_queue_client, blob_service),
     )
 

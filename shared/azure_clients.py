@@ -6,7 +6,7 @@ development (connection strings and the emulator key): which one is chosen only 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared.settings import Settings
 
@@ -52,13 +52,21 @@ def _storage_uri(settings: Settings, service: str, explicit: str | None) -> str:
     )
 
 
+def _transport_options(settings: Settings) -> dict[str, Any]:
+    """With `use_env_settings`, aiohttp looks up the proxy variables and reads `~/.netrc` on every request
+    (about 6 % of a job's CPU); without a proxy configured that work finds nothing, so it is skipped."""
+    return {} if settings.outbound_proxy else {"use_env_settings": False}
+
+
 def setup_blob_service(*, settings: Settings) -> BlobServiceClient:
     from azure.storage.blob.aio import BlobServiceClient
 
     if settings.storage_connection_string:
-        return BlobServiceClient.from_connection_string(settings.storage_connection_string.get_secret_value())
+        return BlobServiceClient.from_connection_string(
+            settings.storage_connection_string.get_secret_value(), **_transport_options(settings)
+        )
     uri = _storage_uri(settings, "blob", settings.storage_blob_service_uri)
-    return BlobServiceClient(uri, credential=get_credential(settings))
+    return BlobServiceClient(uri, credential=get_credential(settings), **_transport_options(settings))
 
 
 def setup_queue_client(*, settings: Settings, queue_name: str) -> QueueClient:
@@ -69,15 +77,18 @@ def setup_queue_client(*, settings: Settings, queue_name: str) -> QueueClient:
         return QueueClient.from_connection_string(
             settings.storage_connection_string.get_secret_value(),
             queue_name,
+            **_transport_options(settings),
         )
     return QueueClient(
         _storage_uri(settings, "queue", settings.storage_queue_service_uri),
         queue_name,
         credential=get_credential(settings),
+        **_transport_options(settings),
     )
 
 
 def setup_cosmos_client(*, settings: Settings) -> CosmosClient:
+    from azure.core.pipeline.transport import AioHttpTransport
     from azure.cosmos.aio import CosmosClient
 
     credential: str | AsyncTokenCredential = (
@@ -87,4 +98,6 @@ def setup_cosmos_client(*, settings: Settings) -> CosmosClient:
         settings.cosmos_endpoint,
         credential=credential,
         enable_endpoint_discovery=settings.cosmos_endpoint_discovery,
+        # Cosmos DB does not hand client options to its transport: it takes one made with them.
+        transport=AioHttpTransport(**_transport_options(settings)),
     )

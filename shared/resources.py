@@ -29,9 +29,14 @@ IDEMPOTENCY_CONTAINER = CosmosContainer(name="idempotency", partition_key="/tena
 
 PRESETS_CONTAINER = CosmosContainer(name="presets", partition_key="/tenantId")
 
-CREDITS_CONTAINER = CosmosContainer(name="credits", partition_key="/tenantId")
+# One account per tenant and one hold per job; a settled hold sets its own `ttl` (-1: TTL on, no default).
+CREDITS_CONTAINER = CosmosContainer(name="credits", partition_key="/tenantId", default_ttl=-1)
 
 WEBHOOKS_CONTAINER = CosmosContainer(name="webhooks", partition_key="/tenantId")
+
+# The provider-quota scheduler: one partition per `provider/model` (lanes, pace, waiting jobs, leases);
+# waiters and leases set their own `ttl` (-1: TTL on, no default).
+QUOTAS_CONTAINER = CosmosContainer(name="quotas", partition_key="/scope", default_ttl=-1)
 
 COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (
     JOBS_CONTAINER,
@@ -41,6 +46,7 @@ COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (
     PRESETS_CONTAINER,
     CREDITS_CONTAINER,
     WEBHOOKS_CONTAINER,
+    QUOTAS_CONTAINER,
 )
 
 

@@ -14,6 +14,8 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.scheduling.limits import ModelLimits, parse_quotas
+
 # The well-known Azurite account: `UseDevelopmentStorage=true` is a documented connection-string shorthand
 # that the Python storage SDKs do not expand themselves.
 _DEVELOPMENT_STORAGE = (
@@ -72,6 +74,13 @@ CommaFloatMapping = Annotated[dict[str, float], NoDecode]
 # The synchronous wait of each compatibility family, as its document says (COMPAT_WAIT_SECONDS overrides).
 COMPAT_WAITS: dict[str, float] = {"seed000": 60.0, "seed002": 180.0, "seed003": 120.0}
 _MAX_COMPAT_WAIT_SECONDS = 220.0
+# The per-family settings COMPAT_WAIT_SECONDS replaced: a deployed app that set one keeps its wait, and its
+# start-up log names the setting to use instead.
+RETIRED_WAIT_SETTINGS = {
+    "SEED000_WAIT_SECONDS": "seed000",
+    "SEED002_SYNC_WAIT_SECONDS": "seed002",
+    "AGENT_IMAGES_WAIT_SECONDS": "seed003",
+}
 
 
 class Settings(BaseSettings):
@@ -125,6 +134,13 @@ class Settings(BaseSettings):
         default=True,
         validation_alias="COSMOS_ENDPOINT_DISCOVERY",
         description="Let the SDK follow the account's regional endpoints. Off for single-endpoint proxies.",
+    )
+
+    outbound_proxy: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"),
+        description="The standard proxy variables: when one is set, the Azure SDK clients use the proxy "
+        "(and `NO_PROXY`, `~/.netrc`); when none is, they skip looking them up on every request.",
     )
 
     # --- Names of queues and containers ---------------------------------------------------------------
@@ -214,6 +230,20 @@ class Settings(BaseSettings):
         "seed002=180 (then its 504), seed003=120 (then 504 TIMEOUT). At most 220, below the 230 s limit "
         "of an HTTP request on Azure's front ends; the job keeps running either way.",
     )
+
+    # Retired: read only to keep a deployed app's waits and to name COMPAT_WAIT_SECONDS in a warning.
+    retired_seed000_wait_seconds: float | None = Field(
+        default=None, gt=0, le=_MAX_COMPAT_WAIT_SECONDS, validation_alias="SEED000_WAIT_SECONDS",
+        description="Retired: use COMPAT_WAIT_SECONDS=seed000=<seconds>.",
+    )  # fmt: skip
+    retired_seed002_wait_seconds: float | None = Field(
+        default=None, gt=0, le=_MAX_COMPAT_WAIT_SECONDS, validation_alias="SEED002_SYNC_WAIT_SECONDS",
+        description="Retired: use COMPAT_WAIT_SECONDS=seed002=<seconds>.",
+    )  # fmt: skip
+    retired_seed003_wait_seconds: float | None = Field(
+        default=None, gt=0, le=_MAX_COMPAT_WAIT_SECONDS, validation_alias="AGENT_IMAGES_WAIT_SECONDS",
+        description="Retired: use COMPAT_WAIT_SECONDS=seed003=<seconds>.",
+    )  # fmt: skip
 
     image_link_signing_keys: SecretStr | None = Field(
         default=None,
@@ -517,12 +547,28 @@ class Settings(BaseSettings):
         "while the worker runs). A second delivery of a claimed job waits this long; a job whose worker "
         "died is resumed once its claim has lapsed.",
     )
+    provider_quotas: Annotated[dict[str, ModelLimits], NoDecode] = Field(
+        default_factory=dict,
+        validation_alias="PROVIDER_QUOTAS",
+        description="Provider quotas the worker schedules calls by, per `provider/model`, comma-separated: "
+        "`provider/model=rpm:N;ipm:N;concurrent:N;burst:N` (requests and images per minute, jobs calling "
+        "at once, calls that may start together). A job of a model listed here waits `queued` for its slot "
+        "instead of being refused by the provider; models not listed are called as they come.",
+    )
+    quota_max_wait_minutes: int = Field(
+        default=60,
+        ge=1,
+        validation_alias="QUOTA_MAX_WAIT_MINUTES",
+        description="A job that has waited this long for its model's quota ends `failed` with "
+        "`QUOTA_TIMEOUT`; the wait does not count against JOB_DEADLINE_MINUTES.",
+    )
     job_deadline_minutes: int = Field(
         default=60,
         ge=1,
         validation_alias="JOB_DEADLINE_MINUTES",
         description="A job not ended this long after it was submitted ends `failed` with `TIMEOUT` instead "
-        "of being resumed or retried again.",
+        "of being resumed or retried again (a job that waited for its model's quota gets "
+        "QUOTA_MAX_WAIT_MINUTES more).",
     )
 
     # --- Telemetry (docs/operations.md) ---------------------------------------------------------------
@@ -583,6 +629,11 @@ class Settings(BaseSettings):
     def _parse_list(cls, value: object) -> object:
         return _split_list(value)
 
+    @field_validator("provider_quotas", mode="before")
+    @classmethod
+    def _parse_quotas(cls, value: object) -> object:
+        return parse_quotas(value)
+
     @field_validator("azure_openai_deployments", "credit_costs", "provider_fallbacks", mode="before")
     @classmethod
     def _parse_mapping(cls, value: object) -> object:
@@ -604,9 +655,34 @@ class Settings(BaseSettings):
         return value
 
     def compat_wait(self, family: str) -> float:
-        """How long `family`'s synchronous submit waits for its job (COMPAT_WAIT_SECONDS, else its
-        document's wait)."""
-        return self.compat_wait_seconds.get(family, COMPAT_WAITS[family])
+        """How long `family`'s synchronous submit waits for its job (COMPAT_WAIT_SECONDS, else its retired
+        setting, else its document's wait)."""
+        retired = {RETIRED_WAIT_SETTINGS[name]: seconds for name, seconds in self.retired_waits.items()}
+        return self.compat_wait_seconds.get(family, retired.get(family, COMPAT_WAITS[family]))
+
+    @property
+    def retired_waits(self) -> dict[str, float]:
+        """The retired per-family wait settings that are set, by setting name."""
+        values = {
+            "SEED000_WAIT_SECONDS": self.retired_seed000_wait_seconds,
+            "SEED002_SYNC_WAIT_SECONDS": self.retired_seed002_wait_seconds,
+            "AGENT_IMAGES_WAIT_SECONDS": self.retired_seed003_wait_seconds,
+        }
+        return {name: seconds for name, seconds in values.items() if seconds is not None}
+
+    def retired_setting_warnings(self) -> list[str]:
+        """One message per retired setting still set, naming what replaces it."""
+        messages = []
+        for name, family in RETIRED_WAIT_SETTINGS.items():
+            seconds = self.retired_waits.get(name)
+            if seconds is None:
+                continue
+            if family in self.compat_wait_seconds:
+                use = f"ignored, as COMPAT_WAIT_SECONDS sets {family}"
+            else:
+                use = f"still honoured; set COMPAT_WAIT_SECONDS={family}={seconds:g} instead"
+            messages.append(f"{name} is retired: {use}, and remove {name}.")
+        return messages
 
     @field_validator("image_link_signing_keys", mode="after")
     @classmethod

@@ -7,6 +7,7 @@ import asyncio
 import hmac
 import json
 import logging
+import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -89,6 +90,13 @@ def resolved_bindings(function: FunctionSpec) -> list[dict[str, Any]]:
     ]
 
 
+def function_disabled(name: str) -> bool:
+    """The app setting `AzureWebJobs.<name>.Disabled` is true: the host starts no trigger for the function
+    (its route answers 404, its queue is not read). The host's exception, running a disabled function with
+    the master key, is not reproduced."""
+    return os.environ.get(f"AzureWebJobs.{name}.Disabled", "").strip().lower() in ("true", "1")
+
+
 class DevHost:
     def __init__(
         self,
@@ -107,6 +115,7 @@ class DevHost:
         self.worker = Worker(app_dir, timeout=config.function_timeout)
         self.functions: list[FunctionSpec] = []
         self.errors: dict[str, str] = {}
+        self.disabled: list[str] = []
         self.routes: list[HttpRoute] = []
         self.listeners: list[QueueListener] = []
         self.timers: dict[str, TimerRunner] = {}
@@ -121,6 +130,10 @@ class DevHost:
         # From here on (listeners, timers, the HTTP server): the host's own calls, not the app's.
         keep_host_calls_untraced()
         for function in functions:
+            if function_disabled(function.name):
+                self.disabled.append(function.name)
+                logger.info("Function %s is disabled by its app setting", function.name)
+                continue
             try:
                 bindings = resolved_bindings(function)
             except KeyError as missing:
@@ -202,6 +215,7 @@ class DevHost:
                 **self.worker.worker_metadata,
                 "functions": [f.name for f in self.functions],
                 "errors": self.errors,
+                "disabled": self.disabled,
                 "startedAt": self.started_at.isoformat(),
                 "inFlight": self.worker.in_flight,
                 "queues": {

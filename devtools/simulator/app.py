@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from devtools.simulator.images import render, size_for_aspect_ratio
-from devtools.simulator.state import FAULT_KINDS, Fault, SimulatorState
+from devtools.simulator.state import FAULT_KINDS, Fault, ModelQuota, SimulatorState
 
 STATE_KEY: web.AppKey[SimulatorState] = web.AppKey("state", SimulatorState)
 
@@ -81,6 +81,16 @@ async def configure(request: web.Request) -> web.Response:
         quota = body["quotaPerMinute"]
         state.quota_per_minute = None if quota is None else int(quota)
         state._calls.clear()
+    if "quotas" in body:
+        quotas = body["quotas"] or {}
+        state.model_quotas = {
+            str(model): ModelQuota(
+                requests_per_minute=_optional_int(limits.get("requestsPerMinute")),
+                images_per_minute=_optional_int(limits.get("imagesPerMinute")),
+            )
+            for model, limits in quotas.items()
+        }
+        state._calls.clear()
     if "randomFaults" in body:
         random_faults = body["randomFaults"] or {}
         kinds = list(random_faults.get("kinds") or [])
@@ -93,9 +103,17 @@ async def configure(request: web.Request) -> web.Response:
         {
             "latencyMs": state.latency_ms,
             "quotaPerMinute": state.quota_per_minute,
+            "quotas": {
+                model: {"requestsPerMinute": q.requests_per_minute, "imagesPerMinute": q.images_per_minute}
+                for model, q in state.model_quotas.items()
+            },
             "randomFaults": {"rate": state.random_fault_rate, "kinds": state.random_fault_kinds},
         }
     )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 # --- Gemini ---------------------------------------------------------------------------------------
@@ -116,7 +134,7 @@ async def gemini_generate(request: web.Request) -> web.StreamResponse:
     image_config = generation_config.get("imageConfig") or {}
     aspect_ratio = image_config.get("aspectRatio") or "1:1"
     wants_image = "IMAGE" in [m.upper() for m in generation_config.get("responseModalities") or ["IMAGE"]]
-    state.record(
+    entry = state.record(
         {
             "provider": "gemini",
             "kind": "image" if wants_image else "text",
@@ -135,7 +153,7 @@ async def gemini_generate(request: web.Request) -> web.StreamResponse:
     if not request.headers.get("x-goog-api-key") and "key" not in request.query:
         return _gemini_error(401, "UNAUTHENTICATED", "API key not valid.")
     fault = state.take_fault("gemini", model)
-    early = await _apply_transport_fault(fault, state, "gemini", model)
+    early = await _apply_transport_fault(fault, state, "gemini", model, entry, images=1 if wants_image else 0)
     if early is not None:
         return early
     if fault and fault.kind == "prompt_blocked":
@@ -288,7 +306,7 @@ async def _azure_answer(
 ) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     prompt = str(body.get("prompt", ""))
-    state.record(
+    entry = state.record(
         {
             "provider": "azure-openai",
             "kind": "edit" if references else "image",
@@ -310,7 +328,8 @@ async def _azure_answer(
     if "api-version" not in request.query:
         return _azure_error(404, "404", "Resource not found")
     fault = state.take_fault("azure-openai", deployment)
-    early = await _apply_transport_fault(fault, state, "azure-openai", deployment)
+    images = _optional_int(body.get("n")) or 1
+    early = await _apply_transport_fault(fault, state, "azure-openai", deployment, entry, images=images)
     if early is not None:
         return early
     if fault and fault.kind in ("safety", "prompt_blocked"):
@@ -366,7 +385,7 @@ async def azure_chat(request: web.Request) -> web.StreamResponse:
     messages = body.get("messages") or []
     system = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
     prompt = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "user")
-    state.record(
+    entry = state.record(
         {
             "provider": "azure-openai",
             "kind": "chat",
@@ -381,7 +400,7 @@ async def azure_chat(request: web.Request) -> web.StreamResponse:
     if not request.headers.get("api-key") and not request.headers.get("authorization"):
         return _azure_error(401, "401", "Access denied due to invalid subscription key.")
     fault = state.take_fault("azure-openai", deployment)
-    early = await _apply_transport_fault(fault, state, "azure-openai", deployment)
+    early = await _apply_transport_fault(fault, state, "azure-openai", deployment, entry, images=0)
     if early is not None:
         return early
     style = system.rpartition("Style:")[2].strip().split(":")[0] or "balanced"
@@ -418,14 +437,24 @@ def _azure_error(status: int, code: str, message: str, headers: dict[str, str] |
 
 
 async def _apply_transport_fault(
-    fault: Fault | None, state: SimulatorState, provider: str, model: str
+    fault: Fault | None,
+    state: SimulatorState,
+    provider: str,
+    model: str,
+    entry: dict[str, Any],
+    *,
+    images: int,
 ) -> web.StreamResponse | None:
-    """Latency first, then the quota, then the faults that happen before any answer body is formed."""
+    """Latency first, then the quota, then the faults that happen before any answer body is formed. The
+    recorded `entry` notes the call's images and whether the quota refused it."""
     if state.latency_ms:
         await asyncio.sleep(state.latency_ms / 1000)
-    quota_wait = state.quota_wait(provider, model)
+    entry["images"] = images
+    quota_wait = state.quota_wait(provider, model, images)
     if quota_wait is not None:
+        entry["quotaRefused"] = True
         return _rate_limited(max(1, math.ceil(quota_wait)))
+    entry["quotaAdmittedAt"] = time.time()
     if fault is None:
         return None
     if fault.kind == "hang":

@@ -34,33 +34,64 @@ class Fault:
         return self.remaining > 0 and self.provider in (None, provider) and self.model in (None, model)
 
 
+@dataclass(frozen=True)
+class ModelQuota:
+    """A model's quota over any 60-second window, as a provider counts it (None: no such limit)."""
+
+    requests_per_minute: int | None = None
+    images_per_minute: int | None = None
+
+
 @dataclass
 class SimulatorState:
     latency_ms: int = 0
     requests: list[dict[str, Any]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
-    # Requests-per-minute quota per provider and model (None: unlimited); calls beyond it get a 429.
+    # Requests-per-minute quota of every provider and model (None: unlimited); calls beyond it get a 429.
     quota_per_minute: int | None = None
-    _calls: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    # Quotas of single models (keyed `model` or `provider/model`), instead of `quota_per_minute`.
+    model_quotas: dict[str, ModelQuota] = field(default_factory=dict)
+    _calls: dict[tuple[str, str], list[tuple[float, int]]] = field(default_factory=dict)
     # Besides queued faults: this fraction of calls gets a fault drawn from `random_fault_kinds` (soaks).
     random_fault_rate: float = 0.0
     random_fault_kinds: list[str] = field(default_factory=list)
     random_fault_delay_seconds: float = 2.0
 
-    def record(self, entry: dict[str, Any]) -> None:
+    def record(self, entry: dict[str, Any]) -> dict[str, Any]:
         entry["receivedAt"] = time.time()
         self.requests.append(entry)
+        return entry
 
-    def quota_wait(self, provider: str, model: str) -> float | None:
-        """Seconds until the quota admits another call, or None when this call is admitted (and counted)."""
-        if self.quota_per_minute is None:
+    def quota_for(self, provider: str, model: str) -> ModelQuota | None:
+        quota = self.model_quotas.get(f"{provider}/{model}") or self.model_quotas.get(model)
+        if quota is None and self.quota_per_minute is not None:
+            quota = ModelQuota(requests_per_minute=self.quota_per_minute)
+        return quota
+
+    def quota_wait(self, provider: str, model: str, images: int = 1) -> float | None:
+        """Seconds until the quota admits this call (of `images` images), or None when it is admitted
+        (and counted): at most the quota's requests and images in any 60 seconds."""
+        quota = self.quota_for(provider, model)
+        if quota is None:
             return None
         now = time.monotonic()
-        window = [t for t in self._calls.get((provider, model), []) if now - t < 60]
+        window = [(t, n) for t, n in self._calls.get((provider, model), []) if now - t < 60]
         self._calls[(provider, model)] = window
-        if len(window) >= self.quota_per_minute:
-            return 60 - (now - window[0])
-        window.append(now)
+        waits = []
+        if quota.requests_per_minute is not None and len(window) >= quota.requests_per_minute:
+            waits.append(60 - (now - window[len(window) - quota.requests_per_minute][0]))
+        if quota.images_per_minute is not None:
+            excess = sum(n for _, n in window) + images - quota.images_per_minute
+            for t, n in window:  # the oldest calls must leave the window until the images fit
+                if excess <= 0:
+                    break
+                excess -= n
+                waits.append(60 - (now - t))
+            if excess > 0:
+                waits.append(60.0)  # more images than the whole quota: never within a minute
+        if waits:
+            return max(waits)
+        window.append((now, images))
         return None
 
     def take_fault(self, provider: str, model: str) -> Fault | None:

@@ -272,8 +272,8 @@ class LocalStack:
     def _start_devhost(self) -> None:
         e = self.endpoints
         env = {
-            **self.values,
             "TELEMETRY_FILES_DIRECTORY": str(self.telemetry_dir),
+            **self.values,  # an empty TELEMETRY_FILES_DIRECTORY turns the file export off
             "DEVHOST_MASTER_KEY": self.master_key,
             "DEVHOST_FUNCTION_KEY": self.function_key,
             "DEVHOST_EVENTGRID_KEY": self.eventgrid_key,

@@ -78,6 +78,9 @@ param defaultProvider string = ''
 @description('Gemini image models offered, comma-separated; the first is the default.')
 param geminiModels string
 
+@description('Provider quotas the worker schedules calls by (PROVIDER_QUOTAS); empty: none.')
+param providerQuotas string = ''
+
 @description('Key Vault reference to the Gemini key (empty when Gemini is not used).')
 param geminiApiKeyReference string = ''
 
@@ -142,6 +145,8 @@ var appSettings = union({
   PLAYGROUND_ENABLED: playgroundEnabled
 }, empty(defaultProvider) ? {} : {
   DEFAULT_PROVIDER: defaultProvider
+}, empty(providerQuotas) ? {} : {
+  PROVIDER_QUOTAS: providerQuotas
 }, empty(geminiApiKeyReference) ? {} : {
   GEMINI_API_KEY: geminiApiKeyReference
 }, empty(azureOpenAiEndpoint) ? {} : {

@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
-import jwt
 
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    import jwt
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +81,8 @@ class JwksCache:
         self._fetched_at = time.monotonic()
 
     async def _fetch(self) -> dict[str, jwt.PyJWK]:
+        import jwt  # PyJWT and cryptography load with the first bearer token, not on every cold start
+
         timeout = aiohttp.ClientTimeout(total=_FETCH_TIMEOUT_SECONDS)
         try:
             async with aiohttp.ClientSession(timeout=timeout) as session:
@@ -112,6 +116,8 @@ class JwksCache:
 
 async def verify_token(token: str, settings: Settings, jwks: JwksCache) -> dict[str, Any]:
     """The token's claims once its signature, issuer, audience and expiry are checked."""
+    import jwt
+
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:

@@ -12,7 +12,7 @@ class ImageEditRequest(BaseModel):
     win over field validation when `images` is missing, empty or not a list; unknown fields are ignored, as
     the seed's own service did. Types are strict, as every request model's (`shared.models.common`)."""
 
-    model_config = ConfigDict(extra="ignore", strict=True)
+    model_config = ConfigDict(extra="ignore", strict=True, defer_build=True)
 
     images: list[str] | None = Field(
         default=None,

@@ -20,7 +20,7 @@ REFERENCE_MIME_TYPES = ("image/png", "image/jpeg")
 
 
 class ImageSource(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     url: Any = None
     b64: Any = None
@@ -29,7 +29,7 @@ class ImageSource(BaseModel):
 
 class AgentImageRequest(BaseModel):
     # Unknown (and snake_case) keys are kept as extras, refused after the seed's rules.
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     provider: Any = None
     model: Any = None

@@ -1,24 +1,30 @@
-"""The tenant's credit account in Cosmos DB: one document, every change an etag-guarded replace.
+"""The tenant's credits in Cosmos DB: the account's counters and one hold per job, in the tenant's
+partition, changed together by transactional batches of atomic increments.
 
-Reserve, commit and refund each change the balance and the job's reservation entry in the same write,
-so a crash can leave an operation undone but never half done, and a replayed operation is a no-op.
+Reserving a job's credits is one batch: create the job's hold and increment the account's `reserved`,
+on condition that `balance - reserved` covers it. Settling is one batch: mark the hold settled (on
+condition that it is still held) and move its amount on the account (charged: out of `balance` into
+`spent`; refunded: only out of `reserved`). Cosmos DB applies a batch all or nothing and evaluates the
+conditions on the server, so concurrent submits and settlements of one tenant never overdraw the account
+and never retry against each other (no read-modify-write of a shared document), a job is reserved at
+most once (its hold exists) and settled at most once (its hold is no longer `held`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
-from azure.core import MatchConditions
 from azure.cosmos.exceptions import (
-    CosmosAccessConditionFailedError,
+    CosmosBatchOperationError,
     CosmosResourceExistsError,
     CosmosResourceNotFoundError,
 )
 
-from shared.models.common import utc_now
-from shared.models.credits import BALANCE_DOCUMENT_ID, CreditAccount
+from shared.models.common import iso_utc, utc_now
+from shared.models.credits import BALANCE_DOCUMENT_ID, CreditAccount, CreditHold, hold_id
 from shared.store_keys import plain_key
 
 if TYPE_CHECKING:
@@ -26,8 +32,17 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Change the account in place and return True, or return False to leave it as it is.
-AccountChange = Callable[[CreditAccount], bool]
+_NOT_FOUND, _CONFLICT, _PRECONDITION_FAILED = 404, 409, 412
+
+
+@dataclass(frozen=True)
+class Short:
+    """Not reserved: the account has only `available` credits."""
+
+    available: int
+
+
+HoldOutcome = Literal["reserved", "already held", "already settled"] | Short
 
 
 class CreditStore:
@@ -37,33 +52,87 @@ class CreditStore:
 
     async def get(self, tenant_id: str) -> CreditAccount:
         """The tenant's account, opened with the initial balance on first use."""
-        item = await self._read_or_open(tenant_id)
-        return CreditAccount.model_validate(item)
+        return CreditAccount.model_validate(await self._read_or_open(tenant_id))
 
-    async def change(self, tenant_id: str, change: AccountChange) -> CreditAccount:
-        """Apply `change` and replace the account if nobody wrote it meanwhile; else re-read and retry."""
-        while True:
-            item = await self._read_or_open(tenant_id)
-            account = CreditAccount.model_validate(item)
-            if not change(account):
-                return account
-            account.updated_at = utc_now()
+    async def read_hold(self, tenant_id: str, job_id: str) -> CreditHold | None:
+        plain_key(tenant_id, "tenant id")
+        plain_key(job_id, "job id")
+        try:
+            item = await self._container.read_item(hold_id(job_id), partition_key=tenant_id)
+        except CosmosResourceNotFoundError:
+            return None
+        return CreditHold.model_validate(item)
+
+    async def hold(self, tenant_id: str, job_id: str, amount: int) -> HoldOutcome:
+        """Reserve `amount` for the job if the account covers it and the job holds nothing yet."""
+        plain_key(tenant_id, "tenant id")
+        plain_key(job_id, "job id")
+        hold = CreditHold(
+            id=hold_id(job_id), tenant_id=tenant_id, job_id=job_id, amount=amount, reserved_at=utc_now()
+        )
+        for _ in range(2):
+            operations: list[tuple[Any, ...]] = [
+                ("create", (hold.model_dump(mode="json", exclude_none=True),)),
+                (
+                    "patch",
+                    (BALANCE_DOCUMENT_ID, _account_change(reserved=amount, open_reservations=1)),
+                    {"filter_predicate": f"FROM c WHERE c.balance - c.reserved >= {int(amount)}"},
+                ),
+            ]
             try:
-                await self._container.replace_item(
-                    BALANCE_DOCUMENT_ID,
-                    account.model_dump(mode="json"),
-                    etag=item["_etag"],
-                    match_condition=MatchConditions.IfNotModified,
-                )
-                return account
-            except CosmosAccessConditionFailedError:
-                logger.info("Credit account of tenant %s changed concurrently; applying again", tenant_id)
+                await self._container.execute_item_batch(operations, partition_key=tenant_id)
+                return "reserved"
+            except CosmosBatchOperationError as error:
+                failed = (error.error_index, error.status_code)
+                if failed == (0, _CONFLICT):
+                    existing = await self.read_hold(tenant_id, job_id)
+                    return (
+                        "already held" if existing is None or existing.state == "held" else "already settled"
+                    )
+                if failed == (1, _NOT_FOUND):
+                    await self._read_or_open(tenant_id)  # the tenant's first job: open the account, again
+                    continue
+                if failed == (1, _PRECONDITION_FAILED):
+                    account = await self.get(tenant_id)
+                    return Short(available=account.balance - account.reserved)
+                raise
+        raise RuntimeError(f"the credit account of tenant {tenant_id} could not be opened")
 
-    async def with_reservations(self) -> AsyncIterator[CreditAccount]:
-        """Accounts of every tenant that hold at least one reservation (for the reconciling sweep)."""
-        query = "SELECT * FROM c WHERE c.docType = 'creditAccount' AND c.reserved > 0"
+    async def settle(self, tenant_id: str, job_id: str, *, charge: bool, keep_seconds: int) -> int:
+        """Charge (or refund) the job's hold if it is still held; the amount settled, 0 if nothing was
+        (never reserved, or settled already). The settled hold is kept `keep_seconds`."""
+        hold = await self.read_hold(tenant_id, job_id)
+        if hold is None or hold.state != "held":
+            return 0
+        amount = hold.amount
+        settled = [
+            {"op": "set", "path": "/state", "value": "charged" if charge else "refunded"},
+            {"op": "set", "path": "/settledAt", "value": iso_utc(utc_now())},
+            {"op": "set", "path": "/ttl", "value": keep_seconds},
+        ]
+        account = _account_change(
+            reserved=-amount,
+            open_reservations=-1,
+            balance=-amount if charge else 0,
+            spent=amount if charge else 0,
+        )
+        operations: list[tuple[Any, ...]] = [
+            ("patch", (hold.id, settled), {"filter_predicate": "FROM c WHERE c.state = 'held'"}),
+            ("patch", (BALANCE_DOCUMENT_ID, account)),
+        ]
+        try:
+            await self._container.execute_item_batch(operations, partition_key=tenant_id)
+        except CosmosBatchOperationError as error:
+            if error.error_index == 0 and error.status_code in (_PRECONDITION_FAILED, _NOT_FOUND):
+                return 0  # settled (or removed) concurrently: that settlement counts, not this one
+            raise
+        return amount
+
+    async def open_holds(self) -> AsyncIterator[CreditHold]:
+        """Holds of every tenant still `held` (for the reconciling sweep)."""
+        query = "SELECT * FROM c WHERE c.docType = 'creditHold' AND c.state = 'held'"
         async for item in self._container.query_items(query):
-            yield CreditAccount.model_validate(item)
+            yield CreditHold.model_validate(item)
 
     async def _read_or_open(self, tenant_id: str) -> dict[str, Any]:
         plain_key(tenant_id, "tenant id")
@@ -77,3 +146,20 @@ class CreditStore:
                 return await self._container.create_item(opened.model_dump(mode="json"))
             except CosmosResourceExistsError:
                 continue  # opened concurrently: read theirs
+
+
+def _account_change(**increments: int) -> list[dict[str, Any]]:
+    """Patch operations that add `increments` to the account's counters (camelCase fields) and stamp it."""
+    names = {
+        "reserved": "reserved",
+        "open_reservations": "openReservations",
+        "balance": "balance",
+        "spent": "spent",
+    }
+    operations: list[dict[str, Any]] = [
+        {"op": "incr", "path": f"/{names[name]}", "value": value}
+        for name, value in increments.items()
+        if value
+    ]
+    operations.append({"op": "set", "path": "/updatedAt", "value": iso_utc(utc_now())})
+    return operations

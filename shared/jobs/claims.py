@@ -81,11 +81,13 @@ def claim_blocker(doc: JobDocument, settings: Settings, now: datetime) -> ClaimO
     answer explains a claim that was not applied, and the sweeper asks the same question."""
     if doc.status.is_terminal:
         return Dropped(f"it is already {doc.status}")
-    if doc.created_at + timedelta(minutes=settings.job_deadline_minutes) < now:
+    minutes = settings.job_deadline_minutes
+    if doc.quota is not None:
+        # Waiting for the model's quota has its own deadline (QUOTA_TIMEOUT) and does not eat this one.
+        minutes += settings.quota_max_wait_minutes
+    if doc.created_at + timedelta(minutes=minutes) < now:
         return GiveUp(
-            doc,
-            ErrorCode.TIMEOUT,
-            f"The job did not finish within {settings.job_deadline_minutes} minutes of its submission.",
+            doc, ErrorCode.TIMEOUT, f"The job did not finish within {minutes} minutes of its submission."
         )
     if doc.claim is not None and doc.claim.expires_at > now:
         return Deferred(_seconds_until(doc.claim.expires_at, now), f"run {doc.claim.owner} holds it")
@@ -206,6 +208,13 @@ class ClaimKeeper:
                 logger.warning("Job %s: renewing the claim failed", self._job_id, exc_info=True)
 
 
+def unclaim(doc: JobDocument, *, not_before: datetime | None = None) -> None:
+    """Hand a claimed job back to the queue: `queued`, unclaimed, no run starts it before `not_before`."""
+    doc.status = JobStatus.QUEUED
+    doc.claim = None
+    doc.not_before = not_before
+
+
 async def release_claim(ctx: AppContext, job: JobDocument, run_id: str) -> None:
     """Give the job up after this run failed unexpectedly, so the host's retry of the message can claim
     it at once instead of waiting for the claim to lapse. Best effort: if this fails too, it lapses."""
@@ -214,8 +223,7 @@ async def release_claim(ctx: AppContext, job: JobDocument, run_id: str) -> None:
     def release(doc: JobDocument) -> bool:
         if not owned(doc):
             return False
-        doc.claim = None
-        doc.status = JobStatus.QUEUED
+        unclaim(doc)
         return True
 
     try:

@@ -1,5 +1,5 @@
 """One worker attempt at a job's images: inputs from the claim check, prompt enhancement, the provider
-call, and the fallback chain when the provider is unavailable."""
+call (through the model's quota, if it has one), and the fallback chain when the provider is unavailable."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument
 from shared.providers.base import ImageCall, InputImage, ProviderError, ProviderResult
 from shared.providers.catalog import ProviderCatalog, UnknownModelError
+from shared.scheduling.gate import QuotaDeferral, QuotaGate
 from shared.telemetry.jobs import ENHANCE, OUTCOME, PROVIDER, provider_call
 from shared.telemetry.tracing import span
 
@@ -26,9 +27,10 @@ class Generated:
     served_by: str  # `provider/model`
 
 
-async def generate_for_job(ctx: AppContext, job: JobDocument, owned: Mutation) -> Generated:
-    """The job's images; ProviderError when no provider in the chain produced them. `owned` guards the
-    run's writes (its claim)."""
+async def generate_for_job(ctx: AppContext, job: JobDocument, owned: Mutation, gate: QuotaGate) -> Generated:
+    """The job's images; ProviderError when no provider in the chain produced them, QuotaDeferral when the
+    job must wait for its model's quota instead (no slot now, or the provider refused with 429). `owned`
+    guards the run's writes (its claim); `gate` paces each call of a model with a quota."""
     references = tuple([await _input(ctx, job, name) for name in job.spec.reference_blobs])
     mask = await _input(ctx, job, job.spec.mask_blob) if job.spec.mask_blob else None
     prompt = await _prompt(ctx, job, owned)
@@ -40,19 +42,39 @@ async def generate_for_job(ctx: AppContext, job: JobDocument, owned: Mutation) -
         ),
     ]
     warnings: list[str] = []
+    # What the attempt ends with if no later provider in the chain produces the images.
+    unavailable: ProviderError | QuotaDeferral | None = None
     for position, (provider_name, model) in enumerate(chain):
         provider = ctx.providers.get(provider_name)
+        last = position == len(chain) - 1
         logger.info("Job %s: attempt %d with %s/%s", job.id, job.attempts, provider_name, model)
         try:
-            with provider_call(job, provider_name, model, fallback=position > 0):
-                result = await provider.generate(replace(call, model=model))
+            async with gate.call(provider_name, model):
+                with provider_call(job, provider_name, model, fallback=position > 0):
+                    result = await provider.generate(replace(call, model=model))
+        except QuotaDeferral as deferral:
+            # The job's own model waits in line; a fallback with no free slot is skipped, not waited for.
+            if position == 0:
+                raise
+            logger.warning("Job %s: fallback %s/%s skipped: %s", job.id, provider_name, model, deferral)
+            if last and unavailable is not None:
+                raise unavailable from deferral
+            continue
         except ProviderError as error:
+            wait = await gate.refused(provider_name, model, error.retry_after) if error.rate_limited else None
+            # A 429 of a model with a declared quota is a wait for that quota, not a failed attempt.
+            outcome: ProviderError | QuotaDeferral = (
+                error if wait is None else QuotaDeferral(wait, error.message, refused=True)
+            )
             # Fall back only when the provider is unavailable; a refusal would be refused again elsewhere
             # and a content-policy block must never be shopped around.
-            if not error.transient or position == len(chain) - 1:
-                raise
+            if not error.transient or last:
+                if outcome is error:
+                    raise
+                raise outcome from error
             logger.warning("Job %s: %s unavailable (%s); falling back", job.id, provider_name, error.message)
             warnings.append(f"{provider_name}/{model} was unavailable ({error.message}); fell back.")
+            unavailable = outcome
             continue
         result = replace(result, warnings=[*warnings, *result.warnings])
         return Generated(result=result, served_by=f"{provider_name}/{model}")

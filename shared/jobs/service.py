@@ -34,6 +34,8 @@ from shared.models.messages import JobMessage, QueueReason
 from shared.presets.apply import PreparedSubmit, prepare_submit
 from shared.presets.uploads import Upload, attach_reference_images
 from shared.providers.catalog import ModelChoice, UnknownModelError
+from shared.scheduling.admission import check_fits_quota
+from shared.scheduling.positions import queue_place
 from shared.telemetry.jobs import SUBMIT, job_created, job_submitted
 from shared.telemetry.tracing import current_trace_context, traced
 from shared.webhooks.notify import notify_webhook
@@ -76,6 +78,7 @@ async def submit_generation(
             f"Invalid request: {exc.field}: {exc}", details=[{"field": exc.field, "message": str(exc)}]
         ) from exc
     warnings = check_parameters(ctx, choice, request, policy)
+    check_fits_quota(ctx, choice.provider.value, choice.model, request.n)
     await _check_webhook(ctx, request)
     job = _new_job(tenant_id, request, prepared, choice, warnings)
     job_created(job)
@@ -247,6 +250,7 @@ async def job_view(
     response_format: ResponseFormat = ResponseFormat.URL,
 ) -> JobView:
     outputs = [await image_view(ctx, job, image, response_format) for image in job.outputs]
+    place = await queue_place(ctx, job)
     return JobView(
         id=job.id,
         status=job.status,
@@ -255,6 +259,8 @@ async def job_view(
         mode=job.spec.mode,
         n=job.spec.n,
         served_by=job.served_by,
+        queue_position=place.position if place else None,
+        estimated_start_at=place.estimated_start_at if place else None,
         trace_id=job.trace_id,
         provider=job.spec.provider,
         model=job.spec.model,

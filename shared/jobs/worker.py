@@ -1,8 +1,9 @@
 """Processing one queued job: claim, provider call, image upload, result; and ending jobs that cannot finish.
 
 Every delivery of a job's message either runs the job under a claim (shared/jobs/claims.py), puts the
-message back with a delay (another run holds the job, or its back-off has not ended), or drops it (the job
-ended). A run ends the job in a terminal state or queues its retry with a delay. Unexpected exceptions
+message back with a delay (another run holds the job, its back-off has not ended, or it waits for its
+model's quota: shared/scheduling), or drops it (the job ended). A run ends the job in a terminal state,
+queues its retry with a delay, or gives it back to wait for the quota. Unexpected exceptions
 (storage or database down) release the claim and propagate, so the host retries the message and, after
 `maxDequeueCount` attempts, moves it to the poison queue, whose trigger ends the job `failed`.
 """
@@ -30,6 +31,7 @@ from shared.jobs.claims import (
     claim_job,
     redelivery_delay,
     release_claim,
+    unclaim,
 )
 from shared.jobs.ending import end_job, finish_job, mark_ended, remove_unreferenced
 from shared.jobs.generation import generate_for_job
@@ -38,6 +40,8 @@ from shared.models.errors import ErrorCode
 from shared.models.jobs import JobDocument, JobError, JobStatus, StoredImage
 from shared.models.messages import JobMessage, QueueReason
 from shared.providers.base import ProviderError, ProviderResult
+from shared.scheduling.admission import Admitted, QuotaWaiting, admit_job
+from shared.scheduling.gate import QuotaDeferral, QuotaGate, defer_for_quota
 from shared.telemetry.jobs import image_upload, job_claimed, job_ended, job_not_run, job_retry_queued
 from shared.webhooks.notify import notify_webhook
 
@@ -54,7 +58,17 @@ class _Image:
 
 async def process_job(ctx: AppContext, message: JobMessage) -> None:
     run_id = uuid.uuid4().hex
-    outcome = await claim_job(ctx, message.tenant_id, message.job_id, run_id)
+    admission = await admit_job(ctx, message)
+    match admission:
+        case QuotaWaiting(delay):
+            await ctx.job_queue.enqueue(message, delay_seconds=delay, reason=QueueReason.QUOTA)
+            return
+        case Admitted(slot):
+            outcome = await claim_job(ctx, message.tenant_id, message.job_id, run_id)
+        case _:
+            outcome, slot = admission, None
+    if slot is not None and not isinstance(outcome, Claimed):
+        await ctx.quotas.give_back(slot)  # a duplicate delivery that lost the claim: its slot goes unused
     match outcome:
         case Dropped(reason):
             job_not_run("dropped", reason)
@@ -73,22 +87,30 @@ async def process_job(ctx: AppContext, message: JobMessage) -> None:
             return
         case Claimed(job):
             job_claimed(message, job, run_id)
+    gate = QuotaGate(ctx, job, run_id, slot)
     try:
         async with ClaimKeeper(ctx, job, run_id) as keeper:
-            await _run(ctx, job, message, keeper)
+            await _run(ctx, job, message, keeper, gate)
     except ClaimLost as lost:
         logger.info("Job %s: run %s stopped: %s", job.id, run_id, lost)
     except BaseException:
         await release_claim(ctx, job, run_id)
         raise
+    finally:
+        await gate.close()
 
 
-async def _run(ctx: AppContext, job: JobDocument, message: JobMessage, keeper: ClaimKeeper) -> None:
+async def _run(
+    ctx: AppContext, job: JobDocument, message: JobMessage, keeper: ClaimKeeper, gate: QuotaGate
+) -> None:
     logger.info("Job %s: run %s, attempt %d", job.id, keeper.run_id, job.attempts)
-    if job.attempts == 1:
+    if job.attempts == 1 and (job.quota is None or job.quota.runs_given_back == 0):
         await notify_webhook(ctx, job, "running")
     try:
-        generated = await generate_for_job(ctx, job, keeper.owned)
+        generated = await generate_for_job(ctx, job, keeper.owned, gate)
+    except QuotaDeferral as deferral:
+        await defer_for_quota(ctx, job, message, keeper, deferral)
+        return
     except ProviderError as error:
         await _after_provider_error(ctx, job, message, keeper, error)
         return
@@ -136,9 +158,7 @@ async def _after_provider_error(
     def mark_retrying(doc: JobDocument) -> bool:
         if not owned(doc):
             return False
-        doc.status = JobStatus.QUEUED
-        doc.claim = None
-        doc.not_before = not_before
+        unclaim(doc, not_before=not_before)
         doc.retry_count += 1
         doc.last_error = JobError(code=error.code, message=error.message)
         return True

@@ -32,7 +32,9 @@ def elapsed_ms(start: datetime, end: datetime) -> int:
 class ApiModel(BaseModel):
     """camelCase on the wire, snake_case in Python."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, defer_build=True
+    )
 
 
 class RequestModel(ApiModel):

@@ -1,4 +1,4 @@
-"""Credits (seed 002): a per-tenant balance, reservations held by unfinished jobs, and usage."""
+"""Credits (seed 002): a per-tenant balance, the holds of unfinished jobs, and usage."""
 
 from __future__ import annotations
 
@@ -10,20 +10,21 @@ from shared.models.common import ApiModel, StoredModel, UtcDateTime
 
 BALANCE_DOCUMENT_ID: Literal["balance"] = "balance"
 
+HoldState = Literal["held", "charged", "refunded"]
 
-class Reservation(ApiModel):
-    amount: int
-    reserved_at: UtcDateTime
+
+def hold_id(job_id: str) -> str:
+    return f"hold-{job_id}"
 
 
 class CreditAccount(StoredModel):
-    """A tenant's credits (container `credits`, partition key `/tenantId`, id `balance`).
+    """A tenant's credit counters (container `credits`, partition key `/tenantId`, id `balance`).
 
-    `balance` is what the tenant owns; `reserved` is held by unfinished jobs (one entry per job in
-    `reservations`); what a new job may use is `balance - reserved`. A reservation is removed when it is
-    committed (charged) or refunded, so settling a job twice finds nothing the second time; the job is then
-    remembered in `settled` for a while, so a late second reservation for it (a job queued again after a
-    crash, just as it ended) is refused rather than charged again."""
+    `balance` is what the tenant owns; `reserved` is held by unfinished jobs (`open_reservations` of
+    them, one CreditHold each); what a new job may use is `balance - reserved`. The counters are only
+    ever changed by atomic increments, together with the hold they belong to (one transactional batch):
+    concurrent submits and settlements never retry against each other, and the account never goes below
+    what is reserved."""
 
     id: Literal["balance"] = BALANCE_DOCUMENT_ID
     tenant_id: str
@@ -31,9 +32,25 @@ class CreditAccount(StoredModel):
     balance: int
     reserved: int = 0
     spent: int = 0
-    reservations: dict[str, Reservation] = Field(default_factory=dict)
-    settled: dict[str, UtcDateTime] = Field(default_factory=dict)  # job id -> when it was settled
+    open_reservations: int = 0
     updated_at: UtcDateTime
+
+
+class CreditHold(StoredModel):
+    """One job's credits (same container and partition as its tenant's account, id `hold-{jobId}`):
+    `held` from its reservation until it is settled, then `charged` or `refunded`. A settled hold is kept
+    (its `ttl` set) longer than the job could be queued again, so a late second reservation for the job
+    finds it and is refused rather than charged again; settling it again finds it settled."""
+
+    id: str
+    tenant_id: str
+    doc_type: Literal["creditHold"] = "creditHold"
+    job_id: str
+    amount: int
+    state: HoldState = "held"
+    reserved_at: UtcDateTime
+    settled_at: UtcDateTime | None = None
+    ttl: int | None = None
 
 
 class UsageView(ApiModel):

@@ -15,7 +15,7 @@ BLOB_CREATED = "Microsoft.Storage.BlobCreated"
 class BlobCreatedData(BaseModel):
     """`data` of a `Microsoft.Storage.BlobCreated` event (both the Event Grid schema and CloudEvents 1.0)."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", defer_build=True)
 
     api: str = Field(description="Storage operation that created the blob (PutBlob, PutBlockList, ...).")
     client_request_id: str | None = Field(default=None, alias="clientRequestId")

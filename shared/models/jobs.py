@@ -9,6 +9,7 @@ from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, mod
 
 from shared.ids import PRESET_ID_PATTERN
 from shared.models.common import ApiModel, RequestModel, StoredModel, UtcDateTime
+from shared.models.quotas import QuotaWait
 from shared.telemetry.w3c import Traceparent, Tracestate, trace_id
 
 MAX_PROMPT_LENGTH = 4000
@@ -295,7 +296,8 @@ class JobDocument(StoredModel):
     origin: JobOrigin | None = None  # set by a compatibility route family (shared/compat)
 
     claim: JobClaim | None = None  # the run working on the job; None while queued and once ended
-    not_before: UtcDateTime | None = None  # a retry's back-off: no run starts the job before this
+    not_before: UtcDateTime | None = None  # a retry's back-off or a quota wait: no run starts it before
+    quota: QuotaWait | None = None  # set once the job had to wait for its model's quota
     # Work the terminal write leaves to do, recorded in that write so a crash cannot lose it (the sweeper
     # finishes it): queue the `completed` webhook; remove images earlier runs may have left.
     webhook_pending: bool = False
@@ -378,6 +380,16 @@ class JobView(ApiModel):
     mode: str = "generate"
     n: int = 1
     served_by: str | None = None
+    queue_position: int | None = Field(
+        default=None,
+        description="While `queued` for a model with a provider quota: how many jobs waiting for the same "
+        "model start before this one (0: it is next).",
+    )
+    estimated_start_at: UtcDateTime | None = Field(
+        default=None,
+        description="While `queued` for a model with a provider quota: when the job is expected to start, at "
+        "the model's quota and current pace.",
+    )
     trace_id: str | None = Field(
         default=None,
         description="The job's trace id (W3C, 32 hex digits): every span and log record of the job carries "

@@ -157,7 +157,9 @@ def _classify_status_error(exc: openai.APIStatusError) -> ProviderError:
     message = f"Azure OpenAI answered {status}: {exc.message}"
     if status == 429 or status >= 500 or status == 408:
         return transient_error(
-            message, retry_after=parse_retry_after(exc.response.headers.get("retry-after"))
+            message,
+            retry_after=parse_retry_after(exc.response.headers.get("retry-after")),
+            rate_limited=status == 429,
         )
     inner = (error.get("inner_error") or error.get("innererror")) if isinstance(error, dict) else None
     inner_code = str(inner.get("code") or "") if isinstance(inner, dict) else ""

@@ -52,20 +52,36 @@ class ProviderResult:
 
 
 class ProviderError(Exception):
-    """A provider call that did not produce images. `transient` failures may succeed when retried."""
+    """A provider call that did not produce images. `transient` failures may succeed when retried;
+    `rate_limited` ones are the provider's quota refusing the call (HTTP 429)."""
 
     def __init__(
-        self, code: ErrorCode, message: str, *, transient: bool = False, retry_after: float | None = None
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        transient: bool = False,
+        retry_after: float | None = None,
+        rate_limited: bool = False,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.transient = transient
         self.retry_after = retry_after
+        self.rate_limited = rate_limited
 
 
-def transient_error(message: str, retry_after: float | None = None) -> ProviderError:
-    return ProviderError(ErrorCode.PROVIDER_UNAVAILABLE, message, transient=True, retry_after=retry_after)
+def transient_error(
+    message: str, retry_after: float | None = None, *, rate_limited: bool = False
+) -> ProviderError:
+    return ProviderError(
+        ErrorCode.PROVIDER_UNAVAILABLE,
+        message,
+        transient=True,
+        retry_after=retry_after,
+        rate_limited=rate_limited,
+    )
 
 
 class ImageProvider(Protocol):
@@ -98,7 +114,10 @@ async def generate_in_parallel(calls: list[Coroutine[Any, Any, ProviderResult]])
     if refusal is not None:
         raise refusal
     if provider_errors:
-        raise max(provider_errors, key=lambda e: e.retry_after or 0.0)
+        longest = max(provider_errors, key=lambda e: e.retry_after or 0.0)
+        # A quota refusal of any call makes the whole attempt one (the job waits for the quota).
+        longest.rate_limited = any(e.rate_limited for e in provider_errors)
+        raise longest
     return merge_results([o for o in outcomes if isinstance(o, ProviderResult)])
 
 

@@ -28,6 +28,22 @@ class ModelFamily(StrEnum):
     DALL_E_3 = "dall-e-3"
 
 
+def calls_per_job(family: ModelFamily, images: int) -> int:
+    """Provider calls a job of `images` images makes: Gemini and dall-e-3 draw one image per call (in
+    parallel), gpt-image draws them all in one."""
+    return 1 if family is ModelFamily.GPT_IMAGE else images
+
+
+def family_of(settings: Settings, provider: str, model: str) -> ModelFamily | None:
+    """The family of a model named in settings, whether or not its provider is configured."""
+    if provider == ProviderName.GEMINI:
+        return ModelFamily.GEMINI
+    if provider == ProviderName.AZURE_OPENAI and model in settings.azure_openai_deployments:
+        family = settings.azure_openai_deployments[model]
+        return ModelFamily(family) if family in {f.value for f in ModelFamily} else None
+    return None
+
+
 @dataclass(frozen=True)
 class ModelChoice:
     provider: ProviderName

@@ -104,7 +104,9 @@ def _classify_api_error(exc: genai_errors.APIError) -> ProviderError:
     message = f"Gemini answered {code}: {exc.message or exc.status or 'error'}"
     if code == 429 or code >= 500 or code == 408:
         headers = getattr(getattr(exc, "response", None), "headers", None) or {}
-        return transient_error(message, retry_after=parse_retry_after(headers.get("Retry-After")))
+        return transient_error(
+            message, retry_after=parse_retry_after(headers.get("Retry-After")), rate_limited=code == 429
+        )
     return ProviderError(ErrorCode.INVALID_INPUT, message)
 
 

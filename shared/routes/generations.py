@@ -28,6 +28,7 @@ from shared.models.jobs import (
     ResponseFormat,
     SubmitQuery,
 )
+from shared.scheduling.positions import status_retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -134,12 +135,14 @@ async def _job_response(
     *,
     extra_headers: dict[str, str] | None = None,
 ) -> func.HttpResponse:
-    """202 with Location and Retry-After while the job is not finished, 200 once it is."""
+    """202 with Location and Retry-After (until the expected start of a job waiting for its model's quota)
+    while the job is not finished, 200 once it is."""
     ctx = get_context()
     status_url = f"{api_base_url(req, ctx.settings)}/{COLLECTION}/{job.id}"
     view = await service.job_view(ctx, job, status_url=status_url, response_format=response_format)
     headers = dict(extra_headers or {})
     if job.status.is_terminal:
         return json_response(view, status=200, headers=headers)
-    headers.update({"Location": status_url, "Retry-After": str(ctx.settings.status_retry_after_seconds)})
+    retry_after = status_retry_after(ctx.settings, view.estimated_start_at)
+    headers.update({"Location": status_url, "Retry-After": str(retry_after)})
     return json_response(view, status=202, headers=headers)

@@ -118,6 +118,15 @@ def test_a_function_naming_a_missing_setting_is_in_error_and_the_others_run(samp
     assert {"hello", "record_message", "ticker", "on_event"} <= set(status["functions"])
 
 
+def test_a_function_disabled_by_its_app_setting_is_not_started(sample_host: SampleHost) -> None:
+    status = sample_host.status()
+
+    assert status["disabled"] == ["switched_off"]
+    assert "switched_off" not in status["functions"]
+    assert httpx.get(f"{sample_host.url}/api/switched-off").status_code == 404
+    assert httpx.get(f"{sample_host.url}/api/hello/x").status_code == 200
+
+
 def test_admin_level_needs_the_master_key(sample_host: SampleHost) -> None:
     assert (
         httpx.get(f"{sample_host.url}/api/admin-only", headers={"x-functions-key": FUNCTION_KEY}).status_code

@@ -18,6 +18,7 @@ from shared.jobs.repository import JobRepository
 from shared.presets.store import PresetStore
 from shared.providers.registry import ProviderRegistry
 from shared.ratelimit import RateLimiter
+from shared.scheduling.store import QuotaStore
 from shared.settings import Settings
 from shared.webhooks.queue import WebhookQueue
 from shared.webhooks.secrets import WebhookSecretStore
@@ -51,6 +52,7 @@ class FakeWorld:
     webhook_queue: FakeQueueClient
     images: FakeImageStore
     providers: ScriptedProviders
+    quotas: FakeContainer
 
     @property
     def provider(self) -> Any:
@@ -66,6 +68,7 @@ def fake_world(**settings: str) -> FakeWorld:
     job_queue, webhook_queue = FakeQueueClient(), FakeQueueClient("webhooks")
     images = FakeImageStore()
     providers = ScriptedProviders(config)
+    quotas = FakeContainer(partition_key="scope")
     ctx = AppContext(
         settings=config,
         jobs=JobRepository(cast(Any, jobs)),
@@ -73,7 +76,7 @@ def fake_world(**settings: str) -> FakeWorld:
         images=cast(ImageStore, images),
         providers=cast(ProviderRegistry, providers),
         api_keys=ApiKeyStore(cast(Any, FakeContainer())),
-        rate_limiter=RateLimiter(cast(Any, FakeContainer()), window_seconds=3600),
+        rate_limiter=RateLimiter(cast(Any, FakeContainer(partition_key="id")), window_seconds=3600),
         jwks=JwksCache(config),
         health=cast(HealthProbes, None),
         idempotency=IdempotencyStore(cast(Any, idempotency)),
@@ -81,8 +84,9 @@ def fake_world(**settings: str) -> FakeWorld:
         credits=CreditStore(cast(Any, credits), initial_balance=config.default_credit_balance),
         webhook_secrets=WebhookSecretStore(cast(Any, FakeContainer())),
         webhook_queue=WebhookQueue(cast(Any, webhook_queue)),
+        quotas=QuotaStore(cast(Any, quotas), config),
     )
-    return FakeWorld(ctx, jobs, credits, idempotency, job_queue, webhook_queue, images, providers)
+    return FakeWorld(ctx, jobs, credits, idempotency, job_queue, webhook_queue, images, providers, quotas)
 
 
 CLAIM = timedelta(seconds=60)

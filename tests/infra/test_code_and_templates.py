@@ -30,6 +30,7 @@ SET_BY_INFRA = {
     "THUMBNAILS_CONTAINER",
     "INPUTS_CONTAINER",
     "DEFAULT_PROVIDER",
+    "PROVIDER_QUOTAS",  # when `azd env set PROVIDER_QUOTAS ...` declares them
     "GEMINI_API_KEY",  # a Key Vault reference, when a key is given
     "GEMINI_MODELS",
     "AZURE_OPENAI_ENDPOINT",  # when an Azure OpenAI account is given (keyless, with the identity)
@@ -74,6 +75,7 @@ DEFAULT_IN_AZURE = {
     "STALE_JOB_MINUTES",
     "JOB_CLAIM_SECONDS",
     "JOB_DEADLINE_MINUTES",
+    "QUOTA_MAX_WAIT_MINUTES",
     "RATE_LIMIT_PER_WINDOW",
     "RATE_LIMIT_WINDOW_SECONDS",
     "OIDC_JWKS_URL",  # discovered from the issuer
@@ -105,6 +107,10 @@ DEFAULT_IN_AZURE = {
     "SEED000_MODEL",  # unset: seed 000 jobs use the native default model
     "SEED000_FETCH_PUBLIC_HOSTS",  # on, as seed 000 documents; `false` restricts it to FETCH_ALLOWED_HOSTS
     "SEED002_MAX_SAMPLES",  # 10, seed 002's documented range
+    "HTTPS_PROXY",  # none: the SDK clients reach Azure directly
+    "SEED000_WAIT_SECONDS",  # retired names of COMPAT_WAIT_SECONDS entries
+    "SEED002_SYNC_WAIT_SECONDS",
+    "AGENT_IMAGES_WAIT_SECONDS",
 }
 
 

@@ -42,10 +42,15 @@ class Account:
     def set(self, **fields: Any) -> None:
         self.container.replace_item("balance", {**self.document(), **fields})
 
+    def open_holds(self) -> list[str]:
+        """The jobs whose credits are held (one hold document each)."""
+        query = "SELECT * FROM c WHERE c.tenantId = 'dev' AND c.docType = 'creditHold' AND c.state = 'held'"
+        return [h["jobId"] for h in self.container.query_items(query, partition_key="dev")]
+
     def wait_until_settled(self, timeout: float = 60) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while (usage := self.usage())["openReservations"]:
-            assert time.monotonic() < deadline, f"reservations still open: {self.document()['reservations']}"
+            assert time.monotonic() < deadline, f"reservations still open: {self.open_holds()}"
             time.sleep(0.25)
         return usage
 
@@ -130,7 +135,7 @@ def test_an_exhausted_balance_is_402_and_stores_nothing(
     query = "SELECT VALUE COUNT(1) FROM c WHERE c.tenantId = 'dev' AND c.spec.prompt = @p"
     params: list[dict[str, object]] = [{"name": "@p", "value": prompt}]
     assert list(cosmos_containers("jobs").query_items(query, parameters=params, partition_key="dev")) == [0]
-    assert account.document()["reservations"] == {}
+    assert account.open_holds() == [] and account.document()["reserved"] == 0
     key = {"Idempotency-Key": str(uuid.uuid4())}
     assert api.post("/v1/images/generations", json={"prompt": prompt}, headers=key).status_code == 402
     account.set(balance=1)  # topped up: the same key now goes through
@@ -218,12 +223,20 @@ def test_the_sweep_settles_reservations_a_crash_left_behind(
             "credits": 2,
         }
     )
-    reservations = {
-        ended_id: {"amount": 2, "reservedAt": _iso(now)},
-        orphan_id: {"amount": 4, "reservedAt": _iso(now - timedelta(hours=1))},
-        young_id: {"amount": 1, "reservedAt": _iso(now)},
-    }
-    account.set(reserved=7, reservations=reservations)
+    holds = {ended_id: (2, now), orphan_id: (4, now - timedelta(hours=1)), young_id: (1, now)}
+    for job_id, (amount, reserved_at) in holds.items():
+        account.container.create_item(
+            {
+                "id": f"hold-{job_id}",
+                "tenantId": "dev",
+                "docType": "creditHold",
+                "jobId": job_id,
+                "amount": amount,
+                "state": "held",
+                "reservedAt": _iso(reserved_at),
+            }
+        )
+    account.set(reserved=7, openReservations=3)
 
     for _ in range(2):  # the second sweep finds nothing more to do
         response = httpx.post(
@@ -233,7 +246,14 @@ def test_the_sweep_settles_reservations_a_crash_left_behind(
         )
         assert response.status_code == 202
 
+    assert account.open_holds() == [young_id]
     document = account.document()
-    assert list(document["reservations"]) == [young_id]
     assert (document["balance"], document["reserved"], document["spent"]) == (START, 1, 0)
-    account.set(reserved=0, reservations={})
+    assert document["openReservations"] == 1
+    states = {
+        job_id: account.container.read_item(f"hold-{job_id}", partition_key="dev")["state"]
+        for job_id in holds
+    }
+    assert states == {ended_id: "refunded", orphan_id: "refunded", young_id: "held"}
+    account.container.delete_item(f"hold-{young_id}", partition_key="dev")
+    account.set(reserved=0, openReservations=0)

@@ -18,7 +18,7 @@ from shared.jobs.recovery import requeue, sweep_stale_jobs
 from shared.jobs.service import submit_generation
 from shared.jobs.worker import fail_poisoned, process_job
 from shared.models.common import iso_utc, utc_now
-from shared.models.credits import BALANCE_DOCUMENT_ID
+from shared.models.credits import BALANCE_DOCUMENT_ID, hold_id
 from shared.models.errors import ErrorCode
 from shared.models.jobs import GenerationRequest, JobDocument
 from shared.models.messages import JobMessage
@@ -54,6 +54,11 @@ def account(world: FakeWorld) -> dict[str, Any]:
     return next(d for d in world.credits.documents() if d["id"] == BALANCE_DOCUMENT_ID)
 
 
+def hold(world: FakeWorld, job_id: str) -> dict[str, Any] | None:
+    """The job's credit hold (None: never reserved)."""
+    return next((d for d in world.credits.documents() if d["id"] == hold_id(job_id)), None)
+
+
 def webhooks_sent(world: FakeWorld, event: str) -> int:
     return sum(f'"{event}"' in m.content or f".{event}" in m.content for m in world.webhook_queue.sent)
 
@@ -87,7 +92,8 @@ class Gate:
 async def test_a_job_submitted_and_delivered_once_succeeds_and_is_charged_once() -> None:
     world = fake_world()
     job = await submit(world)
-    assert account(world)["reservations"][job.id]["amount"] == 1
+    assert hold(world, job.id) is not None and hold(world, job.id)["amount"] == 1  # type: ignore[index]
+    assert account(world)["reserved"] == 1 and account(world)["openReservations"] == 1
 
     await deliver_all(world)
 
@@ -95,7 +101,8 @@ async def test_a_job_submitted_and_delivered_once_succeeds_and_is_charged_once()
     assert stored["status"] == "succeeded"
     assert stored["claim"] is None
     assert [o["blobName"] for o in stored["outputs"]] == [n for n in world.images.names("generated")]
-    assert account(world)["spent"] == 1 and account(world)["reservations"] == {}
+    assert account(world)["spent"] == 1 and account(world)["openReservations"] == 0
+    assert hold(world, job.id)["state"] == "charged"  # type: ignore[index]
     assert len(world.provider.calls) == 1
 
 
@@ -272,27 +279,27 @@ async def test_a_submit_that_died_before_queueing_is_queued_by_the_sweep() -> No
     await deliver_all(world)
 
     assert world.job_document(TENANT, job.id)["status"] == "succeeded"
-    assert account(world)["spent"] == 1 and account(world)["reservations"] == {}
+    assert account(world)["spent"] == 1 and account(world)["openReservations"] == 0
 
 
 async def test_a_submit_that_died_before_reserving_is_reserved_for_when_it_is_queued_again() -> None:
     world = fake_world()
-    original = world.ctx.credits.change
+    original = world.ctx.credits.hold
 
     async def die(*args: Any, **kwargs: Any) -> Any:
         raise asyncio.CancelledError
 
-    world.ctx.credits.change = die  # type: ignore[method-assign]
+    world.ctx.credits.hold = die  # type: ignore[method-assign]
     with pytest.raises(asyncio.CancelledError):
         await submit(world)
-    world.ctx.credits.change = original  # type: ignore[method-assign]
+    world.ctx.credits.hold = original  # type: ignore[method-assign]
     (stored,) = world.jobs.documents()
     job = JobDocument.model_validate(stored)
     assert not world.credits.documents(), "no reservation was made"
 
     age(world, job, updatedAt=timedelta(minutes=11))
     await sweep_stale_jobs(world.ctx)
-    assert account(world)["reservations"][job.id]["amount"] == 1
+    assert hold(world, job.id)["state"] == "held" and account(world)["reserved"] == 1  # type: ignore[index]
     await deliver_all(world)
     assert world.job_document(TENANT, job.id)["status"] == "succeeded"
     assert account(world)["spent"] == 1
@@ -447,5 +454,6 @@ async def test_a_job_queued_again_just_as_it_ended_is_not_reserved_or_charged_ag
     await reconcile_reservations(world.ctx)
 
     assert account(world)["spent"] == 1
-    assert account(world)["reservations"] == {} and account(world)["reserved"] == 0
+    assert account(world)["openReservations"] == 0 and account(world)["reserved"] == 0
+    assert hold(world, job.id)["state"] == "charged"  # type: ignore[index]
     assert len(world.provider.calls) == 1

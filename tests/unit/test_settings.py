@@ -44,6 +44,24 @@ def test_the_compat_waits_are_the_documents_unless_set_per_family() -> None:
     assert [tuned.compat_wait(family) for family in ("seed000", "seed002", "seed003")] == [2.5, 15, 120]
 
 
+def test_a_retired_wait_setting_is_honoured_where_compat_wait_seconds_is_silent_and_warned_of() -> None:
+    settings = Settings(
+        COSMOS_ENDPOINT="https://x",
+        COMPAT_WAIT_SECONDS="seed002=15",
+        SEED000_WAIT_SECONDS="30",
+        SEED002_SYNC_WAIT_SECONDS="90",
+    )
+
+    assert [settings.compat_wait(family) for family in ("seed000", "seed002", "seed003")] == [30, 15, 120]
+    assert settings.retired_setting_warnings() == [
+        "SEED000_WAIT_SECONDS is retired: still honoured; set COMPAT_WAIT_SECONDS=seed000=30 instead, "
+        "and remove SEED000_WAIT_SECONDS.",
+        "SEED002_SYNC_WAIT_SECONDS is retired: ignored, as COMPAT_WAIT_SECONDS sets seed002, "
+        "and remove SEED002_SYNC_WAIT_SECONDS.",
+    ]
+    assert Settings(COSMOS_ENDPOINT="https://x").retired_setting_warnings() == []
+
+
 @pytest.mark.parametrize(
     ("value", "complaint"),
     [("seed009=10", "unknown family 'seed009'"), ("seed002=0", r"not in \(0, 220\]"), ("seed003=221", "221")],

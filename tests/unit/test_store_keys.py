@@ -215,7 +215,11 @@ async def test_the_credit_store_refuses_a_hostile_tenant(value: str) -> None:
     with pytest.raises(UnsafeStoreKeyError):
         await store.get(value)
     with pytest.raises(UnsafeStoreKeyError):
-        await store.change(value, lambda account: True)
+        await store.hold(value, "job-1", 1)
+    with pytest.raises(UnsafeStoreKeyError):
+        await store.hold("tenant-a", value, 1)
+    with pytest.raises(UnsafeStoreKeyError):
+        await store.settle(value, "job-1", charge=True, keep_seconds=60)
     assert container.calls == []
 
 

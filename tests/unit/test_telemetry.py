@@ -42,6 +42,7 @@ from shared.telemetry.w3c import is_sampled, parse_traceparent
 from tests.fakes.context import FakeWorld, fake_world
 from tests.fakes.storage import FakeQueueClient
 from tests.unit.test_job_core import TENANT, Gate, age, deliveries, submit
+from tests.unit.test_quota_scheduler import MODEL, QUOTA
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -390,3 +391,27 @@ def test_telemetry_that_cannot_be_set_up_is_logged_and_the_app_runs_without_it(
     assert setup.configure_telemetry(settings) is False
     assert setup.state() is None
     assert "TELEMETRY_FILES_DIRECTORY" in caplog.text
+
+
+async def test_a_quota_wait_is_queued_as_such_and_recorded_as_the_quota_wait_metric(
+    telemetry: Captured,
+) -> None:
+    world = fake_world(**QUOTA)
+    jobs = [await submit(world) for _ in range(3)]
+    world.job_queue.take()
+    for job in jobs:
+        await deliver(world, JobMessage(job_id=job.id, tenant_id=TENANT))
+
+    (back,) = world.job_queue.take()
+    message = JobMessage.model_validate_json(back.content)
+    assert message.job_id == jobs[2].id and message.reason == "quota"
+    ((attributes, waits),) = telemetry.points("imagegen.jobs.quota_wait")
+    assert waits == 1 and attributes == {"imagegen.provider": "gemini", "imagegen.model": MODEL.split("/")[1]}
+    waited = [
+        s
+        for s in telemetry.finished("imagegen.job.process")
+        if _attributes(s)["imagegen.outcome"] == "quota_wait"
+    ]
+    assert message.due_at is not None and message.queued_at is not None
+    delay = (message.due_at - message.queued_at).total_seconds()
+    assert [_attributes(s)["imagegen.quota.wait_s"] for s in waited] == [delay]

@@ -63,6 +63,11 @@ async def boom(req: func.HttpRequest) -> func.HttpResponse:
     raise RuntimeError("unhandled")
 
 
+@app.route(route="switched-off", auth_level=func.AuthLevel.ANONYMOUS)
+def switched_off(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse("a disabled function ran")
+
+
 @app.route(route="state", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def state(req: func.HttpRequest) -> func.HttpResponse:
     with _lock:

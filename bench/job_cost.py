@@ -1,0 +1,197 @@
+"""What one job costs the service: CPU of the dev host against the minimal pipeline, and data-plane calls.
+
+`python -m bench.job_cost [--jobs 100] [--concurrency 8]` starts a stack whose app reaches Cosmos DB, Blob
+and Queue storage through counting proxies (bench/call_counter.py), submits the jobs at zero provider
+latency, waits (reading Cosmos DB directly, so waiting costs the app nothing) until each has succeeded and
+has its thumbnail, and prints:
+
+- the dev host's CPU per job (user + system time of its process: HTTP submit, worker, thumbnail) and the
+  minimal pipeline's (bench/minimal_pipeline.py, the same SDKs against the same emulators), and their ratio;
+- the data-plane calls per job, by service, container and operation (the queue's idle polling is shown
+  apart: it is paid per instance and second, not per job).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+from azure.cosmos import CosmosClient
+
+from bench.call_counter import CountingProxy, Proxies
+from bench.local_stack import bench_stack
+from devtools.stack.stack import AZURITE_ACCOUNT_KEY, ROOT, Endpoints, LocalStack
+
+KEY = "local-dev-key"
+OVERRIDES = {
+    "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.500",
+    "DEFAULT_CREDIT_BALANCE": "1000000",
+    "DEV_API_KEY_RATE_LIMIT": "1000000",
+}
+TICKS = os.sysconf("SC_CLK_TCK")
+PY_SPY = str(Path(sys.executable).parent / "py-spy")  # requirements-dev.txt installs it into the venv
+
+
+def process_cpu_seconds(pid: int) -> float:
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+def through_proxies(proxies: Proxies) -> Any:
+    blob, queue, cosmos = proxies.proxies
+
+    def route(values: dict[str, str], endpoints: Endpoints) -> None:
+        blob.upstream = f"http://127.0.0.1:{endpoints.blob_port}"
+        queue.upstream = f"http://127.0.0.1:{endpoints.queue_port}"
+        cosmos.upstream = f"http://127.0.0.1:{endpoints.cosmos_port}"
+        values["AzureWebJobsStorage"] = (
+            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+            f"AccountKey={AZURITE_ACCOUNT_KEY};"
+            f"BlobEndpoint=http://127.0.0.1:{blob.port}/devstoreaccount1;"
+            f"QueueEndpoint=http://127.0.0.1:{queue.port}/devstoreaccount1;"
+        )
+        values["COSMOS_ENDPOINT"] = f"http://127.0.0.1:{cosmos.port}"
+
+    return route
+
+
+async def submit_all(api_url: str, jobs: int, concurrency: int) -> list[str]:
+    limit = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient(base_url=api_url, headers={"X-API-Key": KEY}, timeout=60) as client:
+
+        async def one(index: int) -> str:
+            async with limit:
+                response = await client.post("/v1/images/generations", json={"prompt": f"job cost {index}"})
+                response.raise_for_status()
+                return str(response.json()["id"])
+
+        return await asyncio.gather(*(one(i) for i in range(jobs)))
+
+
+def wait_until_done(
+    stack: LocalStack, endpoints: Endpoints, ids: list[str], thumbnails: bool, timeout: float = 600
+) -> None:
+    settings = stack.settings
+    assert settings.cosmos_key
+    with CosmosClient(
+        f"http://127.0.0.1:{endpoints.cosmos_port}",
+        credential=settings.cosmos_key.get_secret_value(),
+        enable_endpoint_discovery=False,
+    ) as cosmos:
+        container = cosmos.get_database_client(settings.cosmos_database).get_container_client("jobs")
+        pending, deadline = set(ids), time.monotonic() + timeout
+        while pending:
+            assert time.monotonic() < deadline, f"{len(pending)} job(s) not done"
+            for job_id in list(pending):
+                job = container.read_item(job_id, partition_key="dev")
+                assert job["status"] not in ("failed", "canceled"), job
+                made = not thumbnails or all(o.get("thumbnailBlobName") for o in job["outputs"])
+                if job["status"] == "succeeded" and made:
+                    pending.discard(job_id)
+            time.sleep(0.5)
+
+
+def run_jobs(stack: LocalStack, endpoints: Endpoints, jobs: int, concurrency: int, thumbnails: bool) -> float:
+    ids = asyncio.run(submit_all(stack.endpoints.api_url, jobs, concurrency))
+    wait_until_done(stack, endpoints, ids, thumbnails)
+    return time.perf_counter()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--profile", metavar="FILE", help="record the dev host with py-spy (speedscope JSON)")
+    parser.add_argument(
+        "--without-thumbnails", action="store_true", help="disable the thumbnail function: the job path alone"
+    )
+    parser.add_argument("--without-telemetry", action="store_true", help="no local telemetry export")
+    args = parser.parse_args()
+    overrides = dict(OVERRIDES)
+    if args.without_thumbnails:
+        overrides["AzureWebJobs.make_thumbnail.Disabled"] = "true"
+    if args.without_telemetry:
+        overrides["TELEMETRY_FILES_DIRECTORY"] = ""
+    thumbnails = not args.without_thumbnails
+    proxies = Proxies([CountingProxy("blob", ""), CountingProxy("queue", ""), CountingProxy("cosmos", "")])
+    proxies.start()
+    with bench_stack(overrides, route=through_proxies(proxies)) as stack:
+        endpoints = stack.endpoints
+        devhost = stack.process("devhost").process
+        assert devhost is not None
+        run_jobs(stack, endpoints, 5, 1, thumbnails)  # warm-up: clients, first-use imports, containers
+
+        # Idle polling of the queue listeners, per second, to tell it apart from the jobs' own calls.
+        proxies.reset()
+        idle_started = time.perf_counter()
+        time.sleep(10)
+        idle = Counter({k: v / (time.perf_counter() - idle_started) for k, v in proxies.counts().items()})
+
+        proxies.reset()
+        profiler = (
+            subprocess.Popen(
+                [PY_SPY, "record", "--pid", str(devhost.pid), "--format", "speedscope", "--output",
+                 args.profile, "--rate", "200", "--nonblocking"],
+            )
+            if args.profile
+            else None
+        )  # fmt: skip
+        cpu, wall = process_cpu_seconds(devhost.pid), time.perf_counter()
+        run_jobs(stack, endpoints, args.jobs, args.concurrency, thumbnails)
+        time.sleep(2)  # the last thumbnails' writes
+        cpu, wall = process_cpu_seconds(devhost.pid) - cpu, time.perf_counter() - wall
+        if profiler is not None:
+            profiler.send_signal(2)
+            profiler.wait(30)
+        calls = proxies.counts()
+
+        minimal = json.loads(
+            subprocess.run(
+                [sys.executable, "-m", "bench.minimal_pipeline", "--jobs", str(args.jobs),
+                 "--concurrency", str(args.concurrency)],
+                env={**os.environ, **stack.values,
+                     "COSMOS_ENDPOINT": f"http://127.0.0.1:{endpoints.cosmos_port}"},
+                cwd=ROOT, capture_output=True, text=True, check=True,
+            ).stdout
+        )  # fmt: skip
+    report(args, cpu, wall, calls, idle, minimal)
+
+
+def report(
+    args: argparse.Namespace,
+    cpu: float,
+    wall: float,
+    calls: Counter[str],
+    idle: Counter[str],
+    minimal: dict[str, float],
+) -> None:
+    per_job = cpu / args.jobs
+    parts = "submit, worker" + ("" if args.without_thumbnails else ", thumbnail")
+    telemetry = "off" if args.without_telemetry else "on (file export)"
+    print(f"jobs={args.jobs} concurrency={args.concurrency} wall={wall:.1f}s telemetry {telemetry}")
+    print(f"dev host CPU per job:        {per_job * 1000:7.1f} ms ({parts})")
+    print(f"minimal pipeline CPU per job: {minimal['cpu_seconds_per_job'] * 1000:7.1f} ms")
+    print(f"ratio:                        {per_job / minimal['cpu_seconds_per_job']:7.2f}x")
+    polling = {name: idle[name] * wall for name in idle}
+    print("data-plane calls per job (idle polling of the run's duration subtracted):")
+    total = 0.0
+    for name in sorted(calls):
+        count = max(0.0, calls[name] - polling.get(name, 0.0)) / args.jobs
+        if count >= 0.01:
+            total += count
+            print(f"  {name:<40} {count:6.2f}")
+    print(f"  {'total':<40} {total:6.2f}")
+    print("idle polling, calls per second: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(idle.items())))
+
+
+if __name__ == "__main__":
+    main()
