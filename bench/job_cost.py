@@ -192,10 +192,10 @@ def profile_shares(path: str) -> dict[str, float]:
                 continue
             if any("/shared/" in file or file.endswith("function_app.py") for file in stack):
                 counts["app"] += weight
-            elif any("devtools/devhost" in file for file in stack):
-                counts["dev host"] += weight
             elif any("azure_functions_runtime" in file or "azure/functions" in file for file in stack):
                 counts["worker library"] += weight
+            elif any("devtools/devhost" in file for file in stack):
+                counts["dev host"] += weight
             else:
                 counts["other"] += weight
     total = sum(counts.values())
