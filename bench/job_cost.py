@@ -8,7 +8,11 @@ has its thumbnail, and prints:
 - the dev host's CPU per job (user + system time of its process: HTTP submit, worker, thumbnail) and the
   minimal pipeline's (bench/minimal_pipeline.py, the same SDKs against the same emulators), and their ratio;
 - the data-plane calls per job, by service, container and operation (the queue's idle polling is shown
-  apart: it is paid per instance and second, not per job).
+  apart: it is paid per instance and second, not per job);
+- with `--profile FILE`, how the dev host's samples split between the app's code (a stack through
+  `shared/`), the Functions host's work the dev host does in process (HTTP server, RPC messages, queue
+  listener: in Azure the host's own process), the worker library, and the rest (event-loop I/O callbacks
+  and the like, not attributable to either), and so the app's own CPU per job as a range.
 """
 
 from __future__ import annotations
@@ -153,6 +157,7 @@ def main() -> None:
             profiler.send_signal(2)
             profiler.wait(30)
         calls = proxies.counts()
+        shares = profile_shares(args.profile) if args.profile else None
 
         minimal = json.loads(
             subprocess.run(
@@ -164,6 +169,37 @@ def main() -> None:
             ).stdout
         )  # fmt: skip
     report(args, cpu, wall, calls, idle, minimal)
+    if shares is not None:
+        per_job, minimal_per_job = cpu / args.jobs, minimal["cpu_seconds_per_job"]
+        print("profile samples: " + ", ".join(f"{name} {share:.1%}" for name, share in shares.items()))
+        low, high = per_job * shares["app"], per_job * (shares["app"] + shares["other"])
+        print(
+            f"the app's own CPU per job: {low * 1000:.1f} to {high * 1000:.1f} ms = "
+            f"{low / minimal_per_job:.2f}x to {high / minimal_per_job:.2f}x the minimal pipeline"
+        )
+
+
+def profile_shares(path: str) -> dict[str, float]:
+    """The share of py-spy's samples whose stack runs through the app, the dev host, the worker library or
+    none of them."""
+    profile = json.loads(Path(path).read_text())
+    files = [frame.get("file", "") for frame in profile["shared"]["frames"]]
+    counts: Counter[str] = Counter()
+    for thread in profile["profiles"]:
+        for sample, weight in zip(thread["samples"], thread["weights"], strict=True):
+            stack = [files[index] for index in sample]
+            if not stack:
+                continue
+            if any("/shared/" in file or file.endswith("function_app.py") for file in stack):
+                counts["app"] += weight
+            elif any("azure_functions_runtime" in file or "azure/functions" in file for file in stack):
+                counts["worker library"] += weight
+            elif any("devtools/devhost" in file for file in stack):
+                counts["dev host"] += weight
+            else:
+                counts["other"] += weight
+    total = sum(counts.values())
+    return {name: counts[name] / total for name in ("app", "dev host", "worker library", "other")}
 
 
 def report(
