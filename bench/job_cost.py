@@ -33,6 +33,7 @@ from azure.cosmos import CosmosClient
 
 from bench.call_counter import CountingProxy, Proxies
 from bench.local_stack import bench_stack
+from bench.submit_latency import queue_concurrency
 from devtools.stack.stack import AZURITE_ACCOUNT_KEY, ROOT, Endpoints, LocalStack
 
 KEY = "local-dev-key"
@@ -118,6 +119,9 @@ def main() -> None:
     parser.add_argument(
         "--without-thumbnails", action="store_true", help="disable the thumbnail function: the job path alone"
     )
+    parser.add_argument(
+        "--provider-latency-ms", type=int, default=0, help="the simulator's delay per call (throughput runs)"
+    )
     parser.add_argument("--without-telemetry", action="store_true", help="no local telemetry export")
     args = parser.parse_args()
     overrides = dict(OVERRIDES)
@@ -133,6 +137,10 @@ def main() -> None:
         devhost = stack.process("devhost").process
         assert devhost is not None
         run_jobs(stack, endpoints, 5, 1, thumbnails)  # warm-up: clients, first-use imports, containers
+        if args.provider_latency_ms:
+            httpx.post(
+                f"{stack.endpoints.simulator_url}/_sim/config", json={"latencyMs": args.provider_latency_ms}
+            ).raise_for_status()
 
         # Idle polling of the queue listeners, per second, to tell it apart from the jobs' own calls.
         proxies.reset()
@@ -214,6 +222,12 @@ def report(
     parts = "submit, worker" + ("" if args.without_thumbnails else ", thumbnail")
     telemetry = "off" if args.without_telemetry else "on (file export)"
     print(f"jobs={args.jobs} concurrency={args.concurrency} wall={wall:.1f}s telemetry {telemetry}")
+    if args.provider_latency_ms:
+        bound = queue_concurrency() / (args.provider_latency_ms / 1000)
+        print(
+            f"throughput at {args.provider_latency_ms} ms provider latency: {args.jobs / wall:.2f} jobs/s = "
+            f"{args.jobs / wall / bound:.0%} of the {bound:.2f} jobs/s the host's queue concurrency allows"
+        )
     print(f"dev host CPU per job:        {per_job * 1000:7.1f} ms ({parts})")
     print(f"minimal pipeline CPU per job: {minimal['cpu_seconds_per_job'] * 1000:7.1f} ms")
     print(f"ratio:                        {per_job / minimal['cpu_seconds_per_job']:7.2f}x")

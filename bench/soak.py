@@ -57,7 +57,12 @@ SETTINGS = {
     "WEBHOOK_DEV_HOSTS": "127.0.0.1",
     "WEBHOOK_RETRY_BASE_SECONDS": "1",
     "WEBHOOK_RETRY_MAX_SECONDS": "2",
+    # A message a killed host held comes back when its lease lapses (10 minutes on the real host); 30 s
+    # here, renewed every 15 s while a function runs, so the audit need not wait ten minutes.
+    "DEVHOST_QUEUE_LEASE_SECONDS": "30",
 }
+# How long the audit waits for the `completed` webhooks still on their way once every job has ended.
+WEBHOOK_WAIT_SECONDS = 120
 
 
 class Receiver:
@@ -65,10 +70,13 @@ class Receiver:
 
     def __init__(self) -> None:
         self.deliveries: Counter[str] = Counter()
+        self.delivered_at: dict[str, list[float]] = {}
         self.url = ""
 
     async def handle(self, request: web.Request) -> web.Response:
-        self.deliveries[request.headers.get("webhook-id", "?")] += 1
+        webhook_id = request.headers.get("webhook-id", "?")
+        self.deliveries[webhook_id] += 1
+        self.delivered_at.setdefault(webhook_id, []).append(time.time())
         await request.read()
         return web.Response(status=200)
 
@@ -180,6 +188,10 @@ def run(stack: LocalStack, args: argparse.Namespace, receiver: Receiver) -> None
     sweep(stack)  # finishes interrupted end-of-job work, settles what a kill left unsettled
     time.sleep(5)
     sweep(stack)
+    expected = {f"{d['id']}.completed" for d in mine if d.get("webhook")}
+    deadline = time.monotonic() + WEBHOOK_WAIT_SECONDS
+    while not expected <= set(receiver.deliveries) and time.monotonic() < deadline:
+        time.sleep(2)  # deliveries a kill interrupted come back when their message's lease lapses
     documents = [d for d in container.query_items("SELECT * FROM c", enable_cross_partition_query=True)]
     mine = [d for d in documents if d["id"] in ids]
     audit(stack, args, jobs, mine, kills, receiver, database, submitted, ended)
@@ -255,6 +267,12 @@ def audit(
         f"webhooks: jobs={len(webhooked)} completed_once={completed.count(1)} "
         f"missing={completed.count(0)} repeated={sum(1 for c in completed if c > 1)}"
     )
+    # A delivery repeated with its webhook-id is at-least-once delivery working (receivers dedupe by
+    # it) when a kill came between the two: the host died after the POST, before deleting the message.
+    for webhook_id, times in receiver.delivered_at.items():
+        if len(times) > 1:
+            across = any(first < kill < times[-1] for first in times[:1] for kill in kills)
+            print(f"  {webhook_id} delivered {len(times)} times; a kill between them: {across}")
     pending = sum(1 for d in documents if d.get("webhookPending") or d.get("cleanupPending"))
     print(f"end-of-job work still pending={pending}")
 
