@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from shared.compat import kit
 from shared.compat.seed003 import FAILURES as SEED003_FAILURES
 from shared.compat.seed003_models import SeedError
 from shared.errors import ApiError
-from shared.models.jobs import GenerationSpec, JobDocument, JobError, JobOrigin, JobStatus
-
-
-def _job(status: JobStatus, error: JobError | None = None, **fields: Any) -> JobDocument:
-    now = datetime.now(UTC)
-    return JobDocument(
-        id="j",
-        tenant_id="t",
-        status=status,
-        spec=GenerationSpec(prompt="p", provider="gemini", model="m", aspect_ratio="1:1"),
-        created_at=now,
-        updated_at=now,
-        error=error,
-        **fields,
-    )
+from shared.models.jobs import JobDocument, JobError, JobOrigin, JobStatus
+from tests.fakes.jobs import stored_job
 
 
 def test_field_names_rename_by_name_and_reference_fields_by_index() -> None:
@@ -49,9 +33,10 @@ def test_only_a_400_is_put_in_the_family_terms() -> None:
 
 
 def test_a_failure_map_answers_by_code_with_the_familys_own_codes_and_details() -> None:
-    timed_out = SEED003_FAILURES.error(_job(JobStatus.FAILED, JobError(code="TIMEOUT", message="slow")))
-    unknown = SEED003_FAILURES.error(_job(JobStatus.FAILED, JobError(code="SOMETHING_NEW", message="?")))
-    no_output = SEED003_FAILURES.error(_job(JobStatus.SUCCEEDED))
+    timed_out = SEED003_FAILURES.error(stored_job(JobStatus.FAILED, JobError(code="TIMEOUT", message="slow")))
+    unknown_code = JobError(code="SOMETHING_NEW", message="?")
+    unknown = SEED003_FAILURES.error(stored_job(JobStatus.FAILED, unknown_code))
+    no_output = SEED003_FAILURES.error(stored_job(JobStatus.SUCCEEDED))
 
     assert isinstance(timed_out, SeedError)
     assert (timed_out.status, timed_out.code, timed_out.message) == (504, "TIMEOUT", "slow")
@@ -79,9 +64,9 @@ def test_origin_stores_only_what_its_family_uses() -> None:
 
 
 def test_a_job_stored_with_the_blob_naming_in_its_spec_keeps_its_uuid_names() -> None:
-    stored = _job(JobStatus.RUNNING).model_dump(mode="json")
+    stored = stored_job(JobStatus.RUNNING).model_dump(mode="json")
     stored["spec"]["blobNaming"] = "uuid"
-    native = _job(JobStatus.RUNNING).model_dump(mode="json")
+    native = stored_job(JobStatus.RUNNING).model_dump(mode="json")
     native["spec"]["blobNaming"] = "indexed"
 
     assert JobDocument.model_validate(stored).blob_naming == "uuid"

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from shared.compat.seed000 import FAILURES, configured_model, generation_request, in_seed_terms
 from shared.compat.seed000_models import ImageEditRequest
 from shared.errors import ApiError
-from shared.models.jobs import GenerationSpec, JobDocument, JobError, JobStatus
+from shared.models.jobs import JobError, JobStatus
 from shared.settings import Settings
+from tests.fakes.jobs import stored_job
 
 # A 16x16 PNG.
 PNG_B64 = (
@@ -91,19 +90,6 @@ def test_refusals(body: dict[str, object], message: str) -> None:
     assert refused.value.message.startswith(message), refused.value.message
 
 
-def _job(status: JobStatus, error: JobError | None = None) -> JobDocument:
-    now = datetime.now(UTC)
-    return JobDocument(
-        id="j",
-        tenant_id="t",
-        status=status,
-        spec=GenerationSpec(prompt="p", provider="gemini", model="m", aspect_ratio="1:1"),
-        created_at=now,
-        updated_at=now,
-        error=error,
-    )
-
-
 @pytest.mark.parametrize(
     ("code", "status"),
     [
@@ -118,13 +104,13 @@ def _job(status: JobStatus, error: JobError | None = None) -> JobDocument:
     ],
 )
 def test_failed_jobs_answer_by_their_code(code: str, status: int) -> None:
-    error = FAILURES.error(_job(JobStatus.FAILED, JobError(code=code, message="why")))
+    error = FAILURES.error(stored_job(JobStatus.FAILED, JobError(code=code, message="why")))
 
     assert (error.status, error.code, error.message) == (status, code, "why")
 
 
 def test_a_canceled_job_is_409() -> None:
-    error = FAILURES.error(_job(JobStatus.CANCELED))
+    error = FAILURES.error(stored_job(JobStatus.CANCELED))
 
     assert (error.status, error.code) == (409, "CANCELED")
 
