@@ -664,11 +664,11 @@ class Settings(BaseSettings):
     def retired_waits(self) -> dict[str, float]:
         """The retired per-family wait settings that are set, by setting name."""
         values = {
-            "SEED000_WAIT_SECONDS": self.retired_seed000_wait_seconds,
-            "SEED002_SYNC_WAIT_SECONDS": self.retired_seed002_wait_seconds,
-            "AGENT_IMAGES_WAIT_SECONDS": self.retired_seed003_wait_seconds,
+            str(field.validation_alias): getattr(self, name)
+            for name, field in type(self).model_fields.items()
+            if isinstance(field.validation_alias, str) and field.validation_alias in RETIRED_WAIT_SETTINGS
         }
-        return {name: seconds for name, seconds in values.items() if seconds is not None}
+        return {setting: seconds for setting, seconds in values.items() if seconds is not None}
 
     def retired_setting_warnings(self) -> list[str]:
         """One message per retired setting still set, naming what replaces it."""
