@@ -9,7 +9,6 @@ lanes instead of retrying on one counter. Reading a model's state is one single-
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from azure.cosmos.exceptions import (
     CosmosResourceNotFoundError,
 )
 
+from shared import clock
 from shared.models.jobs import JobDocument
 from shared.models.quotas import (
     PACE_DOCUMENT_ID,
@@ -93,14 +93,14 @@ class QuotaStore:
     async def recent_snapshot(self, quota: ModelQuota, max_age: float) -> Snapshot:
         """A snapshot at most `max_age` seconds old, shared by this process's readers (status polls)."""
         cached = self._recent.get(quota.scope)
-        if cached is not None and time.time() - cached.read_at <= max_age:
+        if cached is not None and clock.time() - cached.read_at <= max_age:
             return cached
         fresh = await self.snapshot(quota)
         self._recent[quota.scope] = fresh
         return fresh
 
     async def snapshot(self, quota: ModelQuota) -> Snapshot:
-        snapshot = Snapshot(read_at=time.time())
+        snapshot = Snapshot(read_at=clock.time())
         async for item in self._container.query_items(
             "SELECT * FROM c WHERE c.scope = @scope",
             parameters=[{"name": "@scope", "value": quota.scope}],
@@ -129,7 +129,7 @@ class QuotaStore:
         for lane in lanes:
             doc, etag = snapshot.lanes.get(lane), snapshot.etags.get(lane)
             for _ in range(_RACE_RETRIES):
-                now = time.time()
+                now = clock.time()
                 start = max(now, blocked_until(snapshot.pace))
                 entries = list(doc.entries) if doc else []
                 window = window_seconds(snapshot.pace, now)
@@ -173,7 +173,7 @@ class QuotaStore:
     async def slow_down(self, quota: ModelQuota, retry_after: float | None) -> QuotaPace:
         """Record a provider refusal: pause the model for Retry-After and stretch its pace (pace.py)."""
         for _ in range(_RACE_RETRIES + 1):
-            now = time.time()
+            now = clock.time()
             try:
                 item = await self._container.read_item(PACE_DOCUMENT_ID, partition_key=quota.scope)
             except CosmosResourceNotFoundError:
@@ -202,7 +202,7 @@ class QuotaStore:
     async def acquire_lease(self, quota: ModelQuota, owner: str, seconds: float) -> Lease | None:
         """One of the model's `concurrent` call slots for `seconds`, or None when all are held."""
         count = quota.limits.concurrent or 0
-        now = time.time()
+        now = clock.time()
         lease = QuotaLease(
             id="", scope=quota.scope, owner=owner, expires_at=now + seconds, ttl=int(seconds) + 60
         )

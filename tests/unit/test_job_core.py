@@ -241,7 +241,8 @@ async def test_a_live_claim_is_not_swept() -> None:
     deliveries(world)
     await claim_job(world.ctx, TENANT, job.id, "a-live-run")
 
-    result = await sweep_stale_jobs(world.ctx, now=utc_now() + timedelta(seconds=30))
+    await world.clock.advance(30)
+    result = await sweep_stale_jobs(world.ctx)
 
     assert result.requeued == 0 and world.job_queue.sent == []
 
