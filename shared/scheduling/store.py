@@ -150,9 +150,13 @@ class QuotaStore:
         for _ in range(_RACE_RETRIES + 1):
             if doc is None or etag is None:
                 return
-            kept = [e for e in doc.entries if not (e.job == slot.job_id and e.at == slot.at)]
-            if len(kept) == len(doc.entries):
+            mine = next((e for e in doc.entries if e.job == slot.job_id and e.at == slot.at), None)
+            if mine is None:
                 return
+            # One entry only: two deliveries of a job may have reserved the very same moment (both from
+            # the end of a pause), and the other one's entry is the slot its run uses.
+            kept = list(doc.entries)
+            kept.remove(mine)
             written, doc, etag = await self._write_lane(slot.scope, slot.lane, kept, etag)
             if written:
                 quota_event(
