@@ -307,3 +307,22 @@ async def test_a_model_with_concurrent_calls_declared_gives_back_a_job_while_its
     await process_job(world.ctx, messages[1])
     done = world.job_document(TENANT, second.id)
     assert done["status"] == "succeeded" and done["attempts"] == 1
+
+
+async def test_a_run_waits_on_the_clock_for_its_reserved_slot_before_calling() -> None:
+    world = fake_world(PROVIDER_QUOTAS=f"{MODEL}=rpm:60;burst:1")  # evenly paced: a call a second or so
+    first, second = await submit(world), await submit(world)
+    messages = deliveries(world)
+    await process_job(world.ctx, messages[0])
+    assert status(world, first) == "succeeded"
+
+    run = asyncio.create_task(process_job(world.ctx, messages[1]))
+    await world.clock.advance(0.5)
+    assert not run.done() and len(world.provider.calls) == 1, "its slot is a second after the first call"
+    assert status(world, second) == "running"
+
+    await world.clock.advance(1)
+    await asyncio.wait_for(run, timeout=5)
+    assert status(world, second) == "succeeded" and len(world.provider.calls) == 2
+    first_at, second_at = sorted(entry["at"] for entry in lane_entries(world))
+    assert 1 <= second_at - first_at <= 1.5
