@@ -152,7 +152,7 @@ class GenerationRequest(RequestModel):
         problems: list[InitErrorDetails] = []
         if self.preset_id is None:
             if not self.prompt:
-                problems.append(_problem(self, "prompt", "missing"))
+                problems.append(_problem(self, "prompt", None))
             if self.variables:
                 problems.append(_problem(self, "variables", "variables need a presetId"))
         if not self.webhook and "webhook_events" in self.model_fields_set:
@@ -164,10 +164,10 @@ class GenerationRequest(RequestModel):
         return self
 
 
-def _problem(request: GenerationRequest, name: str, message: str) -> InitErrorDetails:
-    """An error located at field `name` (by its wire name), as pydantic's own field errors are: `missing`
-    is pydantic's "Field required", any other `message` is said as given."""
-    error = "missing" if message == "missing" else PydanticCustomError("fields_disagree", message)
+def _problem(request: GenerationRequest, name: str, message: str | None) -> InitErrorDetails:
+    """An error located at field `name` (by its wire name), as pydantic's own field errors are; without a
+    `message`, pydantic's own for a missing field ("Field required")."""
+    error = "missing" if message is None else PydanticCustomError("fields_disagree", message)
     alias = GenerationRequest.model_fields[name].alias or name
     return InitErrorDetails(type=error, loc=(alias,), input=getattr(request, name))
 
