@@ -326,3 +326,20 @@ async def test_a_run_waits_on_the_clock_for_its_reserved_slot_before_calling() -
     assert status(world, second) == "succeeded" and len(world.provider.calls) == 2
     first_at, second_at = sorted(entry["at"] for entry in lane_entries(world))
     assert 1 <= second_at - first_at <= 1.5
+
+
+async def test_a_waiting_jobs_estimate_is_not_read_from_a_snapshot_older_than_the_slots_taken() -> None:
+    world = fake_world(**QUOTA)
+    jobs = [await submit(world) for _ in range(3)]
+    before = await job_view(world.ctx, jobs[2], status_url="x")  # the process now holds a snapshot
+    await world.clock.advance(0.5)  # well within the snapshot's age limit
+    await deliver_all(world)  # meanwhile the first two take both slots of the window
+
+    stored = JobDocument.model_validate(world.job_document(TENANT, jobs[2].id))
+    after = await job_view(world.ctx, stored, status_url="x")
+
+    assert before.estimated_start_at is not None and before.estimated_start_at - utc_now() < timedelta(
+        seconds=5
+    )
+    assert after.queue_position == 0 and after.estimated_start_at is not None
+    assert timedelta(seconds=55) < after.estimated_start_at - utc_now() < timedelta(seconds=65)
