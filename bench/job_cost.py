@@ -7,6 +7,10 @@ has its thumbnail, and prints:
 
 - the dev host's CPU per job (user + system time of its process: HTTP submit, worker, thumbnail) and the
   minimal pipeline's (bench/minimal_pipeline.py, the same SDKs against the same emulators), and their ratio;
+- with `--provider-latency-ms`, the throughput against the host's queue concurrency, how fast the jobs
+  were submitted, how many provider calls were in flight (the simulator's `/_sim/stats`: mean and most),
+  and the CPU per job of every process of the stack with how busy the machine was, which tell what
+  limited it;
 - the data-plane calls per job, by service, container and operation (the queue's idle polling is shown
   apart: it is paid per instance and second, not per job);
 - with `--profile FILE`, how the dev host's samples split between the app's code (a stack through
@@ -25,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +54,33 @@ PY_SPY = str(Path(sys.executable).parent / "py-spy")  # requirements-dev.txt ins
 def process_cpu_seconds(pid: int) -> float:
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process and its descendants (an emulator started through a launcher script)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parent = int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue  # ended meanwhile
+            children.setdefault(parent, []).append(int(entry))
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        pending += children.get(current, [])
+        try:
+            total += process_cpu_seconds(current)
+        except OSError:
+            pass
+    return total
+
+
+def machine_busy_seconds() -> tuple[float, float]:
+    """CPU seconds the machine's cores spent busy and in all, since boot."""
+    ticks = [int(value) for value in open("/proc/stat").readline().split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / TICKS, sum(ticks) / TICKS  # without idle and iowait
 
 
 def through_proxies(proxies: Proxies) -> Any:
@@ -105,10 +137,14 @@ def wait_until_done(
             time.sleep(0.5)
 
 
-def run_jobs(stack: LocalStack, endpoints: Endpoints, jobs: int, concurrency: int, thumbnails: bool) -> float:
+def run_jobs(
+    stack: LocalStack, endpoints: Endpoints, jobs: int, concurrency: int, thumbnails: bool
+) -> tuple[float, float]:
+    """Submit and wait for the jobs; the times when all were submitted and when all were done."""
     ids = asyncio.run(submit_all(stack.endpoints.api_url, jobs, concurrency))
+    submitted = time.perf_counter()
     wait_until_done(stack, endpoints, ids, thumbnails)
-    return time.perf_counter()
+    return submitted, time.perf_counter()
 
 
 def main() -> None:
@@ -149,6 +185,11 @@ def main() -> None:
         idle = Counter({k: v / (time.perf_counter() - idle_started) for k, v in proxies.counts().items()})
 
         proxies.reset()
+        if args.provider_latency_ms:
+            httpx.delete(f"{stack.endpoints.simulator_url}/_sim/requests").raise_for_status()  # and its stats
+        processes = {p.name: p.process.pid for p in stack.processes if p.process is not None}
+        stack_cpu = {name: tree_cpu_seconds(pid) for name, pid in processes.items()}
+        machine = machine_busy_seconds()
         profiler = (
             subprocess.Popen(
                 [PY_SPY, "record", "--pid", str(devhost.pid), "--format", "speedscope", "--output",
@@ -157,10 +198,16 @@ def main() -> None:
             if args.profile
             else None
         )  # fmt: skip
-        cpu, wall = process_cpu_seconds(devhost.pid), time.perf_counter()
-        run_jobs(stack, endpoints, args.jobs, args.concurrency, thumbnails)
+        cpu, started = process_cpu_seconds(devhost.pid), time.perf_counter()
+        submitted, done = run_jobs(stack, endpoints, args.jobs, args.concurrency, thumbnails)
+        run = Run(jobs=args.jobs, submit_seconds=submitted - started, seconds=done - started)
+        if args.provider_latency_ms:
+            run.provider = httpx.get(f"{stack.endpoints.simulator_url}/_sim/stats").json()
+            run.stack_cpu = {name: tree_cpu_seconds(pid) - stack_cpu[name] for name, pid in processes.items()}
+            busy, total = machine_busy_seconds()
+            run.machine_busy = (busy - machine[0]) / (total - machine[1])
         time.sleep(2)  # the last thumbnails' writes
-        cpu, wall = process_cpu_seconds(devhost.pid) - cpu, time.perf_counter() - wall
+        cpu, wall = process_cpu_seconds(devhost.pid) - cpu, time.perf_counter() - started
         if profiler is not None:
             profiler.send_signal(2)
             profiler.wait(30)
@@ -177,6 +224,8 @@ def main() -> None:
             ).stdout
         )  # fmt: skip
     report(args, cpu, wall, calls, idle, minimal)
+    if args.provider_latency_ms:
+        report_throughput(run, args.provider_latency_ms)
     if shares is not None:
         per_job, minimal_per_job = cpu / args.jobs, minimal["cpu_seconds_per_job"]
         print("profile samples: " + ", ".join(f"{name} {share:.1%}" for name, share in shares.items()))
@@ -222,12 +271,6 @@ def report(
     parts = "submit, worker" + ("" if args.without_thumbnails else ", thumbnail")
     telemetry = "off" if args.without_telemetry else "on (file export)"
     print(f"jobs={args.jobs} concurrency={args.concurrency} wall={wall:.1f}s telemetry {telemetry}")
-    if args.provider_latency_ms:
-        bound = queue_concurrency() / (args.provider_latency_ms / 1000)
-        print(
-            f"throughput at {args.provider_latency_ms} ms provider latency: {args.jobs / wall:.2f} jobs/s = "
-            f"{args.jobs / wall / bound:.0%} of the {bound:.2f} jobs/s the host's queue concurrency allows"
-        )
     print(f"dev host CPU per job:        {per_job * 1000:7.1f} ms ({parts})")
     print(f"minimal pipeline CPU per job: {minimal['cpu_seconds_per_job'] * 1000:7.1f} ms")
     print(f"ratio:                        {per_job / minimal['cpu_seconds_per_job']:7.2f}x")
@@ -241,6 +284,43 @@ def report(
             print(f"  {name:<40} {count:6.2f}")
     print(f"  {'total':<40} {total:6.2f}")
     print("idle polling, calls per second: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(idle.items())))
+
+
+@dataclass
+class Run:
+    """One timed run: how long submitting and finishing took, and with a provider latency, the simulator's
+    call statistics, the CPU seconds of each process of the stack and the machine's busy share."""
+
+    jobs: int
+    submit_seconds: float
+    seconds: float
+    provider: dict[str, float] = field(default_factory=dict)
+    stack_cpu: dict[str, float] = field(default_factory=dict)
+    machine_busy: float = 0.0
+
+
+def report_throughput(run: Run, latency_ms: int) -> None:
+    concurrency = queue_concurrency()
+    bound, rate = concurrency / (latency_ms / 1000), run.jobs / run.seconds
+    provider = run.provider
+    print(
+        f"throughput at {latency_ms} ms provider latency: {rate:.2f} jobs/s in {run.seconds:.1f} s = "
+        f"{rate / bound:.0%} of the {bound:.2f} jobs/s that {concurrency} in flight (the host's queue "
+        "concurrency) allow"
+    )
+    print(f"  submitted at {run.jobs / run.submit_seconds:.1f} jobs/s (all in {run.submit_seconds:.1f} s)")
+    print(
+        f"  provider calls in flight: mean {provider['callSeconds'] / run.seconds:.1f}, "
+        f"most {provider['maxInFlight']}; a call took {provider['callSeconds'] / provider['answered']:.2f} s"
+    )
+    total = sum(run.stack_cpu.values())
+    print(
+        f"  stack CPU per job {total / run.jobs * 1000:.0f} ms ("
+        + ", ".join(
+            f"{name} {seconds / run.jobs * 1000:.0f}" for name, seconds in sorted(run.stack_cpu.items())
+        )
+        + f"): {total / run.seconds:.2f} cores; the machine's cores were {run.machine_busy:.0%} busy"
+    )
 
 
 if __name__ == "__main__":

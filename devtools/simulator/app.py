@@ -19,7 +19,7 @@ STATE_KEY: web.AppKey[SimulatorState] = web.AppKey("state", SimulatorState)
 
 
 def create_app(state: SimulatorState | None = None) -> web.Application:
-    app = web.Application(client_max_size=200 * 1024 * 1024)
+    app = web.Application(client_max_size=200 * 1024 * 1024, middlewares=[count_calls])
     app[STATE_KEY] = state or SimulatorState()
     app.router.add_post("/{version}/models/{model_action}", gemini_generate)
     app.router.add_post("/openai/deployments/{deployment}/images/generations", azure_generate)
@@ -31,7 +31,21 @@ def create_app(state: SimulatorState | None = None) -> web.Application:
     app.router.add_delete("/_sim/faults", clear_faults)
     app.router.add_post("/_sim/config", configure)
     app.router.add_get("/_sim/health", health)
+    app.router.add_get("/_sim/stats", stats)
     return app
+
+
+@web.middleware
+async def count_calls(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Count the provider calls being answered, so that a benchmark can see how many are in flight."""
+    if request.path.startswith("/_sim/"):
+        return await handler(request)
+    state = request.app[STATE_KEY]
+    started = state.call_started()
+    try:
+        return await handler(request)
+    finally:
+        state.call_answered(started)
 
 
 # --- controls -------------------------------------------------------------------------------------
@@ -46,8 +60,20 @@ async def list_requests(request: web.Request) -> web.Response:
 
 
 async def clear_requests(request: web.Request) -> web.Response:
-    request.app[STATE_KEY].requests.clear()
+    request.app[STATE_KEY].clear_records()
     return web.Response(status=204)
+
+
+async def stats(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    return web.json_response(
+        {
+            "inFlight": state.calls_in_flight,
+            "maxInFlight": state.max_calls_in_flight,
+            "answered": state.calls_answered,
+            "callSeconds": state.call_seconds,
+        }
+    )
 
 
 async def add_fault(request: web.Request) -> web.Response:
