@@ -7,10 +7,10 @@ has its thumbnail, and prints:
 
 - the dev host's CPU per job (user + system time of its process: HTTP submit, worker, thumbnail) and the
   minimal pipeline's (bench/minimal_pipeline.py, the same SDKs against the same emulators), and their ratio;
-- with `--provider-latency-ms`, the throughput against the host's queue concurrency, how fast the jobs
-  were submitted, how many provider calls were in flight (the simulator's `/_sim/stats`: mean and most),
-  and the CPU per job of every process of the stack with how busy the machine was, which tell what
-  limited it;
+- with `--provider-latency-ms`, a throughput run instead (no proxies, no minimal pipeline): the jobs a
+  second against the host's queue concurrency, how fast they were submitted, how many provider calls were
+  in flight (the simulator's `/_sim/stats`: mean and most) and how long one took, and the CPU per job of
+  every process (the stack's and the bench's own) with how busy the machine's cores were: what limited it;
 - the data-plane calls per job, by service, container and operation (the queue's idle polling is shown
   apart: it is paid per instance and second, not per job);
 - with `--profile FILE`, how the dev host's samples split between the app's code (a stack through
@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -128,12 +128,17 @@ def wait_until_done(
         pending, deadline = set(ids), time.monotonic() + timeout
         while pending:
             assert time.monotonic() < deadline, f"{len(pending)} job(s) not done"
-            for job_id in list(pending):
-                job = container.read_item(job_id, partition_key="dev")
+            # One query a round, not a read per job: the waiting must not load the machine it measures.
+            jobs = container.query_items(
+                "SELECT c.id, c.status, c.outputs FROM c WHERE c.tenantId = 'dev'", partition_key="dev"
+            )
+            for job in jobs:
+                if job["id"] not in pending:
+                    continue
                 assert job["status"] not in ("failed", "canceled"), job
                 made = not thumbnails or all(o.get("thumbnailBlobName") for o in job["outputs"])
                 if job["status"] == "succeeded" and made:
-                    pending.discard(job_id)
+                    pending.discard(job["id"])
             time.sleep(0.5)
 
 
@@ -166,6 +171,13 @@ def main() -> None:
     if args.without_telemetry:
         overrides["TELEMETRY_FILES_DIRECTORY"] = ""
     thumbnails = not args.without_thumbnails
+    if args.provider_latency_ms:
+        if args.profile:
+            parser.error("--profile records a cost run: leave out --provider-latency-ms")
+        run = measure_throughput(args, overrides, thumbnails)
+        print(f"jobs={args.jobs} concurrency={args.concurrency}, thumbnails {'on' if thumbnails else 'off'}")
+        report_throughput(run, args.provider_latency_ms)
+        return
     proxies = Proxies([CountingProxy("blob", ""), CountingProxy("queue", ""), CountingProxy("cosmos", "")])
     proxies.start()
     with bench_stack(overrides, route=through_proxies(proxies)) as stack:
@@ -173,10 +185,6 @@ def main() -> None:
         devhost = stack.process("devhost").process
         assert devhost is not None
         run_jobs(stack, endpoints, 5, 1, thumbnails)  # warm-up: clients, first-use imports, containers
-        if args.provider_latency_ms:
-            httpx.post(
-                f"{stack.endpoints.simulator_url}/_sim/config", json={"latencyMs": args.provider_latency_ms}
-            ).raise_for_status()
 
         # Idle polling of the queue listeners, per second, to tell it apart from the jobs' own calls.
         proxies.reset()
@@ -185,11 +193,6 @@ def main() -> None:
         idle = Counter({k: v / (time.perf_counter() - idle_started) for k, v in proxies.counts().items()})
 
         proxies.reset()
-        if args.provider_latency_ms:
-            httpx.delete(f"{stack.endpoints.simulator_url}/_sim/requests").raise_for_status()  # and its stats
-        processes = {p.name: p.process.pid for p in stack.processes if p.process is not None}
-        stack_cpu = {name: tree_cpu_seconds(pid) for name, pid in processes.items()}
-        machine = machine_busy_seconds()
         profiler = (
             subprocess.Popen(
                 [PY_SPY, "record", "--pid", str(devhost.pid), "--format", "speedscope", "--output",
@@ -198,16 +201,10 @@ def main() -> None:
             if args.profile
             else None
         )  # fmt: skip
-        cpu, started = process_cpu_seconds(devhost.pid), time.perf_counter()
-        submitted, done = run_jobs(stack, endpoints, args.jobs, args.concurrency, thumbnails)
-        run = Run(jobs=args.jobs, submit_seconds=submitted - started, seconds=done - started)
-        if args.provider_latency_ms:
-            run.provider = httpx.get(f"{stack.endpoints.simulator_url}/_sim/stats").json()
-            run.stack_cpu = {name: tree_cpu_seconds(pid) - stack_cpu[name] for name, pid in processes.items()}
-            busy, total = machine_busy_seconds()
-            run.machine_busy = (busy - machine[0]) / (total - machine[1])
+        cpu, wall = process_cpu_seconds(devhost.pid), time.perf_counter()
+        run_jobs(stack, endpoints, args.jobs, args.concurrency, thumbnails)
         time.sleep(2)  # the last thumbnails' writes
-        cpu, wall = process_cpu_seconds(devhost.pid) - cpu, time.perf_counter() - started
+        cpu, wall = process_cpu_seconds(devhost.pid) - cpu, time.perf_counter() - wall
         if profiler is not None:
             profiler.send_signal(2)
             profiler.wait(30)
@@ -224,8 +221,6 @@ def main() -> None:
             ).stdout
         )  # fmt: skip
     report(args, cpu, wall, calls, idle, minimal)
-    if args.provider_latency_ms:
-        report_throughput(run, args.provider_latency_ms)
     if shares is not None:
         per_job, minimal_per_job = cpu / args.jobs, minimal["cpu_seconds_per_job"]
         print("profile samples: " + ", ".join(f"{name} {share:.1%}" for name, share in shares.items()))
@@ -286,17 +281,51 @@ def report(
     print("idle polling, calls per second: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(idle.items())))
 
 
+def measure_throughput(args: argparse.Namespace, overrides: dict[str, str], thumbnails: bool) -> Run:
+    """A throughput run goes to the emulators directly: the counting proxies' extra hop and their CPU (a
+    Python process forwarding every call, on the machine the stack runs on) would be measured with it."""
+    with bench_stack(overrides) as stack:
+        endpoints = stack.endpoints
+        run_jobs(stack, endpoints, 5, 1, thumbnails)  # warm-up: clients, first-use imports, containers
+        simulator = endpoints.simulator_url
+        httpx.post(
+            f"{simulator}/_sim/config", json={"latencyMs": args.provider_latency_ms}
+        ).raise_for_status()
+        httpx.delete(f"{simulator}/_sim/requests").raise_for_status()  # and its call statistics
+        processes = {p.name: p.process.pid for p in stack.processes if p.process is not None}
+        cpu = stack_cpu_seconds(processes)
+        machine, started = machine_busy_seconds(), time.perf_counter()
+        submitted, done = run_jobs(stack, endpoints, args.jobs, args.concurrency, thumbnails)
+        busy, total = machine_busy_seconds()
+        return Run(
+            jobs=args.jobs,
+            submit_seconds=submitted - started,
+            seconds=done - started,
+            provider=httpx.get(f"{simulator}/_sim/stats").json(),
+            cpu={name: seconds - cpu[name] for name, seconds in stack_cpu_seconds(processes).items()},
+            machine_busy=(busy - machine[0]) / (total - machine[1]),
+        )
+
+
+def stack_cpu_seconds(processes: dict[str, int]) -> dict[str, float]:
+    """CPU seconds of each process of the stack (with its children) and of the bench itself (submitting
+    and waiting; its children are the stack's processes)."""
+    seconds = {name: tree_cpu_seconds(pid) for name, pid in processes.items()}
+    seconds["bench (submitting, waiting)"] = process_cpu_seconds(os.getpid())
+    return seconds
+
+
 @dataclass
 class Run:
-    """One timed run: how long submitting and finishing took, and with a provider latency, the simulator's
-    call statistics, the CPU seconds of each process of the stack and the machine's busy share."""
+    """One throughput run: how long submitting and finishing took, the simulator's call statistics, the CPU
+    seconds of each process (the stack's and the bench's own) and the share of the machine's cores busy."""
 
     jobs: int
     submit_seconds: float
     seconds: float
-    provider: dict[str, float] = field(default_factory=dict)
-    stack_cpu: dict[str, float] = field(default_factory=dict)
-    machine_busy: float = 0.0
+    provider: dict[str, float]
+    cpu: dict[str, float]
+    machine_busy: float
 
 
 def report_throughput(run: Run, latency_ms: int) -> None:
@@ -313,12 +342,10 @@ def report_throughput(run: Run, latency_ms: int) -> None:
         f"  provider calls in flight: mean {provider['callSeconds'] / run.seconds:.1f}, "
         f"most {provider['maxInFlight']}; a call took {provider['callSeconds'] / provider['answered']:.2f} s"
     )
-    total = sum(run.stack_cpu.values())
+    total = sum(run.cpu.values())
     print(
-        f"  stack CPU per job {total / run.jobs * 1000:.0f} ms ("
-        + ", ".join(
-            f"{name} {seconds / run.jobs * 1000:.0f}" for name, seconds in sorted(run.stack_cpu.items())
-        )
+        f"  CPU per job {total / run.jobs * 1000:.0f} ms ("
+        + ", ".join(f"{name} {seconds / run.jobs * 1000:.0f}" for name, seconds in sorted(run.cpu.items()))
         + f"): {total / run.seconds:.2f} cores; the machine's cores were {run.machine_busy:.0%} busy"
     )
 
