@@ -37,7 +37,7 @@ import httpx
 from azure.cosmos import CosmosClient
 
 from bench.call_counter import CountingProxy, Proxies
-from bench.local_stack import bench_stack
+from bench.local_stack import bench_stack, machine_busy_seconds, process_cpu_seconds, tree_cpu_seconds
 from bench.submit_latency import queue_concurrency
 from devtools.stack.stack import AZURITE_ACCOUNT_KEY, ROOT, Endpoints, LocalStack
 
@@ -47,40 +47,7 @@ OVERRIDES = {
     "DEFAULT_CREDIT_BALANCE": "1000000",
     "DEV_API_KEY_RATE_LIMIT": "1000000",
 }
-TICKS = os.sysconf("SC_CLK_TCK")
 PY_SPY = str(Path(sys.executable).parent / "py-spy")  # requirements-dev.txt installs it into the venv
-
-
-def process_cpu_seconds(pid: int) -> float:
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU of a process and its descendants (an emulator started through a launcher script)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                parent = int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue  # ended meanwhile
-            children.setdefault(parent, []).append(int(entry))
-    total, pending = 0.0, [pid]
-    while pending:
-        current = pending.pop()
-        pending += children.get(current, [])
-        try:
-            total += process_cpu_seconds(current)
-        except OSError:
-            pass
-    return total
-
-
-def machine_busy_seconds() -> tuple[float, float]:
-    """CPU seconds the machine's cores spent busy and in all, since boot."""
-    ticks = [int(value) for value in open("/proc/stat").readline().split()[1:]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / TICKS, sum(ticks) / TICKS  # without idle and iowait
 
 
 def through_proxies(proxies: Proxies) -> Any:
