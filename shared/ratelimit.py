@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,6 +25,7 @@ from azure.cosmos.exceptions import (
     CosmosResourceNotFoundError,
 )
 
+from shared import clock
 from shared.store_keys import plain_key
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class RateLimiter:
 
     async def hit(self, subject: str, limit: int) -> RateLimitState:
         """Count one request of `subject` in the current window, unless its `limit` is already reached."""
-        now = time.time()
+        now = clock.time()
         window_start = int(now // self._window) * self._window
         reset = max(1, math.ceil(window_start + self._window - now))
         document_id = plain_key(counter_id(subject, window_start), "rate-limit counter id")
@@ -103,7 +103,7 @@ class RateLimiter:
             return RateLimitState(limit, max(0, limit - count), reset, allowed=True)
 
     def _remember_full(self, document_id: str, limit: int, window_end: int) -> None:
-        now = time.time()
+        now = clock.time()
         if len(self._full) >= _FULL_WINDOWS_KEPT:
             self._full = {key: end for key, end in self._full.items() if end > now}
             while len(self._full) >= _FULL_WINDOWS_KEPT:

@@ -16,6 +16,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shared import clock
 from shared.app_context import AppContext
 from shared.jobs.repository import Mutation
 from shared.models.common import utc_now
@@ -103,12 +104,10 @@ def claim_blocker(doc: JobDocument, settings: Settings, now: datetime) -> ClaimO
     return None
 
 
-async def claim_job(
-    ctx: AppContext, tenant_id: str, job_id: str, run_id: str, *, now: datetime | None = None
-) -> ClaimOutcome:
+async def claim_job(ctx: AppContext, tenant_id: str, job_id: str, run_id: str) -> ClaimOutcome:
     """Take the job for `run_id` if nobody holds it and it may start now; otherwise say why not."""
     settings = ctx.settings
-    now = now or utc_now()
+    now = utc_now()
 
     def take(doc: JobDocument) -> bool:
         if claim_blocker(doc, settings, now) is not None:
@@ -200,7 +199,7 @@ class ClaimKeeper:
     async def _keep_renewed(self) -> None:
         interval = self._lifetime.total_seconds() / 3
         while not self._lost:
-            await asyncio.sleep(interval)
+            await clock.sleep(interval)
             try:
                 await self.renew()
             except Exception:

@@ -7,7 +7,6 @@ the other finds the record and answers with that job.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -21,6 +20,7 @@ from azure.cosmos.exceptions import (
     CosmosResourceNotFoundError,
 )
 
+from shared import clock
 from shared.errors import ApiError
 from shared.models.common import StoredModel, UtcDateTime, utc_now
 from shared.models.errors import ErrorCode
@@ -153,7 +153,7 @@ class IdempotencyStore:
         for _ in range(10):
             if await job_exists(record.job_id):
                 return True
-            await asyncio.sleep(0.2)
+            await clock.sleep(0.2)
         return False
 
     async def _replace(self, item: dict[str, Any], record: IdempotencyRecord) -> bool:

@@ -79,9 +79,9 @@ async def discard_unqueued(ctx: AppContext, job: JobDocument) -> None:
     await ctx.jobs.delete(job.tenant_id, job.id)
 
 
-async def sweep_stale_jobs(ctx: AppContext, *, now: datetime | None = None) -> SweepResult:
+async def sweep_stale_jobs(ctx: AppContext) -> SweepResult:
     settings = ctx.settings
-    now = now or utc_now()
+    now = utc_now()
     requeued = ended = finished = 0
     # A live run renews its claim every third of its lifetime: a job unwritten for a whole lifetime has
     # no live run.

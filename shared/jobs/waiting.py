@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 
+from shared import clock
 from shared.app_context import AppContext
 from shared.models.jobs import JobDocument
 
@@ -26,13 +25,13 @@ def requested_wait(prefer: str | None, maximum: int) -> int | None:
 
 async def wait_for_terminal(ctx: AppContext, job: JobDocument, seconds: float) -> JobDocument:
     """The job once terminal, or as it stands when `seconds` have passed."""
-    deadline = time.monotonic() + seconds
+    deadline = clock.monotonic() + seconds
     interval = ctx.settings.sync_poll_interval_seconds
     while not job.status.is_terminal:
-        remaining = deadline - time.monotonic()
+        remaining = deadline - clock.monotonic()
         if remaining <= 0:
             break
-        await asyncio.sleep(min(interval, remaining))
+        await clock.sleep(min(interval, remaining))
         current = await ctx.jobs.get(job.tenant_id, job.id)
         if current is None:
             break

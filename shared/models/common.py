@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 from pydantic.alias_generators import to_camel
 
+from shared import clock
+
 # Every list answer's page size: its default and the most one page may hold.
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -22,7 +24,7 @@ UtcDateTime = Annotated[datetime, PlainSerializer(iso_utc, return_type=str, when
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    return datetime.fromtimestamp(clock.time(), UTC)
 
 
 def elapsed_ms(start: datetime, end: datetime) -> int:

@@ -22,10 +22,10 @@ from __future__ import annotations
 import logging
 import math
 import random
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from shared import clock
 from shared.app_context import AppContext
 from shared.errors import invalid_field
 from shared.jobs.claims import Claimed, Deferred, Dropped, GiveUp, claim_blocker
@@ -114,10 +114,10 @@ async def admit_job(ctx: AppContext, message: JobMessage) -> Admission:
         return blocker
     if quota is None:
         return Admitted(slot=None)
-    me = as_waiter(job, quota, due_at=time.time())
+    me = as_waiter(job, quota, due_at=clock.time())
     for _ in range(_RESERVE_TRIES):
         snapshot = await ctx.quotas.snapshot(quota)
-        now = time.time()
+        now = clock.time()
         decision = decide(snapshot, quota, me, now)
         if not isinstance(decision, Reserve):
             return await _wait(ctx, job, quota, decision.position, decision.start)
@@ -131,7 +131,7 @@ async def admit_job(ctx: AppContext, message: JobMessage) -> Admission:
             )  # fmt: skip
             return Admitted(slot=slot)
     # Every free slot was taken by concurrent workers: come back in a moment, in line.
-    return await _wait(ctx, job, quota, 0, time.time() + LEAD + 1)
+    return await _wait(ctx, job, quota, 0, clock.time() + LEAD + 1)
 
 
 async def _wait(

@@ -11,15 +11,14 @@ slows the model down for every instance (`QuotaStore.slow_down`).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import random
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from shared import clock
 from shared.app_context import AppContext
 from shared.jobs.claims import ClaimKeeper, unclaim
 from shared.jobs.ending import end_job
@@ -69,7 +68,7 @@ class QuotaGate:
             yield
             return
         slot = await self._slot_for(quota)
-        await asyncio.sleep(max(0.0, slot.at - time.time()))
+        await clock.sleep(max(0.0, slot.at - clock.time()))
         lease: Lease | None = None
         if quota.limits.concurrent:
             seconds = self._ctx.settings.provider_timeout_seconds * 2 + 30
@@ -99,7 +98,7 @@ class QuotaGate:
             quota.scope, retry_after, pace.factor, level=logging.WARNING,
             retry_after=retry_after, factor=pace.factor,
         )  # fmt: skip
-        return max(retry_after or DEFAULT_REFUSAL_PAUSE, pace.blocked_until - time.time())
+        return max(retry_after or DEFAULT_REFUSAL_PAUSE, pace.blocked_until - clock.time())
 
     async def close(self) -> None:
         """Give back the admission slot if this run never used it (it stopped before its call)."""
@@ -114,13 +113,13 @@ class QuotaGate:
         slot = self._slot if self._slot is not None and self._slot.scope == quota.scope else None
         if slot is not None:
             self._slot = None  # used now, whatever happens to the call
-            if time.time() <= slot.at + SLOT_GRACE:
+            if clock.time() <= slot.at + SLOT_GRACE:
                 return slot
             # It passed while the run prepared (prompt enhancement, inputs): calling now would crowd the
             # lane's window, so give it back and take a fresh one.
             await self._ctx.quotas.give_back(slot)
         snapshot = await self._ctx.quotas.snapshot(quota)
-        free = free_slots(snapshot, quota, self._job.spec.n, time.time())
+        free = free_slots(snapshot, quota, self._job.spec.n, clock.time())
         fresh = await self._ctx.quotas.reserve(quota, snapshot, [lane for lane, _ in free], self._job)
         if fresh is None:
             raise QuotaDeferral(LEAD + 1, f"no quota slot of {quota.scope} is free")

@@ -12,10 +12,10 @@ would join it.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from shared import clock
 from shared.app_context import AppContext
 from shared.models.jobs import JobDocument, JobStatus
 from shared.scheduling.admission import as_waiter, quota_of
@@ -44,7 +44,7 @@ async def queue_place(ctx: AppContext, job: JobDocument) -> QueuePlace | None:
     snapshot = await ctx.quotas.recent_snapshot(
         quota, SNAPSHOT_MAX_AGE, read_after=job.updated_at.timestamp()
     )
-    now = time.time()
+    now = clock.time()
     if snapshot.places is None:
         # Every stored waiter's place at once: polls of many waiting jobs share the work.
         ordered = fair_order([w for w in snapshot.waiters if is_live(w, now)], served_recently(snapshot, now))
@@ -67,5 +67,5 @@ def status_retry_after(settings: Settings, estimated_start_at: datetime | None) 
     usual STATUS_RETRY_AFTER_SECONDS."""
     if estimated_start_at is None:
         return settings.status_retry_after_seconds
-    until = math.ceil(estimated_start_at.timestamp() - time.time())
+    until = math.ceil(estimated_start_at.timestamp() - clock.time())
     return max(settings.status_retry_after_seconds, min(MAX_RETRY_AFTER_SECONDS, until))

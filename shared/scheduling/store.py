@@ -9,7 +9,6 @@ lanes instead of retrying on one counter. Reading a model's state is one single-
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from azure.cosmos.exceptions import (
     CosmosResourceNotFoundError,
 )
 
+from shared import clock
 from shared.models.jobs import JobDocument
 from shared.models.quotas import (
     PACE_DOCUMENT_ID,
@@ -97,7 +97,7 @@ class QuotaStore:
         cached = self._recent.get(quota.scope)
         if (
             cached is not None
-            and time.time() - cached.read_at <= max_age
+            and clock.time() - cached.read_at <= max_age
             # Stored times have millisecond precision.
             and cached.read_at > read_after + 0.001
         ):
@@ -107,7 +107,7 @@ class QuotaStore:
         return fresh
 
     async def snapshot(self, quota: ModelQuota) -> Snapshot:
-        snapshot = Snapshot(read_at=time.time())
+        snapshot = Snapshot(read_at=clock.time())
         async for item in self._container.query_items(
             "SELECT * FROM c WHERE c.scope = @scope",
             parameters=[{"name": "@scope", "value": quota.scope}],
@@ -136,7 +136,7 @@ class QuotaStore:
         for lane in lanes:
             doc, etag = snapshot.lanes.get(lane), snapshot.etags.get(lane)
             for _ in range(_RACE_RETRIES):
-                now = time.time()
+                now = clock.time()
                 start = max(now, blocked_until(snapshot.pace))
                 entries = list(doc.entries) if doc else []
                 window = window_seconds(snapshot.pace, now)
@@ -157,9 +157,13 @@ class QuotaStore:
         for _ in range(_RACE_RETRIES + 1):
             if doc is None or etag is None:
                 return
-            kept = [e for e in doc.entries if not (e.job == slot.job_id and e.at == slot.at)]
-            if len(kept) == len(doc.entries):
+            mine = next((e for e in doc.entries if e.job == slot.job_id and e.at == slot.at), None)
+            if mine is None:
                 return
+            # One entry only: two deliveries of a job may have reserved the very same moment (both from
+            # the end of a pause), and the other one's entry is the slot its run uses.
+            kept = list(doc.entries)
+            kept.remove(mine)
             written, doc, etag = await self._write_lane(slot.scope, slot.lane, kept, etag)
             if written:
                 quota_event(
@@ -180,7 +184,7 @@ class QuotaStore:
     async def slow_down(self, quota: ModelQuota, retry_after: float | None) -> QuotaPace:
         """Record a provider refusal: pause the model for Retry-After and stretch its pace (pace.py)."""
         for _ in range(_RACE_RETRIES + 1):
-            now = time.time()
+            now = clock.time()
             try:
                 item = await self._container.read_item(PACE_DOCUMENT_ID, partition_key=quota.scope)
             except CosmosResourceNotFoundError:
@@ -209,7 +213,7 @@ class QuotaStore:
     async def acquire_lease(self, quota: ModelQuota, owner: str, seconds: float) -> Lease | None:
         """One of the model's `concurrent` call slots for `seconds`, or None when all are held."""
         count = quota.limits.concurrent or 0
-        now = time.time()
+        now = clock.time()
         lease = QuotaLease(
             id="", scope=quota.scope, owner=owner, expires_at=now + seconds, ttl=int(seconds) + 60
         )

@@ -8,8 +8,8 @@ then it is given up. Nothing here reads or writes the job.
 from __future__ import annotations
 
 import logging
-import time
 
+from shared import clock
 from shared.app_context import AppContext
 from shared.jobs.backoff import retry_delay_seconds
 from shared.models.webhooks import WebhookMessage
@@ -39,7 +39,7 @@ async def process_delivery(ctx: AppContext, message: WebhookMessage) -> bool:
     """Send the delivery; on failure queue the next attempt. True when the receiver took it."""
     settings = ctx.settings
     secret = await ctx.webhook_secrets.get(message.tenant_id)
-    timestamp = int(time.time())
+    timestamp = int(clock.time())
     headers = {
         "content-type": "application/json",
         "user-agent": "image-api-webhooks/1",

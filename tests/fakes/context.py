@@ -1,4 +1,5 @@
-"""An AppContext whose stores run on in-memory fakes: the job core, unit-tested without emulators."""
+"""An AppContext whose stores run on in-memory fakes and whose time is a FakeClock: the job core,
+unit-tested without emulators and without waiting."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any, cast
 from shared.app_context import AppContext
 from shared.auth.keys import ApiKeyStore
 from shared.auth.tokens import JwksCache
+from shared.clock import use_clock
 from shared.credits.store import CreditStore
 from shared.health import HealthProbes
 from shared.images.store import ImageStore
@@ -22,6 +24,7 @@ from shared.scheduling.store import QuotaStore
 from shared.settings import Settings
 from shared.webhooks.queue import WebhookQueue
 from shared.webhooks.secrets import WebhookSecretStore
+from tests.fakes.clock import FakeClock
 from tests.fakes.cosmos import FakeContainer
 from tests.fakes.providers import ScriptedProviders
 from tests.fakes.storage import FakeImageStore, FakeQueueClient
@@ -53,6 +56,7 @@ class FakeWorld:
     images: FakeImageStore
     providers: ScriptedProviders
     quotas: FakeContainer
+    clock: FakeClock
 
     @property
     def provider(self) -> Any:
@@ -63,6 +67,8 @@ class FakeWorld:
 
 
 def fake_world(**settings: str) -> FakeWorld:
+    """A world whose FakeClock is the application's clock from now on (tests/unit/conftest.py puts the
+    system clock back after each test)."""
     config = Settings(**{**BASE_SETTINGS, **settings})  # type: ignore[arg-type]
     jobs, credits, idempotency = FakeContainer(), FakeContainer(), FakeContainer()
     job_queue, webhook_queue = FakeQueueClient(), FakeQueueClient("webhooks")
@@ -86,7 +92,11 @@ def fake_world(**settings: str) -> FakeWorld:
         webhook_queue=WebhookQueue(cast(Any, webhook_queue)),
         quotas=QuotaStore(cast(Any, quotas), config),
     )
-    return FakeWorld(ctx, jobs, credits, idempotency, job_queue, webhook_queue, images, providers, quotas)
+    clock = FakeClock()
+    use_clock(clock)
+    return FakeWorld(
+        ctx, jobs, credits, idempotency, job_queue, webhook_queue, images, providers, quotas, clock
+    )
 
 
 CLAIM = timedelta(seconds=60)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
+from shared import clock
 from shared.providers.base import ImageCall, ProviderError, ProviderImage, ProviderResult
 from shared.providers.catalog import ProviderCatalog
 from shared.settings import Settings
@@ -33,9 +34,11 @@ class ScriptedProvider:
     name: str = "gemini"
     script: list[Outcome] = field(default_factory=list)
     calls: list[ImageCall] = field(default_factory=list)
+    called_at: list[float] = field(default_factory=list)  # on the application's clock
 
     async def generate(self, call: ImageCall) -> ProviderResult:
         self.calls.append(call)
+        self.called_at.append(clock.time())
         outcome = self.script.pop(0) if self.script else images(call.spec.n)
         if isinstance(outcome, ProviderError):
             raise outcome

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared import clock
 from shared.images.store import BlobContent
 
 
@@ -12,6 +13,7 @@ from shared.images.store import BlobContent
 class SentMessage:
     content: str
     visibility_timeout: int | None
+    visible_at: float = 0.0  # on the application's clock: when a receiver would first get it
 
 
 @dataclass
@@ -27,7 +29,7 @@ class FakeQueueClient:
         if self.fail_with is not None:
             error, self.fail_with = self.fail_with, None
             raise error
-        self.sent.append(SentMessage(content, visibility_timeout))
+        self.sent.append(SentMessage(content, visibility_timeout, clock.time() + (visibility_timeout or 0)))
 
     def take(self) -> list[SentMessage]:
         """The messages sent since the last take (as a worker would receive them)."""

@@ -125,20 +125,6 @@ def test_a_failed_delivery_is_retried_and_never_changes_the_job(
     assert later["_etag"] == stored["_etag"]
 
 
-def test_a_receiver_that_keeps_failing_is_given_up(
-    api: httpx.Client, receiver: Receiver, queues: QueueFactory
-) -> None:
-    path = receiver.path(500)
-    job = submit(api, prompt=unique_prompt("dead receiver"), webhook=receiver.url(path))
-    done = wait_for_terminal(api, job["id"])
-
-    receiver.wait_for(path, 3)  # WEBHOOK_MAX_ATTEMPTS in the test settings
-    _drain(queues)
-
-    assert len(receiver.deliveries[path]) == 3
-    assert api.get(f"/v1/images/generations/{job['id']}").json()["status"] == done["status"] == "succeeded"
-
-
 @pytest.mark.parametrize(
     ("webhook", "reason"),
     [

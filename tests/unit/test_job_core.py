@@ -4,6 +4,7 @@ resumption, exactly-once endings and clean-up."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ from shared.providers.base import (
 )
 from tests.fakes.context import FakeWorld, fake_world
 from tests.fakes.providers import images
+from tests.fakes.storage import SentMessage
 
 TENANT = "tenant-a"
 
@@ -48,6 +50,21 @@ def deliveries(world: FakeWorld) -> list[JobMessage]:
 async def deliver_all(world: FakeWorld) -> None:
     for message in deliveries(world):
         await process_job(world.ctx, message)
+
+
+async def deliver_when_due(world: FakeWorld, *, most: int = 20) -> None:
+    """Deliver every message as a queue would, each once its visibility delay is over (moving the clock
+    on to it), until no message is left."""
+    pending: list[SentMessage] = []
+    for _ in range(most):
+        pending += world.job_queue.take()
+        if not pending:
+            return
+        pending.sort(key=lambda sent: sent.visible_at)
+        due = pending.pop(0)
+        await world.clock.advance(max(0.0, due.visible_at - world.clock.time()))
+        await process_job(world.ctx, JobMessage.model_validate_json(due.content))
+    raise AssertionError(f"messages still coming after {most} deliveries")
 
 
 def account(world: FakeWorld) -> dict[str, Any]:
@@ -106,7 +123,10 @@ async def test_a_job_submitted_and_delivered_once_succeeds_and_is_charged_once()
     assert len(world.provider.calls) == 1
 
 
-async def test_duplicate_deliveries_of_a_running_job_call_the_provider_once_and_end_it_once() -> None:
+async def test_duplicate_deliveries_of_a_running_job_call_the_provider_once_and_end_it_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="shared")
     world = fake_world()
     job = await submit(world, webhook="http://127.0.0.1:9/hook", webhookEvents=["completed"])
     (message,) = deliveries(world)
@@ -126,16 +146,18 @@ async def test_duplicate_deliveries_of_a_running_job_call_the_provider_once_and_
     gate.release.set()
     await first
     # The duplicates come back after the claim would have lapsed: the job has ended, they are dropped.
-    for m in deferred:
-        await process_job(world.ctx, JobMessage.model_validate_json(m.content))
+    world.job_queue.sent = deferred
+    await deliver_when_due(world)
 
     stored = world.job_document(TENANT, job.id)
     assert stored["status"] == "succeeded"
     assert len(world.provider.calls) == 1
     assert world.job_queue.sent == []
-    assert account(world)["spent"] == 1
+    assert account(world)["spent"] == 1 and account(world)["reserved"] == 0
     assert webhooks_sent(world, "completed") == 1
     assert world.images.names("generated") == {o["blobName"] for o in stored["outputs"]}
+    assert f"Job {job.id}: not started, run" in caplog.text
+    assert caplog.text.count(f"Job {job.id} ended succeeded") == 1
 
 
 async def test_a_run_taken_over_after_its_claim_lapsed_never_removes_the_winners_image() -> None:
@@ -241,7 +263,8 @@ async def test_a_live_claim_is_not_swept() -> None:
     deliveries(world)
     await claim_job(world.ctx, TENANT, job.id, "a-live-run")
 
-    result = await sweep_stale_jobs(world.ctx, now=utc_now() + timedelta(seconds=30))
+    await world.clock.advance(30)
+    result = await sweep_stale_jobs(world.ctx)
 
     assert result.requeued == 0 and world.job_queue.sent == []
 

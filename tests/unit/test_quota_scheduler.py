@@ -6,7 +6,6 @@ fair across tenants and its order is the job's queue position."""
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -37,6 +36,8 @@ from tests.unit.test_job_core import (
 MODEL = "gemini/gemini-2.5-flash-image"
 # Two lanes, one call each per window.
 QUOTA = {"PROVIDER_QUOTAS": f"{MODEL}=rpm:2"}
+# Long enough for every lane entry, back-off and waiter's due time of one window to have passed.
+WINDOW = 70
 
 
 def quota_documents(world: FakeWorld, kind: str) -> list[dict[str, Any]]:
@@ -45,23 +46,6 @@ def quota_documents(world: FakeWorld, kind: str) -> list[dict[str, Any]]:
 
 def lane_entries(world: FakeWorld) -> list[dict[str, Any]]:
     return [entry for lane in quota_documents(world, "quotaLane") for entry in lane["entries"]]
-
-
-def let_a_window_pass(world: FakeWorld) -> None:
-    """As if a quota window had gone by: lane entries, waiters' due times and back-offs move 70 s back."""
-
-    def earlier(doc: dict[str, Any]) -> None:
-        for entry in doc.get("entries", []):
-            entry["at"] -= 70
-        for field in ("dueAt", "blockedUntil"):
-            if field in doc:
-                doc[field] -= 70
-
-    for doc in world.quotas.documents():
-        world.quotas.poke(MODEL, doc["id"], earlier)
-    for doc in world.jobs.documents():
-        if doc.get("notBefore"):
-            world.jobs.poke(doc["tenantId"], doc["id"], lambda d: d.update(notBefore=iso_utc(utc_now())))
 
 
 def status(world: FakeWorld, job: JobDocument, tenant: str = TENANT) -> str:
@@ -89,7 +73,7 @@ async def test_a_job_beyond_the_quota_waits_queued_with_no_attempt_then_runs_in_
     await process_job(world.ctx, JobMessage(job_id=jobs[2].id, tenant_id=TENANT))
     assert len(world.job_queue.take()) == 1 and len(world.provider.calls) == 2
 
-    let_a_window_pass(world)
+    await world.clock.advance(WINDOW)
     await process_job(world.ctx, JobMessage(job_id=jobs[2].id, tenant_id=TENANT))
 
     done = world.job_document(TENANT, jobs[2].id)
@@ -118,7 +102,7 @@ async def test_a_429_of_a_model_with_a_quota_slows_it_for_everyone_and_is_no_att
     job = await submit(world, webhook="http://127.0.0.1:9/hook", webhookEvents=["running"])
     (message,) = deliveries(world)
     world.provider.script.append(transient_error("Gemini answered 429", retry_after=7, rate_limited=True))
-    before = time.time()
+    before = world.clock.time()
 
     await process_job(world.ctx, message)
 
@@ -132,11 +116,12 @@ async def test_a_429_of_a_model_with_a_quota_slows_it_for_everyone_and_is_no_att
     (pace,) = quota_documents(world, "quotaPace")
     assert pace["factor"] == 2.0 and pace["blockedUntil"] >= before + 7
     # No call starts before the provider's Retry-After, whoever's job it is.
+    await world.clock.advance(1)
     other = await submit(world)
     await deliver_all(world)
     assert status(world, other) == "queued" and len(world.provider.calls) == 1
 
-    let_a_window_pass(world)
+    await world.clock.advance(WINDOW)
     await process_job(world.ctx, message)
 
     done = world.job_document(TENANT, job.id)
@@ -196,7 +181,7 @@ async def test_time_spent_waiting_for_the_quota_does_not_count_against_the_job_d
     world.jobs.poke(
         TENANT, jobs[2].id, lambda d: d.update(createdAt=iso_utc(utc_now() - timedelta(minutes=70)))
     )
-    let_a_window_pass(world)
+    await world.clock.advance(WINDOW)
 
     await process_job(world.ctx, JobMessage(job_id=jobs[2].id, tenant_id=TENANT))
 
@@ -208,7 +193,7 @@ async def test_the_line_is_round_robin_across_tenants_and_is_the_queue_position(
     burst = []
     for _ in range(5):
         burst.append(await submit(world))
-        await asyncio.sleep(0.002)  # distinct submission times (milliseconds as stored): a known order
+        await world.clock.advance(0.002)  # distinct submission times (milliseconds as stored): a known order
     other = await submit_generation(
         world.ctx, "tenant-b", GenerationRequest.model_validate({"prompt": "a blue square"})
     )
@@ -230,7 +215,7 @@ async def test_the_line_is_round_robin_across_tenants_and_is_the_queue_position(
 
     # The window passes and every waiting message comes back, the burst's first: tenant b's job still
     # takes the second slot.
-    let_a_window_pass(world)
+    await world.clock.advance(WINDOW)
     for job in [burst[2], burst[3], burst[4], other]:
         await process_job(world.ctx, JobMessage(job_id=job.id, tenant_id=job.tenant_id))
 
@@ -243,6 +228,7 @@ async def test_a_job_not_yet_delivered_is_placed_where_it_would_join_the_line() 
     for _ in range(3):
         await submit(world)
     await deliver_all(world)
+    await world.clock.advance(1)
     newcomer = await submit(world)
 
     view = await job_view(world.ctx, newcomer, status_url="https://api.example/status")
@@ -265,20 +251,17 @@ async def test_jobs_of_models_without_a_quota_show_no_place_and_the_usual_retry_
     assert status_retry_after(settings, utc_now()) == settings.status_retry_after_seconds
 
 
-async def test_a_run_whose_slot_passed_while_it_prepared_takes_a_fresh_one(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_a_run_whose_slot_passed_while_it_prepared_takes_a_fresh_one() -> None:
     world = fake_world(**QUOTA)
     job = await submit(world)
     (message,) = deliveries(world)
-    real_time = time.time
-    before = real_time()
+    before = world.clock.time()
 
     # Between its claim and its call the run stalls for 5 s: its slot has passed when it is about to call.
     def stall_after_the_claim(item_id: str, body: dict[str, Any]) -> None:
         if body.get("status") == "running":
             world.jobs.before_write = None
-            monkeypatch.setattr(time, "time", lambda: real_time() + 5)
+            world.clock.stall(5)
 
     world.jobs.before_write = stall_after_the_claim
     await process_job(world.ctx, message)
@@ -326,10 +309,30 @@ async def test_a_model_with_concurrent_calls_declared_gives_back_a_job_while_its
     assert done["status"] == "succeeded" and done["attempts"] == 1
 
 
+async def test_a_run_waits_on_the_clock_for_its_reserved_slot_before_calling() -> None:
+    world = fake_world(PROVIDER_QUOTAS=f"{MODEL}=rpm:60;burst:1")  # evenly paced: a call a second or so
+    first, second = await submit(world), await submit(world)
+    messages = deliveries(world)
+    await process_job(world.ctx, messages[0])
+    assert status(world, first) == "succeeded"
+
+    run = asyncio.create_task(process_job(world.ctx, messages[1]))
+    await world.clock.advance(0.5)
+    assert not run.done() and len(world.provider.calls) == 1, "its slot is a second after the first call"
+    assert status(world, second) == "running"
+
+    await world.clock.advance(1)
+    await asyncio.wait_for(run, timeout=5)
+    assert status(world, second) == "succeeded" and len(world.provider.calls) == 2
+    first_at, second_at = sorted(entry["at"] for entry in lane_entries(world))
+    assert 1 <= second_at - first_at <= 1.5
+
+
 async def test_a_waiting_jobs_estimate_is_not_read_from_a_snapshot_older_than_the_slots_taken() -> None:
     world = fake_world(**QUOTA)
     jobs = [await submit(world) for _ in range(3)]
     before = await job_view(world.ctx, jobs[2], status_url="x")  # the process now holds a snapshot
+    await world.clock.advance(0.5)  # well within the snapshot's age limit
     await deliver_all(world)  # meanwhile the first two take both slots of the window
 
     stored = JobDocument.model_validate(world.job_document(TENANT, jobs[2].id))
