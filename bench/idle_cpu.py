@@ -10,24 +10,14 @@ per process and as a share of one core.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 from azure.storage.blob import BlobServiceClient
 
-from devtools.stack.stack import ROOT, LocalStack, settings_on_free_ports
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+from bench.local_stack import bench_stack, process_cpu_seconds
 
 
 def main() -> None:
@@ -36,37 +26,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--settle", type=float, default=15.0)
     args = parser.parse_args()
-    base = json.loads((ROOT / "local.settings.json.example").read_text())["Values"]
-    values, endpoints = settings_on_free_ports(base)
-    with tempfile.TemporaryDirectory() as data:
-        stack = LocalStack(
-            values=values,
-            endpoints=endpoints,
-            data_dir=Path(data),
-            log_dir=Path(data) / "logs",
-            devhost_args=["--no-timers"],
-        )
-        with stack:
-            blobs = BlobServiceClient.from_connection_string(values["AzureWebJobsStorage"])
-            container = blobs.get_container_client(values["IMAGES_CONTAINER"])
-            day = f"{datetime.now(UTC):%Y-%m-%d}"
-            started = time.perf_counter()
-            for _ in range(args.blobs):
-                container.upload_blob(f"images/bench/{day}/{uuid.uuid4()}-0.png", os.urandom(2048))
-            print(
-                f"wrote {args.blobs} blobs in {time.perf_counter() - started:.1f}s; settling {args.settle}s"
-            )
-            time.sleep(args.settle)
-            processes = [(p.name, p.process.pid) for p in stack.processes if p.process is not None]
-            before = {name: cpu_seconds(pid) for name, pid in processes}
-            time.sleep(args.seconds)
-            after = {name: cpu_seconds(pid) for name, pid in processes}
-        total = 0.0
-        for name, _ in processes:
-            used = after[name] - before[name]
-            total += used
-            print(f"{name:16} {used:6.2f} s CPU  {100 * used / args.seconds:5.1f} % of a core")
-        print(f"{'all':16} {total:6.2f} s CPU  {100 * total / args.seconds:5.1f} % of a core")
+    with bench_stack({}) as stack:
+        blobs = BlobServiceClient.from_connection_string(stack.values["AzureWebJobsStorage"])
+        container = blobs.get_container_client(stack.values["IMAGES_CONTAINER"])
+        day = f"{datetime.now(UTC):%Y-%m-%d}"
+        started = time.perf_counter()
+        for _ in range(args.blobs):
+            container.upload_blob(f"images/bench/{day}/{uuid.uuid4()}-0.png", os.urandom(2048))
+        print(f"wrote {args.blobs} blobs in {time.perf_counter() - started:.1f}s; settling {args.settle}s")
+        time.sleep(args.settle)
+        processes = [(p.name, p.process.pid) for p in stack.processes if p.process is not None]
+        before = {name: process_cpu_seconds(pid) for name, pid in processes}
+        time.sleep(args.seconds)
+        after = {name: process_cpu_seconds(pid) for name, pid in processes}
+    total = 0.0
+    for name, _ in processes:
+        used = after[name] - before[name]
+        total += used
+        print(f"{name:16} {used:6.2f} s CPU  {100 * used / args.seconds:5.1f} % of a core")
+    print(f"{'all':16} {total:6.2f} s CPU  {100 * total / args.seconds:5.1f} % of a core")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import httpx
 from azure.cosmos import CosmosClient
 
 from bench.call_counter import CountingProxy, Proxies
-from bench.local_stack import bench_stack
+from bench.local_stack import bench_stack, process_cpu_seconds
 from bench.submit_latency import queue_concurrency
 from devtools.stack.stack import AZURITE_ACCOUNT_KEY, ROOT, Endpoints, LocalStack
 
@@ -42,13 +42,7 @@ OVERRIDES = {
     "DEFAULT_CREDIT_BALANCE": "1000000",
     "DEV_API_KEY_RATE_LIMIT": "1000000",
 }
-TICKS = os.sysconf("SC_CLK_TCK")
 PY_SPY = str(Path(sys.executable).parent / "py-spy")  # requirements-dev.txt installs it into the venv
-
-
-def process_cpu_seconds(pid: int) -> float:
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
 def through_proxies(proxies: Proxies) -> Any:

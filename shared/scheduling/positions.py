@@ -2,7 +2,9 @@
 the status URL's Retry-After.
 
 Read from a snapshot of the model's quota partition shared by the process's readers for a couple of
-seconds, so that many clients polling many jobs cost one query per model and interval, not one per poll.
+seconds, so that many clients polling many jobs cost one query per model and interval, not one per poll;
+a snapshot read before the job itself last changed is not used for it (its run was placed in line after
+slots the snapshot does not show).
 A job that is not in the line yet (just submitted, its message not yet delivered) is placed where it
 would join it.
 """
@@ -39,7 +41,9 @@ async def queue_place(ctx: AppContext, job: JobDocument) -> QueuePlace | None:
     quota = quota_of(ctx, job)
     if quota is None:
         return None
-    snapshot = await ctx.quotas.recent_snapshot(quota, SNAPSHOT_MAX_AGE)
+    snapshot = await ctx.quotas.recent_snapshot(
+        quota, SNAPSHOT_MAX_AGE, read_after=job.updated_at.timestamp()
+    )
     now = time.time()
     if snapshot.places is None:
         # Every stored waiter's place at once: polls of many waiting jobs share the work.

@@ -90,10 +90,17 @@ class QuotaStore:
     def quota_for(self, provider: str, model: str) -> ModelQuota | None:
         return self._quotas.get(f"{provider}/{model}")
 
-    async def recent_snapshot(self, quota: ModelQuota, max_age: float) -> Snapshot:
-        """A snapshot at most `max_age` seconds old, shared by this process's readers (status polls)."""
+    async def recent_snapshot(self, quota: ModelQuota, max_age: float, read_after: float) -> Snapshot:
+        """A snapshot at most `max_age` seconds old and read after `read_after` (the reader's own job last
+        changed then: an older snapshot misses the slots its run saw taken), shared by this process's
+        readers (status polls)."""
         cached = self._recent.get(quota.scope)
-        if cached is not None and time.time() - cached.read_at <= max_age:
+        if (
+            cached is not None
+            and time.time() - cached.read_at <= max_age
+            # Stored times have millisecond precision.
+            and cached.read_at > read_after + 0.001
+        ):
             return cached
         fresh = await self.snapshot(quota)
         self._recent[quota.scope] = fresh

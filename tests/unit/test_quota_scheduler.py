@@ -324,3 +324,19 @@ async def test_a_model_with_concurrent_calls_declared_gives_back_a_job_while_its
     await process_job(world.ctx, messages[1])
     done = world.job_document(TENANT, second.id)
     assert done["status"] == "succeeded" and done["attempts"] == 1
+
+
+async def test_a_waiting_jobs_estimate_is_not_read_from_a_snapshot_older_than_the_slots_taken() -> None:
+    world = fake_world(**QUOTA)
+    jobs = [await submit(world) for _ in range(3)]
+    before = await job_view(world.ctx, jobs[2], status_url="x")  # the process now holds a snapshot
+    await deliver_all(world)  # meanwhile the first two take both slots of the window
+
+    stored = JobDocument.model_validate(world.job_document(TENANT, jobs[2].id))
+    after = await job_view(world.ctx, stored, status_url="x")
+
+    assert before.estimated_start_at is not None and before.estimated_start_at - utc_now() < timedelta(
+        seconds=5
+    )
+    assert after.queue_position == 0 and after.estimated_start_at is not None
+    assert timedelta(seconds=55) < after.estimated_start_at - utc_now() < timedelta(seconds=65)
