@@ -146,7 +146,7 @@ except FetchRefused:
 # The provider SDKs and Pillow, PyJWT with cryptography, the compatibility families and the worker's
 # modules: each loads with the first request (or message) that needs it.
 heavy = ("openai", "PIL", "google.genai", "jwt", "cryptography", "shared.compat", "shared.jobs.worker",
-         "shared.jobs.generation", "shared.webhooks.delivery")
+         "shared.jobs.generation", "shared.scheduling.gate", "shared.webhooks.delivery")
 print(sorted(m for m in sys.modules if any(m == name or m.startswith(name + ".") for name in heavy)))
 """
 
