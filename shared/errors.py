@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from shared.models.errors import ErrorCode
+
+# How a refused request's message begins: a body (or form) field, or a query parameter.
+REQUEST_FIELD = "Invalid request: "
+QUERY_PARAMETER = "Invalid query parameter "
 
 
 class ApiError(Exception):
@@ -33,6 +40,49 @@ def not_found(what: str) -> ApiError:
 
 def validation_error(message: str, details: Any = None) -> ApiError:
     return ApiError(400, ErrorCode.VALIDATION_ERROR, message, details=details)
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One field's problem in a refused request: a `details` item of the 400."""
+
+    field: str
+    message: str
+
+
+def invalid_fields(
+    problems: Sequence[FieldProblem], *, prefix: str = REQUEST_FIELD, name_all: bool = False
+) -> ApiError:
+    """The 400 for `problems`: `details` lists each field and its message; the message names the first
+    (`Invalid request: <field>: <message>.`), or with `name_all` each of them, `; `-separated."""
+    named = problems if name_all else problems[:1]
+    return _refused(_sentence(prefix + "; ".join(f"{p.field}: {p.message}" for p in named)), problems)
+
+
+def invalid_field(
+    field: str, message: str, *, detail: str | None = None, prefix: str = REQUEST_FIELD
+) -> ApiError:
+    """The 400 for one field: `message` says what is wrong with it; `details` lists `detail` where that
+    is a shorter way to say it."""
+    return _refused(_sentence(f"{prefix}{field}: {message}"), [FieldProblem(field, detail or message)])
+
+
+def invalid_input(exc: ValidationError, *, prefix: str = REQUEST_FIELD, whole: str = "body") -> ApiError:
+    """The 400 for a body, form or query that did not validate as its model: every error by its field
+    (`whole` names an error of the input as a whole)."""
+    errors = exc.errors(include_url=False, include_input=False)
+    problems = [FieldProblem(".".join(str(part) for part in e["loc"]) or whole, e["msg"]) for e in errors]
+    if errors[0]["type"] == "json_invalid":
+        return _refused("The request body is not valid JSON.", problems)
+    return invalid_fields(problems, prefix=prefix)
+
+
+def _refused(message: str, problems: Sequence[FieldProblem]) -> ApiError:
+    return validation_error(message, details=[{"field": p.field, "message": p.message} for p in problems])
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith(".") else text + "."
 
 
 def renamed_fields(error: ApiError, rename: Callable[[str], str]) -> ApiError:

@@ -185,22 +185,16 @@ async def list_generations(ctx: AppContext, tenant_id: str, query: GenerationLis
 
 async def generation_view(ctx: AppContext, job: JobDocument) -> Generation:
     output = await _output_image(ctx, job)
-    return Generation(
-        id=job.id,
-        project_id=job.tenant_id,
-        prompt=job.enhanced_prompt or job.spec.prompt,
-        original_prompt=job.spec.prompt,
-        auto_enhance=job.spec.auto_enhance,
-        aspect_ratio=job.spec.aspect_ratio,
-        status=GenerationStatus.from_job(job.status),
-        output_image_id=output.id if output else None,
-        output_image=output,
-        processing_time_ms=job.processing_time_ms,
-        retry_count=job.retry_count,
-        error_message=_error_message(job),
-        meta=job.meta or {},
-        created_at=job.created_at,
-        updated_at=job.updated_at,
+    return Generation.model_validate(
+        {
+            **job.view_fields(),
+            "project_id": job.tenant_id,
+            "status": GenerationStatus.from_job(job.status),
+            "output_image_id": output.id if output else None,
+            "output_image": output,
+            "error_message": _error_message(job),
+            "meta": job.meta or {},
+        }
     )
 
 

@@ -19,7 +19,7 @@ from shared.compat.seed002_models import (
     V0Usage,
 )
 from shared.credits.ledger import usage
-from shared.errors import ApiError, validation_error
+from shared.errors import ApiError, invalid_field
 from shared.http.endpoint import ErrorShape
 from shared.images.thumbnails import thumbnail_url
 from shared.jobs.references import SubmitPolicy
@@ -85,10 +85,11 @@ def to_native(request: V0GenerationRequest, catalog: ProviderCatalog) -> Generat
     """The seed's body as the native request; `modelVersion` picks the provider that offers it."""
     references = len(request.ref_image_base64) + len(request.ref_image_urls)
     if references > MAX_REFERENCE_IMAGES:
-        raise validation_error(
-            f"Invalid request: refImageBase64: at most {MAX_REFERENCE_IMAGES} reference images in total "
-            "(refImageBase64 and refImageUrls together).",
-            details=[{"field": "refImageBase64", "message": f"at most {MAX_REFERENCE_IMAGES} in total"}],
+        raise invalid_field(
+            "refImageBase64",
+            f"at most {MAX_REFERENCE_IMAGES} reference images in total (refImageBase64 and refImageUrls "
+            "together)",
+            detail=f"at most {MAX_REFERENCE_IMAGES} in total",
         )
     fields: dict[str, object] = {
         "prompt": request.prompt or None,  # empty means "the preset's template alone"
@@ -116,9 +117,8 @@ def provider_of(catalog: ProviderCatalog, model: str) -> str:
         if model in models:
             return provider
     available = ", ".join(m for models in configured.values() for m in models)
-    raise validation_error(
-        f"Invalid request: modelVersion: unknown model {model!r}; available: {available}.",
-        details=[{"field": "modelVersion", "message": "unknown model"}],
+    raise invalid_field(
+        "modelVersion", f"unknown model {model!r}; available: {available}", detail="unknown model"
     )
 
 

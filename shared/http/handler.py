@@ -12,7 +12,7 @@ from contextvars import ContextVar
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
-from shared.errors import ApiError, validation_error
+from shared.errors import ApiError, invalid_input
 from shared.models.errors import ErrorCode
 from shared.store_keys import UnsafeStoreKeyError
 
@@ -78,7 +78,7 @@ def parse_json_body[ModelT: BaseModel](req: func.HttpRequest, model: type[ModelT
     try:
         return model.model_validate_json(req.get_body() or b"")
     except ValidationError as exc:
-        raise validation_error(_summary(exc), details=_field_errors(exc)) from exc
+        raise invalid_input(exc) from exc
 
 
 def validate_body[ModelT: BaseModel](data: dict[str, object], model: type[ModelT]) -> ModelT:
@@ -87,20 +87,4 @@ def validate_body[ModelT: BaseModel](data: dict[str, object], model: type[ModelT
     try:
         return model.model_validate(data, strict=False)
     except ValidationError as exc:
-        raise validation_error(_summary(exc), details=_field_errors(exc)) from exc
-
-
-def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
-    errors = []
-    for item in exc.errors(include_url=False, include_input=False):
-        location = ".".join(str(part) for part in item["loc"])
-        errors.append({"field": location or "body", "message": item["msg"]})
-    return errors
-
-
-def _summary(exc: ValidationError) -> str:
-    first = exc.errors(include_url=False, include_input=False)[0]
-    if first["type"] == "json_invalid":
-        return "The request body is not valid JSON."
-    location = ".".join(str(part) for part in first["loc"]) or "body"
-    return f"Invalid request: {location}: {first['msg']}."
+        raise invalid_input(exc) from exc

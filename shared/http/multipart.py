@@ -8,7 +8,7 @@ import json
 import azure.functions as func
 from pydantic import BaseModel
 
-from shared.errors import validation_error
+from shared.errors import invalid_field
 from shared.http.handler import validate_body
 from shared.models.jobs import GenerationRequest
 from shared.presets.uploads import Upload, make_upload
@@ -37,10 +37,7 @@ def parse_form[ModelT: BaseModel](
             try:
                 fields[name] = json.loads(value)
             except ValueError as exc:
-                raise validation_error(
-                    f"Invalid request: {name}: not valid JSON.",
-                    details=[{"field": name, "message": "not valid JSON"}],
-                ) from exc
+                raise invalid_field(name, "not valid JSON") from exc
         else:
             fields[name] = value
     request = validate_body(fields, model)

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
-from shared.errors import validation_error
+from shared.errors import QUERY_PARAMETER, FieldProblem, invalid_field, invalid_fields, invalid_input
 from shared.models.jobs import ResponseFormat
 
 
@@ -23,14 +23,7 @@ def parse_query[ModelT: BaseModel](req: func.HttpRequest, model: type[ModelT]) -
         # Not strict: a query string is text (`limit=5`, `includeDeleted=true`).
         return model.model_validate(dict(req.params), strict=False)
     except ValidationError as exc:
-        errors = [
-            {"field": ".".join(str(p) for p in item["loc"]) or "query", "message": item["msg"]}
-            for item in exc.errors(include_url=False, include_input=False)
-        ]
-        first = errors[0]
-        raise validation_error(
-            f"Invalid query parameter {first['field']}: {first['message']}.", details=errors
-        ) from exc
+        raise invalid_input(exc, prefix=QUERY_PARAMETER, whole="query") from exc
 
 
 def query_param(req: func.HttpRequest, name: str) -> str | None:
@@ -47,10 +40,7 @@ def query_flag(req: func.HttpRequest, name: str) -> bool:
         return True
     if value in ("", "false", "0"):
         return False
-    raise validation_error(
-        f"Invalid query parameter {name}: expected true or false.",
-        details=[{"field": name, "message": "expected true or false"}],
-    )
+    raise invalid_field(name, "expected true or false", prefix=QUERY_PARAMETER)
 
 
 def response_format_param(req: func.HttpRequest) -> ResponseFormat:
@@ -60,17 +50,13 @@ def response_format_param(req: func.HttpRequest) -> ResponseFormat:
         return ResponseFormat(value)
     except ValueError as exc:
         allowed = ", ".join(f.value for f in ResponseFormat)
-        raise validation_error(
-            f"Invalid query parameter response_format: expected one of {allowed}.",
-            details=[{"field": "response_format", "message": f"expected one of {allowed}"}],
-        ) from exc
+        raise invalid_field("response_format", f"expected one of {allowed}", prefix=QUERY_PARAMETER) from exc
 
 
 def _refuse_repeated(req: func.HttpRequest, names: set[str]) -> None:
     given = [name for name, _ in parse_qsl(urlsplit(req.url).query, keep_blank_values=True)]
     repeated = sorted({name for name in given if name in names and given.count(name) > 1})
     if repeated:
-        raise validation_error(
-            f"Invalid query parameter {repeated[0]}: given more than once.",
-            details=[{"field": name, "message": "given more than once"} for name in repeated],
+        raise invalid_fields(
+            [FieldProblem(name, "given more than once") for name in repeated], prefix=QUERY_PARAMETER
         )

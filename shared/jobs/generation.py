@@ -34,7 +34,7 @@ async def generate_for_job(ctx: AppContext, job: JobDocument, owned: Mutation, g
     references = tuple([await _input(ctx, job, name) for name in job.spec.reference_blobs])
     mask = await _input(ctx, job, job.spec.mask_blob) if job.spec.mask_blob else None
     prompt = await _prompt(ctx, job, owned)
-    call = ImageCall(prompt=prompt, model=job.spec.model, spec=job.spec, references=references, mask=mask)
+    call = ImageCall(spec=job.spec.model_copy(update={"prompt": prompt}), references=references, mask=mask)
     chain = [
         (job.spec.provider, job.spec.model),
         *fallback_chain(
@@ -51,7 +51,7 @@ async def generate_for_job(ctx: AppContext, job: JobDocument, owned: Mutation, g
         try:
             async with gate.call(provider_name, model):
                 with provider_call(job, provider_name, model, fallback=position > 0):
-                    result = await provider.generate(replace(call, model=model))
+                    result = await provider.generate(call.on(provider_name, model))
         except QuotaDeferral as deferral:
             # The job's own model waits in line; a fallback with no free slot is skipped, not waited for.
             if position == 0:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from shared.app_context import AppContext
-from shared.errors import ApiError, validation_error
+from shared.errors import ApiError, invalid_field, invalid_fields
 from shared.ids import is_job_id, split_image_id
 from shared.images.inspect import EXTENSION_BY_MIME
 from shared.images.sniff import MIME_PNG, NotAnImageError, SniffedImage, sniff_image
@@ -71,10 +71,7 @@ def check_parameters(
     max_images = policy.max_images or ctx.settings.max_images_per_job
     problems, warnings = check_request(choice.family, request, max_images=max_images)
     if problems:
-        raise validation_error(
-            "Invalid request: " + "; ".join(f"{p.field}: {p.message}" for p in problems),
-            details=[{"field": p.field, "message": p.message} for p in problems],
-        )
+        raise invalid_fields(problems, name_all=True)
     return warnings
 
 
@@ -101,8 +98,6 @@ async def store_inputs(
     policy: SubmitPolicy = NATIVE_POLICY,
 ) -> StoredInputs:
     """Check the request's reference images and mask and store them; ApiError(400) on the first problem."""
-    if request.mask is not None and not request.reference_images:
-        raise _problem("mask", "A mask needs at least one reference image.")
     if not request.reference_images:
         return StoredInputs()
     fetcher = fetcher_for(ctx, public_hosts=policy.fetch_public_hosts)
@@ -113,7 +108,7 @@ async def store_inputs(
     mask = await _load(ctx, fetcher, tenant_id, request.mask, "mask") if request.mask else None
     total = sum(len(item.data) for item in loaded) + (len(mask.data) if mask else 0)
     if total > ctx.settings.reference_total_max_bytes:
-        raise _problem(
+        raise invalid_field(
             "referenceImages",
             f"The reference images and mask total {total} bytes; at most "
             f"{ctx.settings.reference_total_max_bytes} are accepted.",
@@ -136,11 +131,11 @@ async def store_inputs(
 
 def _check_mask(mask: SniffedImage, first_reference: SniffedImage) -> None:
     if mask.mime_type != MIME_PNG:
-        raise _problem("mask", "The mask must be a PNG.")
+        raise invalid_field("mask", "The mask must be a PNG.")
     if not mask.has_alpha:
-        raise _problem("mask", "The mask must be a PNG with an alpha channel (transparent = editable).")
+        raise invalid_field("mask", "The mask must be a PNG with an alpha channel (transparent = editable).")
     if (mask.width, mask.height) != (first_reference.width, first_reference.height):
-        raise _problem(
+        raise invalid_field(
             "mask",
             f"The mask is {mask.width}x{mask.height}; it must have the first reference image's dimensions "
             f"({first_reference.width}x{first_reference.height}).",
@@ -170,13 +165,13 @@ async def _load(
     else:
         data = await _earlier_output(ctx, tenant_id, str(item.output_id), f"{where}.outputId")
     if len(data) > limit:
-        raise _problem(where, f"The image is {len(data)} bytes; at most {limit} are accepted.")
+        raise invalid_field(where, f"The image is {len(data)} bytes; at most {limit} are accepted.")
     try:
         image = sniff_image(data)
     except NotAnImageError as exc:
-        raise _problem(where, f"Not a usable PNG, JPEG or WebP image: {exc}.") from exc
+        raise invalid_field(where, f"Not a usable PNG, JPEG or WebP image: {exc}.") from exc
     if item.mime_type is not None and item.mime_type != image.mime_type:
-        raise _problem(
+        raise invalid_field(
             f"{where}.mimeType", f"mimeType says {item.mime_type} but the bytes are {image.mime_type}."
         )
     return _Loaded(data=data, image=image)
@@ -190,14 +185,14 @@ async def _url_image(ctx: AppContext, fetcher: SafeFetcher, url: str, where: str
         try:
             return (await fetcher.fetch_image(url)).data
         except FetchRefused as exc:
-            raise _problem(where, f"The URL was refused: {exc}") from exc
+            raise invalid_field(where, f"The URL was refused: {exc}") from exc
     try:
         linked = await linked_image(ctx, target.tenant_id, target.image_id)
     except ApiError as exc:
-        raise _problem(where, f"The image link names no stored image ({exc.message})") from exc
+        raise invalid_field(where, f"The image link names no stored image ({exc.message})") from exc
     data = await ctx.images.download(linked.image.container, linked.image.blob_name)
     if data is None:
-        raise _problem(where, "The linked image is no longer stored.")
+        raise invalid_field(where, "The linked image is no longer stored.")
     return data
 
 
@@ -206,11 +201,11 @@ def _decode_base64(value: str, where: str, limit: int) -> bytes:
     payload = value[match.end() :] if match else value
     payload = "".join(payload.split())
     if len(payload) * 3 // 4 > limit + 3:
-        raise _problem(where, f"The image is larger than {limit} bytes.")
+        raise invalid_field(where, f"The image is larger than {limit} bytes.")
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise _problem(where, "Not valid base64.") from exc
+        raise invalid_field(where, "Not valid base64.") from exc
 
 
 async def _earlier_output(ctx: AppContext, tenant_id: str, output_id: str, where: str) -> bytes:
@@ -218,19 +213,13 @@ async def _earlier_output(ctx: AppContext, tenant_id: str, output_id: str, where
     value = output_id.lower()
     parts = (value, 0) if is_job_id(value) else split_image_id(value)
     if parts is None:
-        raise _problem(where, "An output id is `{jobId}` or `{jobId}-{n}`.")
+        raise invalid_field(where, "An output id is `{jobId}` or `{jobId}-{n}`.")
     job_id, index = parts
     job = await ctx.jobs.get(tenant_id, job_id)
     output = next((image for image in job.outputs if image.index == index), None) if job else None
     if output is None:
-        raise _problem(where, f"No output {output_id!r} was found.")
+        raise invalid_field(where, f"No output {output_id!r} was found.")
     data = await ctx.images.download(output.container, output.blob_name)
     if data is None:
-        raise _problem(where, f"The image of output {output_id!r} is no longer stored.")
+        raise invalid_field(where, f"The image of output {output_id!r} is no longer stored.")
     return data
-
-
-def _problem(field_name: str, message: str) -> ApiError:
-    return validation_error(
-        f"Invalid request: {field_name}: {message}", details=[{"field": field_name, "message": message}]
-    )

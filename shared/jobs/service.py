@@ -7,7 +7,7 @@ import logging
 
 from shared.app_context import AppContext
 from shared.credits.ledger import job_cost, reserve_credits
-from shared.errors import ApiError, not_found, validation_error
+from shared.errors import ApiError, invalid_field, not_found
 from shared.ids import is_job_id, new_job_id
 from shared.images.thumbnails import thumbnail_url
 from shared.jobs.ending import end_job
@@ -74,12 +74,11 @@ async def submit_generation(
     try:
         choice = ctx.providers.catalog.resolve(prepared.provider, prepared.model)
     except UnknownModelError as exc:
-        raise validation_error(
-            f"Invalid request: {exc.field}: {exc}", details=[{"field": exc.field, "message": str(exc)}]
-        ) from exc
+        raise invalid_field(exc.field, str(exc)) from exc
     warnings = check_parameters(ctx, choice, request, policy)
     check_fits_quota(ctx, choice.provider.value, choice.model, request.n)
-    await _check_webhook(ctx, request)
+    if request.webhook:
+        await check_webhook_url(ctx.settings, request.webhook)
     job = _new_job(tenant_id, request, prepared, choice, warnings)
     job_created(job)
     job.credits = job_cost(ctx.settings, job.spec)
@@ -122,16 +121,6 @@ async def submit_generation(
     return await _queue(ctx, job)
 
 
-async def _check_webhook(ctx: AppContext, request: GenerationRequest) -> None:
-    if request.webhook:
-        await check_webhook_url(ctx.settings, request.webhook)
-    elif "webhook_events" in request.model_fields_set:
-        raise validation_error(
-            "Invalid request: webhookEvents: needs a webhook URL.",
-            details=[{"field": "webhookEvents", "message": "needs a webhook URL"}],
-        )
-
-
 def _new_job(
     tenant_id: str,
     request: GenerationRequest,
@@ -146,21 +135,12 @@ def _new_job(
         id=new_job_id(),
         tenant_id=tenant_id,
         status=JobStatus.QUEUED,
-        spec=GenerationSpec(
+        spec=GenerationSpec.from_request(
+            request,
             prompt=prepared.prompt,
             provider=choice.provider.value,
             model=choice.model,
             aspect_ratio=prepared.aspect_ratio,
-            size=request.size,
-            quality=request.quality,
-            style=request.style,
-            resolution=request.resolution,
-            negative_prompt=request.negative_prompt,
-            n=request.n,
-            output_format=request.output_format,
-            output_compression=request.output_compression,
-            auto_enhance=request.auto_enhance,
-            enhancement_template=request.enhancement_template,
         ),
         is_public=request.is_public,
         preset_id=prepared.preset_id,
@@ -251,40 +231,14 @@ async def job_view(
 ) -> JobView:
     outputs = [await image_view(ctx, job, image, response_format) for image in job.outputs]
     place = await queue_place(ctx, job)
-    return JobView(
-        id=job.id,
-        status=job.status,
-        prompt=job.enhanced_prompt or job.spec.prompt,
-        original_prompt=job.spec.prompt,
-        mode=job.spec.mode,
-        n=job.spec.n,
-        served_by=job.served_by,
-        queue_position=place.position if place else None,
-        estimated_start_at=place.estimated_start_at if place else None,
-        trace_id=job.trace_id,
-        provider=job.spec.provider,
-        model=job.spec.model,
-        aspect_ratio=job.spec.aspect_ratio,
-        created_at=job.created_at,
-        updated_at=job.updated_at,
-        completed_at=job.completed_at,
-        outputs=outputs,
-        error=job.error,
-        retry_count=job.retry_count,
-        processing_time_ms=job.processing_time_ms,
-        revised_prompt=job.revised_prompt,
-        text=job.provider_text,
-        size=job.size,
-        usage=job.usage,
-        warnings=job.warnings,
-        is_public=job.is_public,
-        preset_id=job.preset_id,
-        credits=job.credits,
-        webhook=job.webhook,
-        webhook_events=job.webhook_events,
-        canceled_at=job.canceled_at,
-        deleted_at=job.deleted_at,
-        status_query_get_uri=status_url,
-        terminate_post_uri=f"{status_url}/cancel",
-        purge_history_delete_uri=status_url,
+    return JobView.model_validate(
+        {
+            **job.view_fields(),
+            "outputs": outputs,
+            "queue_position": place.position if place else None,
+            "estimated_start_at": place.estimated_start_at if place else None,
+            "status_query_get_uri": status_url,
+            "terminate_post_uri": f"{status_url}/cancel",
+            "purge_history_delete_uri": status_url,
+        }
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, ValidationError, model_serializer, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from shared.ids import PRESET_ID_PATTERN
 from shared.models.common import ApiModel, RequestModel, StoredModel, UtcDateTime
@@ -144,6 +145,32 @@ class GenerationRequest(RequestModel):
             return None
         return (self.enhancement_options or EnhancementOptions()).template
 
+    @model_validator(mode="after")
+    def _fields_agree(self) -> GenerationRequest:
+        """The rules between fields, each a 400 naming the field to change: a prompt unless a preset gives
+        it, variables only for a preset, events only for a webhook, a mask only beside a reference image."""
+        problems: list[InitErrorDetails] = []
+        if self.preset_id is None:
+            if not self.prompt:
+                problems.append(_problem(self, "prompt", None))
+            if self.variables:
+                problems.append(_problem(self, "variables", "variables need a presetId"))
+        if not self.webhook and "webhook_events" in self.model_fields_set:
+            problems.append(_problem(self, "webhook_events", "needs a webhook URL"))
+        if self.mask is not None and not self.reference_images:
+            problems.append(_problem(self, "mask", "A mask needs at least one reference image."))
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
+
+
+def _problem(request: GenerationRequest, name: str, message: str | None) -> InitErrorDetails:
+    """An error located at field `name` (by its wire name), as pydantic's own field errors are; without a
+    `message`, pydantic's own for a missing field ("Field required")."""
+    error = "missing" if message is None else PydanticCustomError("fields_disagree", message)
+    alias = GenerationRequest.model_fields[name].alias or name
+    return InitErrorDetails(type=error, loc=(alias,), input=getattr(request, name))
+
 
 class ResponseFormat(StrEnum):
     """How images appear in a job representation (`response_format` query parameter)."""
@@ -189,9 +216,30 @@ class GenerationSpec(ApiModel):
     auto_enhance: bool = False
     enhancement_template: str | None = None
 
+    @classmethod
+    def from_request(
+        cls, request: GenerationRequest, *, prompt: str, provider: str, model: str, aspect_ratio: str
+    ) -> GenerationSpec:
+        """The request's knobs as given (every field the two models share, and the enhancement template),
+        with what the preset and the provider catalog resolved: the prompt, provider, model, aspect ratio.
+        The reference images and mask are named once they are stored."""
+        given = {name: getattr(request, name) for name in cls.model_fields.keys() & _REQUEST_KNOBS}
+        return cls(
+            **given,
+            prompt=prompt,
+            provider=provider,
+            model=model,
+            aspect_ratio=aspect_ratio,
+            enhancement_template=request.enhancement_template,
+        )
+
     @property
     def mode(self) -> Literal["generate", "edit"]:
         return "edit" if self.reference_blobs else "generate"
+
+
+# The request's fields a spec takes as given (the rest are resolved, or stored first).
+_REQUEST_KNOBS = GenerationRequest.model_fields.keys() - {"prompt", "provider", "model", "aspect_ratio"}
 
 
 class JobError(ApiModel):
@@ -325,6 +373,21 @@ class JobDocument(StoredModel):
     @property
     def blob_naming(self) -> BlobNaming:
         return "indexed" if self.origin is None else self.origin.blob_naming
+
+    def view_fields(self) -> dict[str, Any]:
+        """The job by the names its views give its fields (`JobView`, a route family's own view): the
+        document's fields over the spec's, the prompt shown (the enhanced one, once there is one) beside
+        the caller's, the mode, the provider's text and the trace id. A view takes the fields it declares
+        and sets what it shows differently."""
+        return {
+            **dict(self.spec),
+            **dict(self),
+            "prompt": self.enhanced_prompt or self.spec.prompt,
+            "original_prompt": self.spec.prompt,
+            "mode": self.spec.mode,
+            "text": self.provider_text,
+            "trace_id": self.trace_id,
+        }
 
 
 class ImageView(ApiModel):

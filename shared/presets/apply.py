@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.errors import not_found, validation_error
+from shared.errors import FieldProblem, invalid_field, invalid_fields, not_found
 from shared.models.jobs import MAX_PROMPT_LENGTH, GenerationRequest
 from shared.models.presets import PLACEHOLDER, PresetDocument, Requirement
 from shared.presets.store import PresetStore
@@ -41,9 +41,10 @@ async def prepare_submit(
     rendered = render(preset.prompt_template, _values(preset, request.variables))
     prompt = f"{rendered}\n\n{request.prompt}" if request.prompt else rendered
     if len(prompt) > MAX_PROMPT_LENGTH:
-        raise validation_error(
-            f"Invalid request: prompt: the rendered prompt is longer than {MAX_PROMPT_LENGTH} characters.",
-            details=[{"field": "prompt", "message": "rendered prompt too long"}],
+        raise invalid_field(
+            "prompt",
+            f"the rendered prompt is longer than {MAX_PROMPT_LENGTH} characters",
+            detail="rendered prompt too long",
         )
     explicit = request.model_fields_set
     provider = request.provider or preset.default_provider
@@ -70,15 +71,10 @@ def render(template: str, values: dict[str, str]) -> str:
 
 
 def _without_preset(request: GenerationRequest, uploads: list[Upload]) -> PreparedSubmit:
-    errors = []
-    if not request.prompt:
-        errors.append({"field": "prompt", "message": "Field required"})
-    if request.variables:
-        errors.append({"field": "variables", "message": "variables need a presetId"})
-    errors += [{"field": u.field, "message": "files need a preset with file requirements"} for u in uploads]
-    if errors:
-        raise validation_error(
-            f"Invalid request: {errors[0]['field']}: {errors[0]['message']}.", details=errors
+    # The request's own rules (a prompt, no variables) held when it was validated; files come beside it.
+    if uploads:
+        raise invalid_fields(
+            [FieldProblem(u.field, "files need a preset with file requirements") for u in uploads]
         )
     assert request.prompt is not None
     return PreparedSubmit(
@@ -91,30 +87,29 @@ def _without_preset(request: GenerationRequest, uploads: list[Upload]) -> Prepar
 
 def _check_inputs(preset: PresetDocument, variables: dict[str, str], uploads: list[Upload]) -> list[Upload]:
     """The files in requirement order; any missing, unknown or invalid input is a 400 naming it."""
-    errors: list[dict[str, str]] = []
+    errors: list[FieldProblem] = []
     by_key = {r.key: r for r in preset.requirements}
     for name in variables:
         requirement = by_key.get(name)
         if requirement is None or requirement.type == "file":
-            errors.append({"field": f"variables.{name}", "message": "not a variable of this preset"})
+            errors.append(FieldProblem(f"variables.{name}", "not a variable of this preset"))
     file_keys = {r.key for r in preset.requirements if r.type == "file"}
     grouped, unknown = group_uploads(uploads, file_keys)
-    errors += [{"field": name, "message": "not a file requirement of this preset"} for name in unknown]
+    errors += [FieldProblem(name, "not a file requirement of this preset") for name in unknown]
     files: list[Upload] = []
     for requirement in preset.requirements:
         if requirement.type == "file":
             given = grouped.get(requirement.key, [])
             problem = _file_problem(requirement, len(given))
             if problem:
-                errors.append({"field": requirement.key, "message": problem})
+                errors.append(FieldProblem(requirement.key, problem))
             files += given
         else:
             problem = _variable_problem(requirement, variables.get(requirement.key))
             if problem:
-                errors.append({"field": f"variables.{requirement.key}", "message": problem})
+                errors.append(FieldProblem(f"variables.{requirement.key}", problem))
     if errors:
-        first = errors[0]
-        raise validation_error(f"Invalid request: {first['field']}: {first['message']}.", details=errors)
+        raise invalid_fields(errors)
     return files
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from shared.app_context import AppContext
-from shared.errors import not_found, validation_error
+from shared.errors import invalid_field, not_found
 from shared.ids import is_preset_id, new_preset_id
 from shared.models.common import utc_now
 from shared.models.presets import PresetDocument, PresetInput, PresetListQuery
@@ -76,9 +76,7 @@ def _check_defaults(ctx: AppContext, body: PresetInput) -> None:
         ctx.providers.catalog.resolve(body.default_provider, body.default_model)
     except UnknownModelError as exc:
         field = "defaultProvider" if exc.field == "provider" else "defaultModel"
-        raise validation_error(
-            f"Invalid request: {field}: {exc}", details=[{"field": field, "message": str(exc)}]
-        ) from exc
+        raise invalid_field(field, str(exc)) from exc
 
 
 def _fields(body: PresetInput) -> dict[str, object]:

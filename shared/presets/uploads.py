@@ -11,8 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from shared.errors import ApiError, validation_error
-from shared.models.errors import ErrorCode
+from shared.errors import invalid_field
 from shared.models.jobs import MAX_REFERENCE_IMAGES, GenerationRequest, ImageInput
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -48,13 +47,9 @@ def make_upload(field: str, filename: str, data: bytes) -> Upload:
         problem = f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
     elif mime_type is None:
         problem = "not a PNG, JPEG or WebP image"
-    if problem or mime_type is None:
-        raise ApiError(
-            400,
-            ErrorCode.VALIDATION_ERROR,
-            f"Invalid request: {field}: {problem}.",
-            details=[{"field": field, "message": problem}],
-        )
+    if problem is not None:
+        raise invalid_field(field, problem)
+    assert mime_type is not None
     return Upload(field=field, filename=filename, mime_type=mime_type, data=data)
 
 
@@ -88,8 +83,9 @@ def attach_reference_images(request: GenerationRequest, images: list[dict[str, A
         return request
     combined = [*request.reference_images, *(ImageInput.model_validate(image) for image in images)]
     if len(combined) > MAX_REFERENCE_IMAGES:
-        raise validation_error(
-            f"Invalid request: referenceImages: at most {MAX_REFERENCE_IMAGES} images, files included.",
-            details=[{"field": "referenceImages", "message": f"at most {MAX_REFERENCE_IMAGES} images"}],
+        raise invalid_field(
+            "referenceImages",
+            f"at most {MAX_REFERENCE_IMAGES} images, files included",
+            detail=f"at most {MAX_REFERENCE_IMAGES} images",
         )
     return request.model_copy(update={"reference_images": combined})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from shared.models.errors import ErrorCode
@@ -21,18 +21,25 @@ class InputImage:
 
 @dataclass(frozen=True)
 class ImageCall:
-    """One job's request to a provider, already validated and defaulted. `prompt` is the prompt to send
-    (enhanced or not); `spec` holds the caller's knobs, which each provider maps to its wire format."""
+    """One job's request to a provider, already validated and defaulted: its spec as sent, the prompt
+    being the one to draw from (enhanced or not) and the model the one to call (the job's, or a fallback's).
+    Each provider maps the spec's knobs to its wire format."""
 
-    prompt: str
-    model: str
     spec: GenerationSpec
     references: tuple[InputImage, ...] = ()
     mask: InputImage | None = None
 
     @property
-    def aspect_ratio(self) -> str:
-        return self.spec.aspect_ratio
+    def prompt(self) -> str:
+        return self.spec.prompt
+
+    @property
+    def model(self) -> str:
+        return self.spec.model
+
+    def on(self, provider: str, model: str) -> ImageCall:
+        """The same call to `provider/model` (a fallback)."""
+        return replace(self, spec=self.spec.model_copy(update={"provider": provider, "model": model}))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.errors import FieldProblem
 from shared.models.jobs import ASPECT_RATIOS, MAX_REFERENCE_IMAGES, GenerationRequest, GenerationSpec
 from shared.providers.catalog import ModelFamily
 
@@ -29,50 +30,40 @@ _GPT_IMAGE_QUALITY = {"low": "low", "standard": "medium", "high": "high", "4k": 
 _DALL_E_QUALITY = {"low": "standard", "standard": "standard", "high": "hd", "4k": "hd"}
 
 
-@dataclass(frozen=True)
-class ParameterProblem:
-    field: str
-    message: str
-
-
 def check_request(
     family: ModelFamily, request: GenerationRequest, *, max_images: int
-) -> tuple[list[ParameterProblem], list[str]]:
+) -> tuple[list[FieldProblem], list[str]]:
     """Problems (each a 400) and warnings (stored on the job) for this request on this model family."""
-    problems: list[ParameterProblem] = []
+    problems: list[FieldProblem] = []
     warnings: list[str] = []
     if request.n > max_images:
-        problems.append(ParameterProblem("n", f"must be between 1 and {max_images}."))
+        problems.append(FieldProblem("n", f"must be between 1 and {max_images}."))
     if family is ModelFamily.GEMINI:
         if request.size is not None and not _is_gemini_size(request.size):
             problems.append(
-                ParameterProblem("size", "Gemini accepts an aspect ratio (e.g. 16:9) or a WxH pixel size.")
+                FieldProblem("size", "Gemini accepts an aspect ratio (e.g. 16:9) or a WxH pixel size.")
             )
         if request.quality is not None:
             warnings.append("quality is ignored by Gemini (it uses the model's defaults).")
         if request.style is not None:
             warnings.append("style is ignored by Gemini.")
         if request.mask is not None:
-            problems.append(ParameterProblem("mask", "Masks are supported by azure-openai (gpt-image) only."))
+            problems.append(FieldProblem("mask", "Masks are supported by azure-openai (gpt-image) only."))
         return problems, warnings
     allowed_sizes = AZURE_SIZES[family]
     if request.size is not None and request.size not in allowed_sizes:
-        problems.append(ParameterProblem("size", f"{family} accepts size {', '.join(allowed_sizes)}."))
+        problems.append(FieldProblem("size", f"{family} accepts size {', '.join(allowed_sizes)}."))
     if request.quality is not None and request.quality not in QUALITIES[family]:
-        problems.append(
-            ParameterProblem("quality", f"{family} accepts quality {', '.join(QUALITIES[family])}.")
-        )
+        problems.append(FieldProblem("quality", f"{family} accepts quality {', '.join(QUALITIES[family])}."))
     if family is ModelFamily.DALL_E_3:
         if request.style is not None and request.style not in DALL_E_STYLES:
-            problems.append(ParameterProblem("style", "dall-e-3 accepts style vivid or natural."))
+            problems.append(FieldProblem("style", "dall-e-3 accepts style vivid or natural."))
         if request.reference_images:
             problems.append(
-                ParameterProblem(
-                    "referenceImages", "dall-e-3 cannot edit images; use a gpt-image deployment."
-                )
+                FieldProblem("referenceImages", "dall-e-3 cannot edit images; use a gpt-image deployment.")
             )
         if request.mask is not None:
-            problems.append(ParameterProblem("mask", "dall-e-3 does not support masks."))
+            problems.append(FieldProblem("mask", "dall-e-3 does not support masks."))
     elif request.style is not None:
         warnings.append("style is ignored by gpt-image models (dall-e-3 only).")
     if request.negative_prompt:

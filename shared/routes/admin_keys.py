@@ -7,7 +7,7 @@ import logging
 import azure.functions as func
 
 from shared.app_context import get_context
-from shared.errors import ApiError, not_found, validation_error
+from shared.errors import QUERY_PARAMETER, ApiError, invalid_field, not_found
 from shared.http.auth import require_admin
 from shared.http.endpoint import Auth, endpoint
 from shared.http.handler import parse_json_body
@@ -63,10 +63,7 @@ async def list_api_keys(req: func.HttpRequest) -> func.HttpResponse:
     require_admin(req, ctx)
     tenant_id = query_param(req, "tenantId") or None
     if tenant_id is not None and not is_tenant_id(tenant_id):
-        raise validation_error(
-            "Invalid query parameter tenantId: not a tenant id.",
-            details=[{"field": "tenantId", "message": "not a tenant id"}],
-        )
+        raise invalid_field("tenantId", "not a tenant id", prefix=QUERY_PARAMETER)
     documents = await ctx.api_keys.list(tenant_id)
     return json_response(ApiKeyList(data=[key_view(document) for document in documents]))
 

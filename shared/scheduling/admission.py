@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from shared.app_context import AppContext
-from shared.errors import validation_error
+from shared.errors import invalid_field
 from shared.jobs.claims import Claimed, Deferred, Dropped, GiveUp, claim_blocker
 from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
@@ -95,7 +95,7 @@ def check_fits_quota(ctx: AppContext, provider: str, model: str, images: int) ->
             f"n={images} is more images than {quota.scope} may draw in one job under its quota "
             f"({quota.limits.describe()}): ask for at most {largest}."
         )
-        raise validation_error(f"Invalid request: n: {message}", details=[{"field": "n", "message": message}])
+        raise invalid_field("n", message)
 
 
 async def admit_job(ctx: AppContext, message: JobMessage) -> Admission:

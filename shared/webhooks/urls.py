@@ -7,7 +7,7 @@ the address it vetted, so the name cannot be rebound between the check and the c
 
 from __future__ import annotations
 
-from shared.errors import validation_error
+from shared.errors import invalid_field
 from shared.net.fetcher import FetchPolicy, FetchRefused, Resolver, SafeFetcher, system_resolver
 from shared.settings import Settings
 
@@ -39,6 +39,4 @@ async def check_webhook_url(settings: Settings, url: str) -> str:
             return url
         except FetchRefused as exc:
             reason = str(exc)
-    raise validation_error(
-        f"Invalid request: webhook: {reason}.", details=[{"field": "webhook", "message": reason}]
-    )
+    raise invalid_field("webhook", reason)

@@ -71,7 +71,7 @@ def _request(**fields: object) -> GenerationRequest:
         (ModelFamily.DALL_E_3, {"quality": "low", "style": "bold"}, ["quality", "style"]),
         (ModelFamily.DALL_E_3, {"referenceImages": [{"b64": "AAAA"}]}, ["referenceImages"]),
         (ModelFamily.GEMINI, {"size": "huge"}, ["size"]),
-        (ModelFamily.GEMINI, {"mask": {"b64": "AAAA"}}, ["mask"]),
+        (ModelFamily.GEMINI, {"referenceImages": [{"b64": "AAAA"}], "mask": {"b64": "AAAA"}}, ["mask"]),
         (ModelFamily.GEMINI, {"n": 5}, ["n"]),
         (ModelFamily.GPT_IMAGE, {"size": "auto", "quality": "high", "n": 4}, []),
         (ModelFamily.GEMINI, {"size": "16:9"}, []),
