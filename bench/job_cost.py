@@ -7,6 +7,10 @@ has its thumbnail, and prints:
 
 - the dev host's CPU per job (user + system time of its process: HTTP submit, worker, thumbnail) and the
   minimal pipeline's (bench/minimal_pipeline.py, the same SDKs against the same emulators), and their ratio;
+- with `--provider-latency-ms`, a throughput run instead (no proxies, no minimal pipeline): the jobs a
+  second against the host's queue concurrency, how fast they were submitted, how many provider calls were
+  in flight (the simulator's `/_sim/stats`: mean and most) and how long one took, and the CPU per job of
+  every process (the stack's and the bench's own) with how busy the machine's cores were: what limited it;
 - the data-plane calls per job, by service, container and operation (the queue's idle polling is shown
   apart: it is paid per instance and second, not per job);
 - with `--profile FILE`, how the dev host's samples split between the app's code (a stack through
@@ -25,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +37,7 @@ import httpx
 from azure.cosmos import CosmosClient
 
 from bench.call_counter import CountingProxy, Proxies
-from bench.local_stack import bench_stack, process_cpu_seconds
+from bench.local_stack import bench_stack, machine_busy_seconds, process_cpu_seconds, tree_cpu_seconds
 from bench.submit_latency import queue_concurrency
 from devtools.stack.stack import AZURITE_ACCOUNT_KEY, ROOT, Endpoints, LocalStack
 
@@ -90,19 +95,28 @@ def wait_until_done(
         pending, deadline = set(ids), time.monotonic() + timeout
         while pending:
             assert time.monotonic() < deadline, f"{len(pending)} job(s) not done"
-            for job_id in list(pending):
-                job = container.read_item(job_id, partition_key="dev")
+            # One query a round, not a read per job: the waiting must not load the machine it measures.
+            jobs = container.query_items(
+                "SELECT c.id, c.status, c.outputs FROM c WHERE c.tenantId = 'dev'", partition_key="dev"
+            )
+            for job in jobs:
+                if job["id"] not in pending:
+                    continue
                 assert job["status"] not in ("failed", "canceled"), job
                 made = not thumbnails or all(o.get("thumbnailBlobName") for o in job["outputs"])
                 if job["status"] == "succeeded" and made:
-                    pending.discard(job_id)
+                    pending.discard(job["id"])
             time.sleep(0.5)
 
 
-def run_jobs(stack: LocalStack, endpoints: Endpoints, jobs: int, concurrency: int, thumbnails: bool) -> float:
+def run_jobs(
+    stack: LocalStack, endpoints: Endpoints, jobs: int, concurrency: int, thumbnails: bool
+) -> tuple[float, float]:
+    """Submit and wait for the jobs; the times when all were submitted and when all were done."""
     ids = asyncio.run(submit_all(stack.endpoints.api_url, jobs, concurrency))
+    submitted = time.perf_counter()
     wait_until_done(stack, endpoints, ids, thumbnails)
-    return time.perf_counter()
+    return submitted, time.perf_counter()
 
 
 def main() -> None:
@@ -124,6 +138,13 @@ def main() -> None:
     if args.without_telemetry:
         overrides["TELEMETRY_FILES_DIRECTORY"] = ""
     thumbnails = not args.without_thumbnails
+    if args.provider_latency_ms:
+        if args.profile:
+            parser.error("--profile records a cost run: leave out --provider-latency-ms")
+        run = measure_throughput(args, overrides, thumbnails)
+        print(f"jobs={args.jobs} concurrency={args.concurrency}, thumbnails {'on' if thumbnails else 'off'}")
+        report_throughput(run, args.provider_latency_ms)
+        return
     proxies = Proxies([CountingProxy("blob", ""), CountingProxy("queue", ""), CountingProxy("cosmos", "")])
     proxies.start()
     with bench_stack(overrides, route=through_proxies(proxies)) as stack:
@@ -131,10 +152,6 @@ def main() -> None:
         devhost = stack.process("devhost").process
         assert devhost is not None
         run_jobs(stack, endpoints, 5, 1, thumbnails)  # warm-up: clients, first-use imports, containers
-        if args.provider_latency_ms:
-            httpx.post(
-                f"{stack.endpoints.simulator_url}/_sim/config", json={"latencyMs": args.provider_latency_ms}
-            ).raise_for_status()
 
         # Idle polling of the queue listeners, per second, to tell it apart from the jobs' own calls.
         proxies.reset()
@@ -216,12 +233,6 @@ def report(
     parts = "submit, worker" + ("" if args.without_thumbnails else ", thumbnail")
     telemetry = "off" if args.without_telemetry else "on (file export)"
     print(f"jobs={args.jobs} concurrency={args.concurrency} wall={wall:.1f}s telemetry {telemetry}")
-    if args.provider_latency_ms:
-        bound = queue_concurrency() / (args.provider_latency_ms / 1000)
-        print(
-            f"throughput at {args.provider_latency_ms} ms provider latency: {args.jobs / wall:.2f} jobs/s = "
-            f"{args.jobs / wall / bound:.0%} of the {bound:.2f} jobs/s the host's queue concurrency allows"
-        )
     print(f"dev host CPU per job:        {per_job * 1000:7.1f} ms ({parts})")
     print(f"minimal pipeline CPU per job: {minimal['cpu_seconds_per_job'] * 1000:7.1f} ms")
     print(f"ratio:                        {per_job / minimal['cpu_seconds_per_job']:7.2f}x")
@@ -235,6 +246,75 @@ def report(
             print(f"  {name:<40} {count:6.2f}")
     print(f"  {'total':<40} {total:6.2f}")
     print("idle polling, calls per second: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(idle.items())))
+
+
+def measure_throughput(args: argparse.Namespace, overrides: dict[str, str], thumbnails: bool) -> Run:
+    """A throughput run goes to the emulators directly: the counting proxies' extra hop and their CPU (a
+    Python process forwarding every call, on the machine the stack runs on) would be measured with it."""
+    with bench_stack(overrides) as stack:
+        endpoints = stack.endpoints
+        run_jobs(stack, endpoints, 5, 1, thumbnails)  # warm-up: clients, first-use imports, containers
+        simulator = endpoints.simulator_url
+        httpx.post(
+            f"{simulator}/_sim/config", json={"latencyMs": args.provider_latency_ms}
+        ).raise_for_status()
+        httpx.delete(f"{simulator}/_sim/requests").raise_for_status()  # and its call statistics
+        processes = {p.name: p.process.pid for p in stack.processes if p.process is not None}
+        cpu = stack_cpu_seconds(processes)
+        machine, started = machine_busy_seconds(), time.perf_counter()
+        submitted, done = run_jobs(stack, endpoints, args.jobs, args.concurrency, thumbnails)
+        busy, total = machine_busy_seconds()
+        return Run(
+            jobs=args.jobs,
+            submit_seconds=submitted - started,
+            seconds=done - started,
+            provider=httpx.get(f"{simulator}/_sim/stats").json(),
+            cpu={name: seconds - cpu[name] for name, seconds in stack_cpu_seconds(processes).items()},
+            machine_busy=(busy - machine[0]) / (total - machine[1]),
+        )
+
+
+def stack_cpu_seconds(processes: dict[str, int]) -> dict[str, float]:
+    """CPU seconds of each process of the stack (with its children) and of the bench itself (submitting
+    and waiting; its children are the stack's processes)."""
+    seconds = {name: tree_cpu_seconds(pid) for name, pid in processes.items()}
+    seconds["bench (submitting, waiting)"] = process_cpu_seconds(os.getpid())
+    return seconds
+
+
+@dataclass
+class Run:
+    """One throughput run: how long submitting and finishing took, the simulator's call statistics, the CPU
+    seconds of each process (the stack's and the bench's own) and the share of the machine's cores busy."""
+
+    jobs: int
+    submit_seconds: float
+    seconds: float
+    provider: dict[str, float]
+    cpu: dict[str, float]
+    machine_busy: float
+
+
+def report_throughput(run: Run, latency_ms: int) -> None:
+    concurrency = queue_concurrency()
+    bound, rate = concurrency / (latency_ms / 1000), run.jobs / run.seconds
+    provider = run.provider
+    print(
+        f"throughput at {latency_ms} ms provider latency: {rate:.2f} jobs/s in {run.seconds:.1f} s = "
+        f"{rate / bound:.0%} of the {bound:.2f} jobs/s that {concurrency} in flight (the host's queue "
+        "concurrency) allow"
+    )
+    print(f"  submitted at {run.jobs / run.submit_seconds:.1f} jobs/s (all in {run.submit_seconds:.1f} s)")
+    print(
+        f"  provider calls in flight: mean {provider['callSeconds'] / run.seconds:.1f}, "
+        f"most {provider['maxInFlight']}; a call took {provider['callSeconds'] / provider['answered']:.2f} s"
+    )
+    total = sum(run.cpu.values())
+    print(
+        f"  CPU per job {total / run.jobs * 1000:.0f} ms ("
+        + ", ".join(f"{name} {seconds / run.jobs * 1000:.0f}" for name, seconds in sorted(run.cpu.items()))
+        + f"): {total / run.seconds:.2f} cores; the machine's cores were {run.machine_busy:.0%} busy"
+    )
 
 
 if __name__ == "__main__":

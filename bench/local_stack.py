@@ -22,6 +22,33 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU a process and its descendants (an emulator started through a launcher script) have used."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue  # ended meanwhile
+            children.setdefault(parent, []).append(int(entry.name))
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        pending += children.get(current, [])
+        try:
+            total += process_cpu_seconds(current)
+        except OSError:
+            pass
+    return total
+
+
+def machine_busy_seconds() -> tuple[float, float]:
+    """CPU seconds the machine's cores have spent busy, and in all, since boot."""
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / TICKS, sum(ticks) / TICKS  # without idle and iowait
+
+
 @contextmanager
 def bench_stack(
     overrides: dict[str, str], *, route: Callable[[dict[str, str], Endpoints], None] | None = None

@@ -8,7 +8,7 @@ import hashlib
 import json
 import math
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiohttp import BodyPartReader, web
 
@@ -19,7 +19,7 @@ STATE_KEY: web.AppKey[SimulatorState] = web.AppKey("state", SimulatorState)
 
 
 def create_app(state: SimulatorState | None = None) -> web.Application:
-    app = web.Application(client_max_size=200 * 1024 * 1024)
+    app = web.Application(client_max_size=200 * 1024 * 1024, middlewares=[count_calls])
     app[STATE_KEY] = state or SimulatorState()
     app.router.add_post("/{version}/models/{model_action}", gemini_generate)
     app.router.add_post("/openai/deployments/{deployment}/images/generations", azure_generate)
@@ -31,7 +31,21 @@ def create_app(state: SimulatorState | None = None) -> web.Application:
     app.router.add_delete("/_sim/faults", clear_faults)
     app.router.add_post("/_sim/config", configure)
     app.router.add_get("/_sim/health", health)
+    app.router.add_get("/_sim/stats", stats)
     return app
+
+
+@web.middleware
+async def count_calls(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Count the provider calls being answered, so that a benchmark can see how many are in flight."""
+    if request.path.startswith("/_sim/"):
+        return await handler(request)
+    state = request.app[STATE_KEY]
+    started = state.call_started()
+    try:
+        return await handler(request)
+    finally:
+        state.call_answered(started)
 
 
 # --- controls -------------------------------------------------------------------------------------
@@ -46,8 +60,20 @@ async def list_requests(request: web.Request) -> web.Response:
 
 
 async def clear_requests(request: web.Request) -> web.Response:
-    request.app[STATE_KEY].requests.clear()
+    request.app[STATE_KEY].clear_records()
     return web.Response(status=204)
+
+
+async def stats(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    return web.json_response(
+        {
+            "inFlight": state.calls_in_flight,
+            "maxInFlight": state.max_calls_in_flight,
+            "answered": state.calls_answered,
+            "callSeconds": state.call_seconds,
+        }
+    )
 
 
 async def add_fault(request: web.Request) -> web.Response:
@@ -152,6 +178,9 @@ async def gemini_generate(request: web.Request) -> web.StreamResponse:
     )
     if not request.headers.get("x-goog-api-key") and "key" not in request.query:
         return _gemini_error(401, "UNAUTHENTICATED", "API key not valid.")
+    picture = _gemini_picture(image_config)
+    reference = references[0][0] if references else None
+    drawing = _draw_ahead(prompt, picture, reference) if wants_image else None
     fault = state.take_fault("gemini", model)
     early = await _apply_transport_fault(fault, state, "gemini", model, entry, images=1 if wants_image else 0)
     if early is not None:
@@ -183,22 +212,11 @@ async def gemini_generate(request: web.Request) -> web.StreamResponse:
                 ]
             }
         )
-    try:
-        width, height = size_for_aspect_ratio(aspect_ratio)
-    except (ValueError, ZeroDivisionError):
-        return _gemini_error(400, "INVALID_ARGUMENT", f"unsupported aspect ratio {aspect_ratio!r}")
-    scale = {"1K": 1, "2K": 2, "4K": 4}.get(str(image_config.get("imageSize") or "1K").upper())
-    if scale is None:
-        return _gemini_error(
-            400, "INVALID_ARGUMENT", f"unsupported image size {image_config.get('imageSize')!r}"
-        )
-    width, height = width * scale, height * scale
+    if not isinstance(picture, _Picture):
+        return picture
+    assert drawing is not None
+    data = await drawing
     mime = image_config.get("outputMimeType") or "image/png"
-    image_format = "JPEG" if mime == "image/jpeg" else "PNG"
-    reference = references[0][0] if references else None
-    data = await asyncio.to_thread(
-        render, prompt, width, height, image_format=image_format, reference=reference
-    )
     prompt_tokens = max(1, len(prompt.split()))
     return web.json_response(
         {
@@ -223,6 +241,22 @@ async def gemini_generate(request: web.Request) -> web.StreamResponse:
             "modelVersion": model,
         }
     )
+
+
+def _gemini_picture(image_config: dict[str, Any]) -> _Picture | web.Response:
+    """The image a `generateContent` call asks for, or the error it gets for an unsupported one."""
+    aspect_ratio = image_config.get("aspectRatio") or "1:1"
+    try:
+        width, height = size_for_aspect_ratio(aspect_ratio)
+    except (ValueError, ZeroDivisionError):
+        return _gemini_error(400, "INVALID_ARGUMENT", f"unsupported aspect ratio {aspect_ratio!r}")
+    scale = {"1K": 1, "2K": 2, "4K": 4}.get(str(image_config.get("imageSize") or "1K").upper())
+    if scale is None:
+        return _gemini_error(
+            400, "INVALID_ARGUMENT", f"unsupported image size {image_config.get('imageSize')!r}"
+        )
+    mime = image_config.get("outputMimeType") or "image/png"
+    return _Picture(width * scale, height * scale, "JPEG" if mime == "image/jpeg" else "PNG")
 
 
 def _gemini_text_answer(body: dict[str, Any], prompt: str, model: str) -> dict[str, Any]:
@@ -327,6 +361,8 @@ async def _azure_answer(
         )
     if "api-version" not in request.query:
         return _azure_error(404, "404", "Resource not found")
+    picture = _azure_picture(body, deployment)
+    drawing = _draw_ahead(prompt, picture, references[0][0] if references else None)
     fault = state.take_fault("azure-openai", deployment)
     images = _optional_int(body.get("n")) or 1
     early = await _apply_transport_fault(fault, state, "azure-openai", deployment, entry, images=images)
@@ -338,23 +374,12 @@ async def _azure_answer(
         )
     if fault and fault.kind == "no_image":
         return web.json_response({"created": int(time.time()), "data": []})
-    size = str(body.get("size") or "1024x1024")
-    if size == "auto":
-        size = "1024x1024"
-    try:
-        width, height = (int(v) for v in size.lower().split("x"))
-    except ValueError:
-        return _azure_error(400, "invalid_request_error", f"Invalid size {size!r}")
+    if not isinstance(picture, _Picture):
+        return picture
+    assert drawing is not None
+    data = await drawing
     dall_e = "dall-e" in deployment
-    output_format = str(body.get("output_format") or "png").lower()
-    image_format = {"jpeg": "JPEG", "webp": "WEBP"}.get(output_format, "PNG")
-    reference = references[0][0] if references else None
     count = int(body.get("n") or 1)
-    if dall_e and count != 1:
-        return _azure_error(400, "invalid_request_error", "dall-e-3 only supports n=1")
-    data = await asyncio.to_thread(
-        render, prompt, width, height, image_format=image_format, reference=reference
-    )
     items: list[dict[str, Any]] = [{"b64_json": base64.b64encode(data).decode()} for _ in range(count)]
     answer: dict[str, Any] = {"created": int(time.time()), "data": items}
     if dall_e:
@@ -370,8 +395,8 @@ async def _azure_answer(
                 "image_tokens": 65 * len(references),
             },
         }
-        answer["size"] = size
-        answer["output_format"] = output_format
+        answer["size"] = f"{picture.width}x{picture.height}"
+        answer["output_format"] = str(body.get("output_format") or "png").lower()
     return web.json_response(answer)
 
 
@@ -419,6 +444,21 @@ async def azure_chat(request: web.Request) -> web.StreamResponse:
     )
 
 
+def _azure_picture(body: dict[str, Any], deployment: str) -> _Picture | web.Response:
+    """The image an images call asks for, or the error it gets for an unsupported one."""
+    size = str(body.get("size") or "1024x1024")
+    if size == "auto":
+        size = "1024x1024"
+    try:
+        width, height = (int(v) for v in size.lower().split("x"))
+    except ValueError:
+        return _azure_error(400, "invalid_request_error", f"Invalid size {size!r}")
+    if "dall-e" in deployment and int(body.get("n") or 1) != 1:
+        return _azure_error(400, "invalid_request_error", "dall-e-3 only supports n=1")
+    output_format = str(body.get("output_format") or "png").lower()
+    return _Picture(width, height, {"jpeg": "JPEG", "webp": "WEBP"}.get(output_format, "PNG"))
+
+
 def _azure_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
     return web.json_response(
         {
@@ -434,6 +474,35 @@ def _azure_error(status: int, code: str, message: str, headers: dict[str, str] |
 
 
 # --- shared ---------------------------------------------------------------------------------------
+
+
+class _Picture(NamedTuple):
+    width: int
+    height: int
+    image_format: str
+
+
+def _draw_ahead(
+    prompt: str, picture: _Picture | web.Response, reference: bytes | None
+) -> asyncio.Future[bytes] | None:
+    """Start drawing the answer's image in a thread as the call arrives. A provider's latency is the time
+    until its answer, the image's making included: drawn after the configured latency, the images of calls
+    arriving together would queue for the CPU and add to it."""
+    if not isinstance(picture, _Picture):
+        return None
+    drawing = asyncio.ensure_future(
+        asyncio.to_thread(
+            render,
+            prompt,
+            picture.width,
+            picture.height,
+            image_format=picture.image_format,
+            reference=reference,
+        )
+    )
+    # A call answered without its image (a fault) never awaits the drawing: its outcome is collected here.
+    drawing.add_done_callback(lambda done: done.cancelled() or done.exception())
+    return drawing
 
 
 async def _apply_transport_fault(

@@ -56,11 +56,32 @@ class SimulatorState:
     random_fault_rate: float = 0.0
     random_fault_kinds: list[str] = field(default_factory=list)
     random_fault_delay_seconds: float = 2.0
+    # Provider calls being answered now; since the records were last cleared: the most at once, how many
+    # were answered and their summed duration (over a run's wall time: the mean number in flight).
+    calls_in_flight: int = 0
+    max_calls_in_flight: int = 0
+    calls_answered: int = 0
+    call_seconds: float = 0.0
 
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
         entry["receivedAt"] = time.time()
         self.requests.append(entry)
         return entry
+
+    def clear_records(self) -> None:
+        self.requests.clear()
+        self.max_calls_in_flight = self.calls_in_flight
+        self.calls_answered, self.call_seconds = 0, 0.0
+
+    def call_started(self) -> float:
+        self.calls_in_flight += 1
+        self.max_calls_in_flight = max(self.max_calls_in_flight, self.calls_in_flight)
+        return time.monotonic()
+
+    def call_answered(self, started: float) -> None:
+        self.calls_in_flight -= 1
+        self.calls_answered += 1
+        self.call_seconds += time.monotonic() - started
 
     def quota_for(self, provider: str, model: str) -> ModelQuota | None:
         quota = self.model_quotas.get(f"{provider}/{model}") or self.model_quotas.get(model)
