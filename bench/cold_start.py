@@ -4,7 +4,8 @@ and OpenTelemetry (which the app imports only when an exporter is configured).
 `python -m bench.cold_start [--runs 7]` prints the median of fresh interpreter runs. Each run is a new
 process, so the numbers include module loading from disk cache as a Functions worker's cold start does.
 CPU seconds are what the imports cost the process; on a machine shared with other work they vary much
-less than the wall-clock seconds.
+less than the wall-clock seconds. The cases take turns (one run of each, `--runs` times), so a change in
+the machine's load reaches every case alike and the ratios stay comparable.
 """
 
 from __future__ import annotations
@@ -67,22 +68,19 @@ CASES = {
 }
 
 
-def measure(imports: str, runs: int) -> tuple[float, float, float, int]:
-    seconds, cpu, rss, otel = [], [], [], 0
-    for _ in range(runs):
-        output = subprocess.run(
-            [sys.executable, "-c", PROBE.format(imports=imports)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        result = json.loads(output)
-        seconds.append(result["seconds"])
-        cpu.append(result["cpu_seconds"])
-        rss.append(result["max_rss_mb"])
-        otel = result["otel_modules"]
-    return statistics.median(seconds), statistics.median(cpu), statistics.median(rss), otel
+_MEDIANS = ("seconds", "cpu_seconds", "max_rss_mb")
+
+
+def measure(imports: str) -> dict[str, float]:
+    """One fresh interpreter's figures for `imports`."""
+    output = subprocess.run(
+        [sys.executable, "-c", PROBE.format(imports=imports)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(output)
 
 
 def main() -> None:
@@ -90,9 +88,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     print(f"{'case':<48} {'import s':>9} {'CPU s':>7} {'max RSS MB':>11} {'OTel modules':>13}  (medians)")
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in CASES}
+    for _ in range(args.runs):
+        for name, imports in CASES.items():
+            runs[name].append(measure(imports))
     results = {}
-    for name, imports in CASES.items():
-        seconds, cpu, rss, otel = results[name] = measure(imports, args.runs)
+    for name, figures in runs.items():
+        seconds, cpu, rss = (statistics.median(run[key] for run in figures) for key in _MEDIANS)
+        otel = int(figures[-1]["otel_modules"])
+        results[name] = (seconds, cpu, rss, otel)
         print(f"{name:<48} {seconds:>9.3f} {cpu:>7.3f} {rss:>11.1f} {otel:>13}")
     app, sdks = results["function_app (HTTP path)"], results["the SDKs the HTTP path needs"]
     both = results["the SDKs, then function_app"]

@@ -13,6 +13,7 @@ from shared.compat import kit
 from shared.compat.seed000_models import GenerationMetadata, ImageEditRequest, ImageEditResponse, SimpleError
 from shared.errors import ApiError, not_found, validation_error
 from shared.http.auth import Principal
+from shared.http.endpoint import ErrorShape
 from shared.jobs import service
 from shared.jobs.references import SubmitPolicy
 from shared.library.links import permanent_url
@@ -55,6 +56,7 @@ seed_field = kit.field_names(reference=lambda index, _: f"images[{index}]")
 
 # The seed's flat error body; the native code rides along in `code`.
 render_error = kit.error_renderer(lambda error: SimpleError(error=error.message, code=error.code))
+ERROR_SHAPE = ErrorShape(SimpleError, render_error)
 
 
 def generation_request(

@@ -43,6 +43,8 @@ class ImageEditResponse(ApiModel):
 class SimpleError(BaseModel):
     """The seed's flat error body: `{"error": "No images provided"}`, plus the native error code."""
 
+    model_config = ConfigDict(defer_build=True)
+
     error: str
     code: str | None = None
 

@@ -24,6 +24,7 @@ from shared.compat.seed001_models import (
 )
 from shared.errors import ApiError
 from shared.http.auth import Principal
+from shared.http.endpoint import ErrorShape
 from shared.jobs import service
 from shared.jobs.deletion import delete_job
 from shared.jobs.enhancement import EnhancedPrompt, enhance_prompt
@@ -58,6 +59,7 @@ render_error = kit.error_renderer(
         error=Seed001ErrorBody(code=seed001_code(error), message=error.message, details=error.details)
     )
 )
+ERROR_SHAPE = ErrorShape(Seed001Error, render_error)
 
 
 class GenerationListQuery(RequestModel):

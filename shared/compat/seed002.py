@@ -20,6 +20,7 @@ from shared.compat.seed002_models import (
 )
 from shared.credits.ledger import usage
 from shared.errors import ApiError, invalid_field
+from shared.http.endpoint import ErrorShape
 from shared.images.thumbnails import thumbnail_url
 from shared.jobs.references import SubmitPolicy
 from shared.jobs.service import image_view
@@ -52,6 +53,7 @@ _SEED_FIELDS = {
 render_error = kit.error_renderer(
     lambda error: V0Error(error=error.message, code=error.code, details=error.details)
 )
+ERROR_SHAPE = ErrorShape(V0Error, render_error)
 
 
 def submit_policy(settings: Settings) -> SubmitPolicy:

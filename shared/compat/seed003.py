@@ -20,6 +20,7 @@ from shared.app_context import AppContext
 from shared.compat import kit
 from shared.errors import ApiError
 from shared.http.auth import Principal
+from shared.http.endpoint import ErrorShape
 from shared.images.sniff import MIME_PNG, NotAnImageError, sniff_image
 from shared.jobs import service
 from shared.models.errors import ErrorCode
@@ -285,3 +286,4 @@ render_error = kit.error_renderer(
     ),
     translate=seed_error,
 )
+ERROR_SHAPE = ErrorShape(AgentErrorResponse, render_error)

@@ -16,25 +16,47 @@ The OpenAPI document (`shared.openapi`) is built from these declarations as the 
   (401/403/429/503 for callers, 401 for admin routes) and 500, which every route may answer.
 - `error_shape`: the native envelope unless a route family's document defines its own error body.
 - The operation id is the function's name (`shared/openapi_examples.json` is keyed by it).
+- A model or the error shape may be given as `Deferred(module, name)`: a route family whose code most
+  requests never run declares its functions without importing it, so the host still indexes every
+  function at start-up while that family's modules load with its first request (or with the document).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 import azure.functions as func
 from pydantic import BaseModel
 
+from shared.errors import ApiError
 from shared.http.handler import ErrorRenderer, Handler, wrap_handler
 from shared.http.responses import error_response
 from shared.models.errors import ErrorEnvelope
 
 ResponseBody = type[BaseModel] | str | None
 
-# The attribute of the wrapped function that carries its declaration.
+
+@dataclass(frozen=True)
+class Deferred:
+    """The attribute `name` of the module `module`, imported when it is first needed."""
+
+    module: str
+    name: str
+
+    def resolve(self) -> Any:
+        return getattr(importlib.import_module(self.module), self.name)
+
+
+def _resolved[T](value: T | Deferred) -> T:
+    return value.resolve() if isinstance(value, Deferred) else value
+
+
+# The attribute of the wrapped function that carries its declaration (a function that returns it).
 _DECLARATION = "__api_operation__"
 
 
@@ -86,35 +108,41 @@ def endpoint(
     *,
     summary: str,
     auth: Auth,
-    responses: Mapping[int, ResponseBody],
-    request: type[BaseModel] | None = None,
+    responses: Mapping[int, ResponseBody | Deferred],
+    request: type[BaseModel] | Deferred | None = None,
     request_content_types: tuple[str, ...] = ("application/json",),
-    query: type[BaseModel] | None = None,
+    query: type[BaseModel] | Deferred | None = None,
     errors: tuple[int, ...] = (),
     tags: tuple[str, ...] = (),
-    error_shape: ErrorShape = NATIVE_ERRORS,
+    error_shape: ErrorShape | Deferred = NATIVE_ERRORS,
 ) -> Callable[[Handler], Any]:
     """Declare the decorated handler as the HTTP function `method route` of `bp` (the decorator returns
     what `bp.route` does: the SDK's function builder, still callable as the handler)."""
 
     def declare(handler: Handler) -> Any:
-        operation = Operation(
-            method=method.upper(),
-            route=route,
-            operation_id=handler.__name__,
-            summary=summary,
-            auth=auth,
-            responses=dict(responses),
-            request=request,
-            request_content_types=request_content_types,
-            query=query,
-            errors=errors,
-            tags=tags or (route.split("/")[1] if route.startswith("v1/") else route.split("/")[0],),
-            error_shape=error_shape,
-        )
-        wrapped = wrap_handler(handler, error_shape.render)
+        @cache
+        def operation() -> Operation:
+            return Operation(
+                method=method.upper(),
+                route=route,
+                operation_id=handler.__name__,
+                summary=summary,
+                auth=auth,
+                responses={status: _resolved(body) for status, body in responses.items()},
+                request=_resolved(request),
+                request_content_types=request_content_types,
+                query=_resolved(query),
+                errors=errors,
+                tags=tags or (route.split("/")[1] if route.startswith("v1/") else route.split("/")[0],),
+                error_shape=_resolved(error_shape),
+            )
+
+        def render_error(error: ApiError) -> func.HttpResponse:
+            return operation().error_shape.render(error)
+
+        wrapped = wrap_handler(handler, render_error)
         setattr(wrapped, _DECLARATION, operation)
-        trigger = bp.route(route=route, methods=[operation.method], auth_level=func.AuthLevel.ANONYMOUS)
+        trigger = bp.route(route=route, methods=[method.upper()], auth_level=func.AuthLevel.ANONYMOUS)
         return trigger(wrapped)
 
     return declare
@@ -131,9 +159,9 @@ def declared_operations(app: func.FunctionApp) -> list[Operation]:
         if not function.is_http_function():
             continue
         operation = getattr(function.get_user_function(), _DECLARATION, None)
-        if not isinstance(operation, Operation):
+        if operation is None:
             raise RuntimeError(
                 f"HTTP function {function.get_function_name()} is not declared with shared.http.endpoint"
             )
-        operations.append(operation)
+        operations.append(operation())
     return operations

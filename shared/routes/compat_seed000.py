@@ -8,10 +8,8 @@ import logging
 import azure.functions as func
 
 from shared.app_context import get_context
-from shared.compat.seed000 import edit_image, edit_response, generation_metadata, render_error
-from shared.compat.seed000_models import GenerationMetadata, ImageEditRequest, ImageEditResponse, SimpleError
 from shared.http.auth import WRITE_SCOPE, authenticate
-from shared.http.endpoint import Auth, ErrorShape, endpoint
+from shared.http.endpoint import Auth, Deferred, endpoint
 from shared.http.handler import parse_json_body
 from shared.http.responses import json_response
 from shared.http.urls import api_base_url
@@ -26,16 +24,21 @@ bp = func.Blueprint()
 ROUTE = "image"
 TAGS = ("seed 000",)
 
-
-ERROR_SHAPE = ErrorShape(SimpleError, render_error)
+# The family's modules load with its first request: most requests never use them.
+_MODELS = "shared.compat.seed000_models"
+ERROR_SHAPE = Deferred("shared.compat.seed000", "ERROR_SHAPE")
 
 
 @endpoint(
     bp, "POST", ROUTE, summary="Seed 000: edit 1-5 images with a prompt; waits for the image",
-    auth=Auth.WRITE, request=ImageEditRequest, responses={200: ImageEditResponse, 202: JobView},
+    auth=Auth.WRITE, request=Deferred(_MODELS, "ImageEditRequest"),
+    responses={200: Deferred(_MODELS, "ImageEditResponse"), 202: JobView},
     errors=(400, 402, 409, 415, 422, 502, 503, 504), tags=TAGS, error_shape=ERROR_SHAPE,
 )  # fmt: skip
 async def seed000_create_image(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.compat.seed000 import edit_image, edit_response
+    from shared.compat.seed000_models import ImageEditRequest
+
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
     body = parse_json_body(req, ImageEditRequest)
@@ -52,9 +55,12 @@ async def seed000_create_image(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(
     bp, "GET", ROUTE + "/{generation_id}", summary="Seed 000: a generation's metadata document",
-    auth=Auth.READ, responses={200: GenerationMetadata}, errors=(404,), tags=TAGS, error_shape=ERROR_SHAPE,
+    auth=Auth.READ, responses={200: Deferred(_MODELS, "GenerationMetadata")}, errors=(404,), tags=TAGS,
+    error_shape=ERROR_SHAPE,
 )  # fmt: skip
 async def seed000_get_image_metadata(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.compat.seed000 import generation_metadata
+
     ctx = get_context()
     principal = await authenticate(req, ctx)
     metadata = await generation_metadata(ctx, principal.tenant_id, req.route_params["generation_id"])

@@ -9,22 +9,8 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.app_context import get_context
-from shared.compat import kit, seed002
-from shared.compat.seed002 import render_error
-from shared.compat.seed002_models import (
-    V0CreditsEnvelope,
-    V0Error,
-    V0GenerationRequest,
-    V0JobEnvelope,
-    V0LibraryImageEnvelope,
-    V0LibraryPage,
-    V0LibraryPageEnvelope,
-    V0LibraryQuery,
-    V0SubmitQuery,
-    V0Timeout,
-)
 from shared.http.auth import WRITE_SCOPE, authenticate
-from shared.http.endpoint import Auth, ErrorShape, endpoint
+from shared.http.endpoint import Auth, Deferred, endpoint
 from shared.http.handler import parse_json_body
 from shared.http.multipart import is_multipart, parse_form
 from shared.http.query import parse_query, query_flag, response_format_param
@@ -43,17 +29,23 @@ LIBRARY = "v0/images/library"
 # Multipart form fields that carry JSON (the seed documents `variables`; the reference lists ride along).
 _FORM_JSON_FIELDS = ("variables", "refImageBase64", "refImageUrls")
 
-
-ERROR_SHAPE = ErrorShape(V0Error, render_error)
+# The family's modules load with its first request: most requests never use them.
+_MODELS = "shared.compat.seed002_models"
+ERROR_SHAPE = Deferred("shared.compat.seed002", "ERROR_SHAPE")
+JOB_ENVELOPE = Deferred(_MODELS, "V0JobEnvelope")
 
 
 @endpoint(
     bp, "POST", GENERATIONS, summary="Generate images: waits for them unless ?async=true", auth=Auth.WRITE,
-    request=V0GenerationRequest, request_content_types=("application/json", "multipart/form-data"),
-    query=V0SubmitQuery, responses={200: V0JobEnvelope, 504: V0Timeout},
+    request=Deferred(_MODELS, "V0GenerationRequest"), query=Deferred(_MODELS, "V0SubmitQuery"),
+    request_content_types=("application/json", "multipart/form-data"),
+    responses={200: JOB_ENVELOPE, 504: Deferred(_MODELS, "V0Timeout")},
     errors=(400, 402, 404, 415, 422, 502, 503), error_shape=ERROR_SHAPE,
 )  # fmt: skip
 async def seed002_submit_generation(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.compat import kit, seed002
+    from shared.compat.seed002_models import V0GenerationRequest, V0JobEnvelope, V0Timeout
+
     ctx = get_context()
     principal = await authenticate(req, ctx, scope=WRITE_SCOPE)
     response_format = _response_format(req)
@@ -89,9 +81,12 @@ async def seed002_submit_generation(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(
     bp, "GET", GENERATIONS + "/{job_id}", summary="Poll a job: queued, active, completed or failed",
-    auth=Auth.READ, responses={200: V0JobEnvelope}, errors=(400, 404), error_shape=ERROR_SHAPE,
+    auth=Auth.READ, responses={200: JOB_ENVELOPE}, errors=(400, 404), error_shape=ERROR_SHAPE,
 )  # fmt: skip
 async def seed002_get_generation(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.compat import seed002
+    from shared.compat.seed002_models import V0JobEnvelope
+
     ctx = get_context()
     principal = await authenticate(req, ctx)
     response_format = _response_format(req)
@@ -101,9 +96,13 @@ async def seed002_get_generation(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(
     bp, "GET", LIBRARY, summary="The team's images, newest first, page-numbered", auth=Auth.READ,
-    query=V0LibraryQuery, responses={200: V0LibraryPageEnvelope}, errors=(400,), error_shape=ERROR_SHAPE,
+    query=Deferred(_MODELS, "V0LibraryQuery"), responses={200: Deferred(_MODELS, "V0LibraryPageEnvelope")},
+    errors=(400,), error_shape=ERROR_SHAPE,
 )  # fmt: skip
 async def seed002_list_library_images(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.compat import seed002
+    from shared.compat.seed002_models import V0LibraryPage, V0LibraryPageEnvelope, V0LibraryQuery
+
     ctx = get_context()
     principal = await authenticate(req, ctx)
     query = parse_query(req, V0LibraryQuery)
@@ -122,9 +121,12 @@ async def seed002_list_library_images(req: func.HttpRequest) -> func.HttpRespons
 
 @endpoint(
     bp, "GET", LIBRARY + "/{image_id}", summary="An image's metadata and URL", auth=Auth.READ,
-    responses={200: V0LibraryImageEnvelope}, errors=(404,), error_shape=ERROR_SHAPE,
+    responses={200: Deferred(_MODELS, "V0LibraryImageEnvelope")}, errors=(404,), error_shape=ERROR_SHAPE,
 )  # fmt: skip
 async def seed002_get_library_image(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.compat import seed002
+    from shared.compat.seed002_models import V0LibraryImageEnvelope
+
     ctx = get_context()
     principal = await authenticate(req, ctx)
     item = await get_image(ctx, principal.tenant_id, req.route_params["image_id"])
@@ -144,9 +146,12 @@ async def seed002_download_library_image(req: func.HttpRequest) -> func.HttpResp
 
 @endpoint(
     bp, "GET", "v0/usage", summary="Remaining credits", auth=Auth.READ,
-    responses={200: V0CreditsEnvelope}, error_shape=ERROR_SHAPE,
+    responses={200: Deferred(_MODELS, "V0CreditsEnvelope")}, error_shape=ERROR_SHAPE,
 )  # fmt: skip
 async def seed002_get_usage(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.compat import seed002
+    from shared.compat.seed002_models import V0CreditsEnvelope
+
     ctx = get_context()
     principal = await authenticate(req, ctx)
     return json_response(V0CreditsEnvelope(data=await seed002.credits(ctx, principal.tenant_id)))

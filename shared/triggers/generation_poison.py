@@ -8,7 +8,6 @@ import azure.functions as func
 from pydantic import ValidationError
 
 from shared.app_context import get_context
-from shared.jobs.worker import fail_poisoned
 from shared.models.messages import JobMessage, parse_queue_message
 from shared.telemetry.jobs import POISONED, job_span
 
@@ -19,6 +18,8 @@ bp = func.Blueprint()
 
 @bp.queue_trigger(arg_name="msg", queue_name="%JOBS_QUEUE%-poison", connection="AzureWebJobsStorage")
 async def generation_poison(msg: func.QueueMessage) -> None:
+    from shared.jobs.worker import fail_poisoned  # with the first message, as generation_worker imports it
+
     try:
         message = parse_queue_message(msg.get_body(), JobMessage)
     except ValidationError:

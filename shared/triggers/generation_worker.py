@@ -7,7 +7,6 @@ import logging
 import azure.functions as func
 
 from shared.app_context import get_context
-from shared.jobs.worker import process_job
 from shared.models.messages import JobMessage, parse_queue_message
 from shared.telemetry.jobs import job_delivery
 
@@ -18,6 +17,10 @@ bp = func.Blueprint()
 
 @bp.queue_trigger(arg_name="msg", queue_name="%JOBS_QUEUE%", connection="AzureWebJobsStorage")
 async def generation_worker(msg: func.QueueMessage) -> None:
+    # Imported with the first message: Flex Consumption scales the HTTP functions on instances of their
+    # own, which never need the worker's modules.
+    from shared.jobs.worker import process_job
+
     # Not a job message: raising lets the host retry it and move it to the poison queue.
     message = parse_queue_message(msg.get_body(), JobMessage)
     ctx = get_context()  # first: the first invocation turns telemetry on

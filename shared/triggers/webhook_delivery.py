@@ -12,7 +12,6 @@ from shared.models.messages import parse_queue_message
 from shared.models.webhooks import WebhookMessage
 from shared.telemetry.jobs import WEBHOOK_DELIVERY, job_span
 from shared.telemetry.tracing import SpanAttributes
-from shared.webhooks.delivery import process_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +20,8 @@ bp = func.Blueprint()
 
 @bp.queue_trigger(arg_name="msg", queue_name="%WEBHOOKS_QUEUE%", connection="AzureWebJobsStorage")
 async def webhook_delivery(msg: func.QueueMessage) -> None:
+    from shared.webhooks.delivery import process_delivery  # with the first message, as the worker's
+
     try:
         message = parse_queue_message(msg.get_body(), WebhookMessage)
     except ValidationError:

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from shared.errors import ApiError, not_found
-from shared.http.endpoint import Auth, ErrorShape, declared_operations, endpoint
+from shared.http.endpoint import Auth, Deferred, ErrorShape, declared_operations, endpoint
 from shared.http.responses import json_response
 
 
@@ -20,6 +20,13 @@ class _FlatError(BaseModel):
 
 def _flat(error: ApiError) -> func.HttpResponse:
     return json_response(_FlatError(error=error.message), status=error.status)
+
+
+class _Thing(BaseModel):
+    name: str
+
+
+_SHAPE = ErrorShape(_FlatError, _flat)
 
 
 def _app(bp: func.Blueprint) -> func.FunctionApp:
@@ -68,3 +75,22 @@ def test_an_http_function_declared_otherwise_is_refused() -> None:
 
     with pytest.raises(RuntimeError, match="HTTP function bare is not declared with shared.http.endpoint"):
         declared_operations(_app(bp))
+
+
+async def test_deferred_models_and_error_shape_are_the_named_ones_in_the_operation_and_its_errors() -> None:
+    bp = func.Blueprint()
+
+    @endpoint(
+        bp, "POST", "v1/things", summary="Make a thing", auth=Auth.WRITE,
+        request=Deferred(__name__, "_Thing"), responses={201: Deferred(__name__, "_Thing")},
+        error_shape=Deferred(__name__, "_SHAPE"),
+    )  # fmt: skip
+    async def make_thing(req: func.HttpRequest) -> func.HttpResponse:
+        raise not_found("Shelf 's1'")
+
+    response = await make_thing(func.HttpRequest("POST", "http://h/api/v1/things", body=b"{}"))
+    [operation] = declared_operations(_app(bp))
+
+    assert (operation.request, operation.responses, operation.error_shape) == (_Thing, {201: _Thing}, _SHAPE)
+    assert response.status_code == 404
+    assert json.loads(response.get_body()) == {"error": "Shelf 's1' was not found."}
