@@ -68,17 +68,27 @@ def two_hosts(stack: LocalStack) -> Iterator[list[LocalStack]]:
             host.stop()
 
 
-def first_minute_done(api: httpx.Client, job_ids: list[str]) -> tuple[float, httpx.Response]:
-    """Once the first minute's jobs have succeeded: when, and a waiting job's status answer."""
-    deadline = time.monotonic() + 60
+def first_minute_done(
+    api: httpx.Client, job_ids: list[str], jobs: ContainerProxy
+) -> tuple[float, httpx.Response]:
+    """Once the first minute's jobs have succeeded and a worker has placed another in the model's line
+    (a job whose message is still to come is placed from a snapshot up to a couple of seconds old): when,
+    and that job's status answer."""
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         answers = {job_id: api.get(f"/v1/images/generations/{job_id}") for job_id in job_ids}
         if sum(answer.status_code == 200 for answer in answers.values()) >= PER_MINUTE:
-            asked_at = time.time()
-            waiting = next(job_id for job_id, answer in answers.items() if answer.status_code == 202)
-            return asked_at, api.get(f"/v1/images/generations/{waiting}")
+            waiting = [job_id for job_id, answer in answers.items() if answer.status_code == 202]
+            placed = [
+                job_id for job_id in waiting if jobs.read_item(job_id, partition_key="dev").get("quota")
+            ]
+            if placed:
+                asked_at = time.time()
+                return asked_at, api.get(f"/v1/images/generations/{placed[0]}")
         time.sleep(0.5)
-    raise AssertionError("the first minute's jobs did not succeed within 60 s")
+    raise AssertionError(
+        "within 90 s, the first minute's jobs did not succeed or no other job waited in line"
+    )
 
 
 def busiest_minute(moments: list[float]) -> int:
@@ -87,14 +97,17 @@ def busiest_minute(moments: list[float]) -> int:
 
 
 def test_two_hosts_share_one_quota_and_a_waiting_job_shows_its_turn(
-    two_hosts: list[LocalStack], simulator: Simulator, contract: Contract
+    two_hosts: list[LocalStack],
+    simulator: Simulator,
+    contract: Contract,
+    cosmos_containers: Callable[[str], ContainerProxy],
 ) -> None:
     simulator.configure(quotas={MODEL: {"requestsPerMinute": PER_MINUTE}})
     try:
         with api_client(two_hosts[0], contract, {"X-API-Key": DEV_KEY}) as api:
             prompts = [unique_prompt(f"quota {index}") for index in range(JOBS)]
             jobs = [submit(api, prompt=prompt, model=MODEL) for prompt in prompts]
-            asked_at, waiting = first_minute_done(api, [job["id"] for job in jobs])
+            asked_at, waiting = first_minute_done(api, [job["id"] for job in jobs], cosmos_containers("jobs"))
             done = [wait_for_terminal(api, job["id"], timeout=240) for job in jobs]
     finally:
         simulator.configure(quotas=None)
