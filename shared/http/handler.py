@@ -12,7 +12,7 @@ from contextvars import ContextVar
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
-from shared.errors import ApiError, invalid_input
+from shared.errors import REQUEST_FIELD, ApiError, invalid_input, validation_error
 from shared.models.errors import ErrorCode
 from shared.store_keys import UnsafeStoreKeyError
 
@@ -53,7 +53,7 @@ def wrap_handler(handler: Handler, render_error: ErrorRenderer) -> Handler:
         except UnsafeStoreKeyError as error:
             # A store refused an id the route should have checked first: a bug, but still bad input.
             logger.error("Unchecked id reached a store in %s %s: %s", req.method, req.url, error)
-            response = render_error(ApiError(400, ErrorCode.VALIDATION_ERROR, f"Invalid request: {error}"))
+            response = render_error(validation_error(f"{REQUEST_FIELD}{error}"))
         except Exception:
             logger.exception("Unhandled error in %s %s (request %s)", req.method, req.url, request_id)
             response = render_error(
