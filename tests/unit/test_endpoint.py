@@ -11,7 +11,9 @@ from pydantic import BaseModel
 
 from shared.errors import ApiError, not_found
 from shared.http.endpoint import Auth, Deferred, ErrorShape, declared_operations, endpoint
-from shared.http.responses import json_response
+from shared.http.handler import wrap_handler
+from shared.http.responses import error_response, json_response
+from shared.store_keys import UnsafeStoreKeyError
 
 
 class _FlatError(BaseModel):
@@ -94,3 +96,16 @@ async def test_deferred_models_and_error_shape_are_the_named_ones_in_the_operati
     assert (operation.request, operation.responses, operation.error_shape) == (_Thing, {201: _Thing}, _SHAPE)
     assert response.status_code == 404
     assert json.loads(response.get_body()) == {"error": "Shelf 's1' was not found."}
+
+
+async def test_an_id_a_store_refuses_is_a_400_in_the_error_shape_not_a_500() -> None:
+    async def unchecked(req: func.HttpRequest) -> func.HttpResponse:
+        raise UnsafeStoreKeyError("job id '..' is not a plain name")
+
+    handler = wrap_handler(unchecked, error_response)
+    response = await handler(func.HttpRequest("GET", "http://localhost/api/v1/jobs/..", body=b""))
+
+    assert response.status_code == 400
+    error = json.loads(response.get_body())["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["message"] == "Invalid request: job id '..' is not a plain name"
