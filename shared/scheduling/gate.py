@@ -116,11 +116,12 @@ class QuotaGate:
             if clock.time() <= slot.at + SLOT_GRACE:
                 return slot
             # It passed while the run prepared (prompt enhancement, inputs): calling now would crowd the
-            # lane's window, so give it back and take a fresh one.
-            await self._ctx.quotas.give_back(slot)
-        snapshot = await self._ctx.quotas.snapshot(quota)
-        free = free_slots(snapshot, quota, self._job.spec.n, clock.time())
-        fresh = await self._ctx.quotas.reserve(quota, snapshot, [lane for lane, _ in free], self._job)
+            # lane's window, so it is exchanged for a fresh one.
+            fresh = await self._ctx.quotas.renew(quota, slot, self._job)
+        else:
+            snapshot = await self._ctx.quotas.snapshot(quota)
+            free = free_slots(snapshot, quota, self._job.spec.n, clock.time())
+            fresh = await self._ctx.quotas.reserve(quota, snapshot, [lane for lane, _ in free], self._job)
         if fresh is None:
             raise QuotaDeferral(LEAD + 1, f"no quota slot of {quota.scope} is free")
         return fresh

@@ -8,6 +8,7 @@ lanes instead of retrying on one counter. Reading a model's state is one single-
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ from shared.scheduling.plan import (
     ModelQuota,
     Snapshot,
     earliest_start,
+    free_slots,
     window_seconds,
 )
 from shared.settings import Settings
@@ -127,10 +129,16 @@ class QuotaStore:
         return snapshot
 
     async def reserve(
-        self, quota: ModelQuota, snapshot: Snapshot, lanes: list[int], job: JobDocument
+        self,
+        quota: ModelQuota,
+        snapshot: Snapshot,
+        lanes: list[int],
+        job: JobDocument,
+        replacing: Slot | None = None,
     ) -> Slot | None:
         """A slot for `job` within HORIZON on the first of `lanes` that still has one; None when every
-        one was taken meanwhile."""
+        one was taken meanwhile. On the lane of `replacing`, the new entry takes its place in the same
+        write."""
         images = job.spec.n
         calls = quota.calls(images)
         for lane in lanes:
@@ -139,6 +147,8 @@ class QuotaStore:
                 now = clock.time()
                 start = max(now, blocked_until(snapshot.pace))
                 entries = list(doc.entries) if doc else []
+                if replacing is not None and replacing.lane == lane:
+                    entries = _without(entries, replacing)
                 window = window_seconds(snapshot.pace, now)
                 moment = earliest_start(entries, quota.shares[lane], calls, images, start, window)
                 if moment is None or moment > now + HORIZON:
@@ -150,6 +160,24 @@ class QuotaStore:
                     return Slot(scope=quota.scope, lane=lane, at=moment, job_id=job.id, images=images)
         return None
 
+    async def renew(self, quota: ModelQuota, stale: Slot, job: JobDocument) -> Slot | None:
+        """A fresh slot within HORIZON for a run whose reserved one passed before its call; None when no
+        lane has one (the stale slot is then given back). On the stale slot's lane the fresh entry
+        replaces it in one write: giving it back first would show that lane a free slot in between, to
+        other workers and to the estimates of every waiting job."""
+        snapshot = await self.snapshot(quota)
+        without_stale = dataclasses.replace(snapshot, lanes=dict(snapshot.lanes))
+        lane_doc = snapshot.lanes.get(stale.lane)
+        if lane_doc is not None:
+            without_stale.lanes[stale.lane] = lane_doc.model_copy(
+                update={"entries": _without(lane_doc.entries, stale)}
+            )
+        free = free_slots(without_stale, quota, job.spec.n, clock.time())
+        fresh = await self.reserve(quota, snapshot, [lane for lane, _ in free], job, replacing=stale)
+        if fresh is None or fresh.lane != stale.lane:
+            await self.give_back(stale)
+        return fresh
+
     async def give_back(self, slot: Slot) -> None:
         """Remove an unused reservation, so that the lane admits another call in its place. Best effort:
         an entry left behind only keeps its lane idle for one window."""
@@ -157,13 +185,9 @@ class QuotaStore:
         for _ in range(_RACE_RETRIES + 1):
             if doc is None or etag is None:
                 return
-            mine = next((e for e in doc.entries if e.job == slot.job_id and e.at == slot.at), None)
-            if mine is None:
+            kept = _without(doc.entries, slot)
+            if len(kept) == len(doc.entries):
                 return
-            # One entry only: two deliveries of a job may have reserved the very same moment (both from
-            # the end of a pause), and the other one's entry is the slot its run uses.
-            kept = list(doc.entries)
-            kept.remove(mine)
             written, doc, etag = await self._write_lane(slot.scope, slot.lane, kept, etag)
             if written:
                 quota_event(
@@ -292,3 +316,13 @@ def _model_quota(settings: Settings, scope: str, limits: ModelLimits) -> ModelQu
 def _lane_index(document_id: str) -> int | None:
     prefix, _, number = document_id.partition("-")
     return int(number) if prefix == "lane" and number.isdigit() else None
+
+
+def _without(entries: list[LaneEntry], slot: Slot) -> list[LaneEntry]:
+    """The lane's entries but `slot`'s. One entry only: two deliveries of a job may have reserved the very
+    same moment (both from the end of a pause), and the other one's entry is the slot its run uses."""
+    kept = list(entries)
+    mine = next((e for e in kept if e.job == slot.job_id and e.at == slot.at), None)
+    if mine is not None:
+        kept.remove(mine)
+    return kept

@@ -256,6 +256,13 @@ async def test_a_run_whose_slot_passed_while_it_prepared_takes_a_fresh_one() -> 
     job = await submit(world)
     (message,) = deliveries(world)
     before = world.clock.time()
+    lanes_written: dict[str, list[dict[str, Any]]] = {}
+    slots_held: list[int] = []  # the job's entries on all lanes after each lane write
+
+    def record_lanes(item_id: str, body: dict[str, Any]) -> None:
+        if body.get("docType") == "quotaLane":
+            lanes_written[item_id] = body["entries"]
+            slots_held.append(sum(e["job"] == job.id for entries in lanes_written.values() for e in entries))
 
     # Between its claim and its call the run stalls for 5 s: its slot has passed when it is about to call.
     def stall_after_the_claim(item_id: str, body: dict[str, Any]) -> None:
@@ -264,11 +271,15 @@ async def test_a_run_whose_slot_passed_while_it_prepared_takes_a_fresh_one() -> 
             world.clock.stall(5)
 
     world.jobs.before_write = stall_after_the_claim
+    world.quotas.before_write = record_lanes
     await process_job(world.ctx, message)
 
     assert status(world, job) == "succeeded"
     (entry,) = lane_entries(world)
-    assert entry["at"] >= before + 5, "the passed slot was given back for a fresh one"
+    assert entry["at"] >= before + 5, "the passed slot was exchanged for a fresh one"
+    assert slots_held[0] == 1 and min(slots_held) >= 1, (
+        "no lane showed the passed slot free before the fresh one was taken"
+    )
 
 
 async def test_a_job_larger_than_its_models_quota_admits_at_once_is_refused_at_submit() -> None:
