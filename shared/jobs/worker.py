@@ -85,11 +85,11 @@ async def process_job(ctx: AppContext, message: JobMessage) -> None:
             logger.warning("Job %s: giving up: %s", job.id, text)
             await end_job(ctx, job, code, text)
             return
-        case Claimed(job):
+        case Claimed(job, stored):
             job_claimed(message, job, run_id)
     gate = QuotaGate(ctx, job, run_id, slot)
     try:
-        async with ClaimKeeper(ctx, job, run_id) as keeper:
+        async with ClaimKeeper(ctx, job, run_id, stored=stored) as keeper:
             await _run(ctx, job, message, keeper, gate)
     except ClaimLost as lost:
         logger.info("Job %s: run %s stopped: %s", job.id, run_id, lost)
@@ -121,7 +121,7 @@ async def _run(
         )
     except UnsupportedImageError as error:
         text = f"The provider returned an unusable image: {error}"
-        await end_job(ctx, job, ErrorCode.NO_IMAGE, text, guard=keeper.owned)
+        await end_job(ctx, job, ErrorCode.NO_IMAGE, text, guard=keeper.owned, known=keeper.stored)
         return
     await keeper.ensure_fresh()
     for image in images:
@@ -136,12 +136,12 @@ async def _after_provider_error(
     settings = ctx.settings
     if not error.transient:
         logger.warning("Job %s: provider refused (%s): %s", job.id, error.code, error.message)
-        await end_job(ctx, job, error.code, error.message, guard=keeper.owned)
+        await end_job(ctx, job, error.code, error.message, guard=keeper.owned, known=keeper.stored)
         return
     if job.attempts >= settings.provider_max_attempts:
         logger.warning("Job %s: provider still unavailable after %d attempts", job.id, job.attempts)
         text = f"{error.message} (after {job.attempts} attempts)"
-        await end_job(ctx, job, ErrorCode.PROVIDER_UNAVAILABLE, text, guard=keeper.owned)
+        await end_job(ctx, job, ErrorCode.PROVIDER_UNAVAILABLE, text, guard=keeper.owned, known=keeper.stored)
         return
     delay = retry_delay_seconds(
         job.attempts,
@@ -163,7 +163,7 @@ async def _after_provider_error(
         doc.last_error = JobError(code=error.code, message=error.message)
         return True
 
-    update = await ctx.jobs.update(job.tenant_id, job.id, mark_retrying)
+    update = await ctx.jobs.update(job.tenant_id, job.id, mark_retrying, known=keeper.stored)
     if update.applied:
         job_retry_queued(job, error, delay)
         logger.info("Job %s: transient provider failure, retry in %ds: %s", job.id, delay, error.message)
@@ -234,7 +234,7 @@ async def _succeed(
         doc.error = None
         return True
 
-    update = await ctx.jobs.update(job.tenant_id, job.id, mark_succeeded)
+    update = await ctx.jobs.update(job.tenant_id, job.id, mark_succeeded, known=keeper.stored)
     if not update.applied:
         # Canceled, deleted or taken over meanwhile: remove what this run uploaded, except what the
         # stored job names (a run that took over may have stored the same names).

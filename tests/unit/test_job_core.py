@@ -30,7 +30,7 @@ from shared.providers.base import (
     generate_in_parallel,
     transient_error,
 )
-from tests.fakes.context import FakeWorld, fake_world
+from tests.fakes.context import CLAIM, FakeWorld, fake_world
 from tests.fakes.providers import images
 from tests.fakes.storage import SentMessage
 
@@ -121,6 +121,62 @@ async def test_a_job_submitted_and_delivered_once_succeeds_and_is_charged_once()
     assert account(world)["spent"] == 1 and account(world)["openReservations"] == 0
     assert hold(world, job.id)["state"] == "charged"  # type: ignore[index]
     assert len(world.provider.calls) == 1
+
+
+async def test_a_run_reads_its_job_only_to_claim_it_and_settles_without_reading_the_hold() -> None:
+    world = fake_world()
+    job = await submit(world)
+    (message,) = deliveries(world)
+    world.jobs.calls.clear()
+    world.credits.calls.clear()
+
+    await process_job(world.ctx, message)
+
+    assert world.job_document(TENANT, job.id)["status"] == "succeeded"
+    # The result is written from the claim's version of the job; the hold's amount is the job's credits.
+    assert world.jobs.calls == {"read_item": 1, "replace_item": 2}
+    assert world.credits.calls == {"execute_item_batch": 1}
+    assert account(world)["spent"] == 1 and account(world)["reserved"] == 0
+
+
+async def test_a_run_whose_claim_was_renewed_writes_its_result_from_the_renewal() -> None:
+    world = fake_world()
+    job = await submit(world)
+    (message,) = deliveries(world)
+    gate = Gate()
+    world.provider.script.append(gate)
+    run = asyncio.create_task(process_job(world.ctx, message))
+    await gate.entered.wait()
+    world.jobs.calls.clear()
+
+    await world.clock.advance(CLAIM.total_seconds() / 3 + 1)  # one renewal of the claim
+    renewed = world.job_document(TENANT, job.id)["claim"]["expiresAt"]
+    gate.release.set()
+    await run
+
+    stored = world.job_document(TENANT, job.id)
+    assert stored["status"] == "succeeded" and stored["claim"] is None
+    assert renewed > iso_utc(utc_now()), "the renewal moved the claim's expiry on"
+    assert world.jobs.calls == {"replace_item": 2}, "the renewal and the result: no read"
+
+
+async def test_a_change_made_to_the_job_during_its_run_survives_the_result_write() -> None:
+    world = fake_world()
+    job = await submit(world)
+    (message,) = deliveries(world)
+    gate = Gate()
+    world.provider.script.append(gate)
+    run = asyncio.create_task(process_job(world.ctx, message))
+    await gate.entered.wait()
+
+    # Another writer (the API making the job public) replaces the version the run last wrote.
+    world.jobs.poke(TENANT, job.id, lambda doc: doc.update(isPublic=True))
+    gate.release.set()
+    await run
+
+    stored = world.job_document(TENANT, job.id)
+    assert stored["status"] == "succeeded" and stored["isPublic"] is True
+    assert len(stored["outputs"]) == 1 and account(world)["spent"] == 1
 
 
 async def test_duplicate_deliveries_of_a_running_job_call_the_provider_once_and_end_it_once(
