@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from shared.app_context import AppContext
-from shared.images.convert import convert_image
+from shared.images.convert import convert_image, needs_conversion
 from shared.images.inspect import UnsupportedImageError, inspect_image
 from shared.images.store import image_blob_name
 from shared.jobs.backoff import retry_delay_seconds
@@ -115,10 +115,13 @@ async def _run(
         await _after_provider_error(ctx, job, message, keeper, error)
         return
     keeper.check()
+    result, container = generated.result, ctx.settings.images_container
     try:
-        images = await asyncio.to_thread(
-            _prepare_images, job, generated.result, ctx.settings.images_container
-        )
+        if any(needs_conversion(image.data, job.spec.output_format) for image in result.images):
+            images = await asyncio.to_thread(_prepare_images, job, result, container)
+        else:
+            # Only image headers are read: a hop to a thread would cost more than it spares the loop.
+            images = _prepare_images(job, result, container)
     except UnsupportedImageError as error:
         text = f"The provider returned an unusable image: {error}"
         await end_job(ctx, job, ErrorCode.NO_IMAGE, text, guard=keeper.owned, known=keeper.stored)
@@ -170,7 +173,8 @@ async def _after_provider_error(
 
 
 def _prepare_images(job: JobDocument, result: ProviderResult, container: str) -> list[_Image]:
-    """Convert (to the asked format) and inspect every image: CPU work, run off the event loop."""
+    """Convert (to the asked format) and inspect every image: CPU work when an image is converted, which
+    then runs off the event loop."""
     images: list[_Image] = []
     for index, image in enumerate(result.images):
         data = convert_image(image.data, job.spec.output_format, job.spec.output_compression)

@@ -139,6 +139,23 @@ async def test_a_run_reads_its_job_only_to_claim_it_and_settles_without_reading_
     assert account(world)["spent"] == 1 and account(world)["reserved"] == 0
 
 
+@pytest.mark.parametrize(
+    ("output_format", "mime_type"), [(None, "image/png"), ("png", "image/png"), ("jpeg", "image/jpeg")]
+)
+async def test_the_stored_image_is_in_the_asked_format_converted_or_as_the_provider_drew_it(
+    output_format: str | None, mime_type: str
+) -> None:
+    world = fake_world()
+    job = await submit(world, **({"outputFormat": output_format} if output_format else {}))
+
+    await deliver_all(world)
+
+    (output,) = world.job_document(TENANT, job.id)["outputs"]
+    assert output["mimeType"] == mime_type
+    assert output["blobName"].endswith(".jpg" if output_format == "jpeg" else ".png")
+    assert world.images.names("generated") == {output["blobName"]}
+
+
 async def test_a_run_whose_claim_was_renewed_writes_its_result_from_the_renewal() -> None:
     world = fake_world()
     job = await submit(world)
