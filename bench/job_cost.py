@@ -39,7 +39,7 @@ from azure.cosmos import CosmosClient
 from bench.call_counter import CountingProxy, Proxies
 from bench.invocation_phases import Phases, invocation_phases
 from bench.local_stack import bench_stack, machine_busy_seconds, process_cpu_seconds, tree_cpu_seconds
-from bench.submit_latency import queue_concurrency
+from bench.submit_latency import queue_batching, queue_concurrency
 from devtools.stack.stack import AZURITE_ACCOUNT_KEY, ROOT, Endpoints, LocalStack
 
 KEY = "local-dev-key"
@@ -309,14 +309,34 @@ class Run:
     machine_busy: float
 
 
+def listener_bound(jobs: int, seconds: float, batch: int, threshold: int) -> float:
+    """Jobs a second the Functions host's queue listener allows for `jobs` invocations of exactly `seconds`
+    each, all queued at the start: it fetches a batch of `batch` messages whenever at most `threshold` of
+    its invocations still run (so a batch whose invocations end together is followed by one batch, not
+    by `batch + threshold` in flight)."""
+    now, pending, running = 0.0, jobs, list[float]()
+    while pending or running:
+        if pending and len(running) <= threshold:
+            fetched = min(batch, pending)
+            pending -= fetched
+            running += [now + seconds] * fetched
+            continue
+        now = min(running)
+        running = [end for end in running if end > now]
+    return jobs / now
+
+
 def report_throughput(run: Run, latency_ms: int) -> None:
     concurrency = queue_concurrency()
     bound, rate = concurrency / (latency_ms / 1000), run.jobs / run.seconds
     provider = run.provider
+    batch, threshold = queue_batching()
+    listener = listener_bound(run.jobs, latency_ms / 1000, batch, threshold)
     print(
         f"throughput at {latency_ms} ms provider latency: {rate:.2f} jobs/s in {run.seconds:.1f} s = "
         f"{rate / bound:.0%} of the {bound:.2f} jobs/s that {concurrency} in flight (the host's queue "
-        "concurrency) allow"
+        f"concurrency) allow, {rate / listener:.0%} of the {listener:.2f} jobs/s its listener allows "
+        f"{run.jobs} jobs of exactly {latency_ms} ms (a batch of {batch} whenever at most {threshold} run)"
     )
     print(f"  submitted at {run.jobs / run.submit_seconds:.1f} jobs/s (all in {run.submit_seconds:.1f} s)")
     print(

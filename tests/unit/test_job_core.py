@@ -106,6 +106,17 @@ class Gate:
         return images(call.spec.n)
 
 
+async def start_held_run(world: FakeWorld) -> tuple[JobDocument, Gate, asyncio.Task[None]]:
+    """Submit a job and start its run, held in its provider call until the gate is released."""
+    job = await submit(world)
+    (message,) = deliveries(world)
+    gate = Gate()
+    world.provider.script.append(gate)
+    run = asyncio.create_task(process_job(world.ctx, message))
+    await gate.entered.wait()
+    return job, gate, run
+
+
 async def test_a_job_submitted_and_delivered_once_succeeds_and_is_charged_once() -> None:
     world = fake_world()
     job = await submit(world)
@@ -158,12 +169,7 @@ async def test_the_stored_image_is_in_the_asked_format_converted_or_as_the_provi
 
 async def test_a_run_whose_claim_was_renewed_writes_its_result_from_the_renewal() -> None:
     world = fake_world()
-    job = await submit(world)
-    (message,) = deliveries(world)
-    gate = Gate()
-    world.provider.script.append(gate)
-    run = asyncio.create_task(process_job(world.ctx, message))
-    await gate.entered.wait()
+    job, gate, run = await start_held_run(world)
     world.jobs.calls.clear()
 
     await world.clock.advance(CLAIM.total_seconds() / 3 + 1)  # one renewal of the claim
@@ -179,12 +185,7 @@ async def test_a_run_whose_claim_was_renewed_writes_its_result_from_the_renewal(
 
 async def test_a_change_made_to_the_job_during_its_run_survives_the_result_write() -> None:
     world = fake_world()
-    job = await submit(world)
-    (message,) = deliveries(world)
-    gate = Gate()
-    world.provider.script.append(gate)
-    run = asyncio.create_task(process_job(world.ctx, message))
-    await gate.entered.wait()
+    job, gate, run = await start_held_run(world)
 
     # Another writer (the API making the job public) replaces the version the run last wrote.
     world.jobs.poke(TENANT, job.id, lambda doc: doc.update(isPublic=True))
@@ -295,12 +296,7 @@ async def test_a_conflicting_write_is_reapplied_and_reports_what_it_finally_did(
 
 async def test_a_job_canceled_during_its_run_stores_nothing_and_is_refunded() -> None:
     world = fake_world()
-    job = await submit(world)
-    (message,) = deliveries(world)
-    gate = Gate()
-    world.provider.script.append(gate)
-    run = asyncio.create_task(process_job(world.ctx, message))
-    await gate.entered.wait()
+    job, gate, run = await start_held_run(world)
 
     canceled = await cancel_job(world.ctx, TENANT, job.id)
     gate.release.set()
