@@ -237,7 +237,8 @@ class JobRepository:
         return True
 
     async def _read_version(self, tenant_id: str, job_id: str) -> StoredVersion | None:
-        return _version(await self._read(tenant_id, job_id))
+        item = await self._read(tenant_id, job_id)
+        return None if item is None else StoredVersion(item, item["_etag"])
 
     async def _read(self, tenant_id: str, job_id: str) -> dict[str, Any] | None:
         try:
@@ -248,6 +249,7 @@ class JobRepository:
             return None
 
 
-def _version(item: dict[str, Any] | None) -> StoredVersion | None:
-    etag = item.get("_etag") if item else None
-    return StoredVersion(item, etag) if item and isinstance(etag, str) else None
+def _version(item: dict[str, Any]) -> StoredVersion | None:
+    """The version a write's answer describes; None when the answer leaves it out (no content)."""
+    etag = item.get("_etag")
+    return StoredVersion(item, etag) if isinstance(etag, str) else None
