@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from shared.cosmos import Query
-from shared.errors import ApiError, validation_error
+from shared.errors import QUERY_PARAMETER, ApiError, invalid_field
 
 T = TypeVar("T")
 
@@ -60,9 +60,12 @@ def decode_page_token(token: str | None, owner: str) -> str | None:
 
 
 def _bad_token() -> ApiError:
-    return validation_error(
-        "Invalid request: pageToken does not belong to this query.",
-        details=[{"field": "pageToken", "message": "not a token of this query"}],
+    return invalid_field(
+        "pageToken",
+        "not a token of this query; pass the nextPageToken of the same query's previous page, or leave it "
+        "out for the first page",
+        detail="not a token of this query",
+        prefix=QUERY_PARAMETER,
     )
 
 

@@ -69,8 +69,12 @@ def test_a_page_token_belongs_to_its_query() -> None:
         with pytest.raises(ApiError) as refused:
             decode_page_token(token, other)
         assert refused.value.status == 400 and refused.value.details[0]["field"] == "pageToken"
-    with pytest.raises(ApiError):
+        message = refused.value.message
+        assert message.startswith("Invalid query parameter pageToken: not a token of this query;")
+        assert "leave it out for the first page" in message
+    with pytest.raises(ApiError) as garbled:
         decode_page_token("not-base64!", mine)
+    assert garbled.value.details == [{"field": "pageToken", "message": "not a token of this query"}]
 
 
 # Page tokens handed out are fingerprints of (partition, SQL, parameters, page size): the SQL of the
