@@ -2,9 +2,10 @@
 # azd prepackage hook of the api service (Linux, macOS): compiles the app's own modules (function_app.py
 # and the shared package) so that their bytecode ships in the deployment package. Flex Consumption runs the
 # app from a read-only package, where Python cannot cache what it compiles: without this every cold start
-# compiles them again (about 0.3 s CPU, docs/performance.md). The bytecode is checked-hash: Python checks
-# it against a hash of the source rather than its timestamp, so it stays valid whatever times zip, upload
-# and unpacking give the files; -f rewrites the bytecode a local run left timestamp-based.
+# compiles them again (about 0.2 s CPU on the development machine, docs/performance.md). The bytecode is
+# checked-hash: Python checks it against a hash of the source rather than its timestamp, so it stays valid
+# whatever times zip, upload and unpacking give the files; -f rewrites the bytecode a local run left
+# timestamp-based.
 # The interpreter must be of the Function App's Python (its runtime version in infra/app/function.bicep; a
 # test compares the two): bytecode carries its interpreter's cache tag (cpython-313), and another
 # version's is ignored. .funcignore ships only that tag's bytecode.
