@@ -37,8 +37,9 @@ import httpx
 from azure.cosmos import CosmosClient
 
 from bench.call_counter import CountingProxy, Proxies
+from bench.invocation_phases import Phases, invocation_phases
 from bench.local_stack import bench_stack, machine_busy_seconds, process_cpu_seconds, tree_cpu_seconds
-from bench.submit_latency import queue_concurrency
+from bench.submit_latency import queue_batching, queue_concurrency
 from devtools.stack.stack import AZURITE_ACCOUNT_KEY, ROOT, Endpoints, LocalStack
 
 KEY = "local-dev-key"
@@ -111,12 +112,13 @@ def wait_until_done(
 
 def run_jobs(
     stack: LocalStack, endpoints: Endpoints, jobs: int, concurrency: int, thumbnails: bool
-) -> tuple[float, float]:
-    """Submit and wait for the jobs; the times when all were submitted and when all were done."""
+) -> tuple[list[str], float, float]:
+    """Submit and wait for the jobs; their ids and the times when all were submitted and when all were
+    done."""
     ids = asyncio.run(submit_all(stack.endpoints.api_url, jobs, concurrency))
     submitted = time.perf_counter()
     wait_until_done(stack, endpoints, ids, thumbnails)
-    return submitted, time.perf_counter()
+    return ids, submitted, time.perf_counter()
 
 
 def main() -> None:
@@ -131,6 +133,7 @@ def main() -> None:
         "--provider-latency-ms", type=int, default=0, help="the simulator's delay per call (throughput runs)"
     )
     parser.add_argument("--without-telemetry", action="store_true", help="no local telemetry export")
+    parser.add_argument("--keep-log", metavar="FILE", help="a throughput run: copy the dev host's log here")
     args = parser.parse_args()
     overrides = dict(OVERRIDES)
     if args.without_thumbnails:
@@ -262,13 +265,23 @@ def measure_throughput(args: argparse.Namespace, overrides: dict[str, str], thum
         processes = {p.name: p.process.pid for p in stack.processes if p.process is not None}
         cpu = stack_cpu_seconds(processes)
         machine, started = machine_busy_seconds(), time.perf_counter()
-        submitted, done = run_jobs(stack, endpoints, args.jobs, args.concurrency, thumbnails)
+        ids, submitted, done = run_jobs(stack, endpoints, args.jobs, args.concurrency, thumbnails)
         busy, total = machine_busy_seconds()
+        provider = httpx.get(f"{simulator}/_sim/stats").json()
+        log = (stack.log_dir / "devhost.log").read_text()
+        if args.keep_log:
+            Path(args.keep_log).write_text(log)
+        phases = invocation_phases(
+            log,
+            set(ids),
+            call_seconds=provider["callSeconds"] / provider["answered"],
+        )
         return Run(
             jobs=args.jobs,
             submit_seconds=submitted - started,
             seconds=done - started,
-            provider=httpx.get(f"{simulator}/_sim/stats").json(),
+            provider=provider,
+            phases=phases,
             cpu={name: seconds - cpu[name] for name, seconds in stack_cpu_seconds(processes).items()},
             machine_busy=(busy - machine[0]) / (total - machine[1]),
         )
@@ -291,18 +304,39 @@ class Run:
     submit_seconds: float
     seconds: float
     provider: dict[str, float]
+    phases: Phases
     cpu: dict[str, float]
     machine_busy: float
+
+
+def listener_bound(jobs: int, seconds: float, batch: int, threshold: int) -> float:
+    """Jobs a second the Functions host's queue listener allows for `jobs` invocations of exactly `seconds`
+    each, all queued at the start: it fetches a batch of `batch` messages whenever at most `threshold` of
+    its invocations still run (so a batch whose invocations end together is followed by one batch, not
+    by `batch + threshold` in flight)."""
+    now, pending, running = 0.0, jobs, list[float]()
+    while pending or running:
+        if pending and len(running) <= threshold:
+            fetched = min(batch, pending)
+            pending -= fetched
+            running += [now + seconds] * fetched
+            continue
+        now = min(running)
+        running = [end for end in running if end > now]
+    return jobs / now
 
 
 def report_throughput(run: Run, latency_ms: int) -> None:
     concurrency = queue_concurrency()
     bound, rate = concurrency / (latency_ms / 1000), run.jobs / run.seconds
     provider = run.provider
+    batch, threshold = queue_batching()
+    listener = listener_bound(run.jobs, latency_ms / 1000, batch, threshold)
     print(
         f"throughput at {latency_ms} ms provider latency: {rate:.2f} jobs/s in {run.seconds:.1f} s = "
         f"{rate / bound:.0%} of the {bound:.2f} jobs/s that {concurrency} in flight (the host's queue "
-        "concurrency) allow"
+        f"concurrency) allow, {rate / listener:.0%} of the {listener:.2f} jobs/s its listener allows "
+        f"{run.jobs} jobs of exactly {latency_ms} ms (a batch of {batch} whenever at most {threshold} run)"
     )
     print(f"  submitted at {run.jobs / run.submit_seconds:.1f} jobs/s (all in {run.submit_seconds:.1f} s)")
     print(
@@ -314,6 +348,16 @@ def report_throughput(run: Run, latency_ms: int) -> None:
         f"  CPU per job {total / run.jobs * 1000:.0f} ms ("
         + ", ".join(f"{name} {seconds / run.jobs * 1000:.0f}" for name, seconds in sorted(run.cpu.items()))
         + f"): {total / run.seconds:.2f} cores; the machine's cores were {run.machine_busy:.0%} busy"
+    )
+    phases = run.phases
+    named = sum((phases.admission_and_claim, phases.before_call, phases.answer_to_end, phases.settlement))
+    print(
+        f"  one invocation (median of {phases.jobs}): {phases.invocation:.2f} s = the call "
+        f"{provider['callSeconds'] / provider['answered']:.2f} s + admission and claim "
+        f"{phases.admission_and_claim:.3f} s + before the call {phases.before_call:.3f} s + answer to the "
+        f"terminal write {phases.answer_to_end:.3f} s + settlement {phases.settlement:.3f} s + the rest "
+        f"(the worker's RPC and the trigger's start) "
+        f"{phases.invocation - named - provider['callSeconds'] / provider['answered']:.3f} s"
     )
 
 

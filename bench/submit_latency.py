@@ -44,10 +44,15 @@ async def run_job(client: httpx.AsyncClient, index: int, poll_seconds: float) ->
         await asyncio.sleep(poll_seconds)
 
 
+def queue_batching() -> tuple[int, int]:
+    """host.json's `batchSize` and `newBatchThreshold`."""
+    queues = json.loads((ROOT / "host.json").read_text())["extensions"]["queues"]
+    return int(queues["batchSize"]), int(queues["newBatchThreshold"])
+
+
 def queue_concurrency() -> int:
     """Jobs one instance's queue trigger runs at once, as host.json configures it."""
-    queues = json.loads((ROOT / "host.json").read_text())["extensions"]["queues"]
-    return int(queues["batchSize"]) + int(queues["newBatchThreshold"])
+    return sum(queue_batching())
 
 
 async def drive(

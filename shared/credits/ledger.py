@@ -64,10 +64,11 @@ async def reserve_credits(ctx: AppContext, tenant_id: str, job_id: str, amount: 
 
 async def settle_credits(ctx: AppContext, job: JobDocument) -> None:
     """Charge a succeeded job's hold, refund a failed or canceled one's; idempotent."""
+    # The job records what its hold reserved (`credits`), which saves reading the hold.
     if job.status == JobStatus.SUCCEEDED:
-        await _settle(ctx, job.tenant_id, job.id, charge=True)
+        await _settle(ctx, job.tenant_id, job.id, charge=True, amount=job.credits)
     elif job.status in (JobStatus.FAILED, JobStatus.CANCELED):
-        await _settle(ctx, job.tenant_id, job.id, charge=False)
+        await _settle(ctx, job.tenant_id, job.id, charge=False, amount=job.credits)
 
 
 async def reconcile_reservations(ctx: AppContext) -> int:
@@ -87,9 +88,11 @@ async def reconcile_reservations(ctx: AppContext) -> int:
     return settled
 
 
-async def _settle(ctx: AppContext, tenant_id: str, job_id: str, *, charge: bool) -> None:
+async def _settle(
+    ctx: AppContext, tenant_id: str, job_id: str, *, charge: bool, amount: int | None = None
+) -> None:
     keep = int(settled_memory(ctx.settings).total_seconds())
-    amount = await ctx.credits.settle(tenant_id, job_id, charge=charge, keep_seconds=keep)
+    amount = await ctx.credits.settle(tenant_id, job_id, charge=charge, keep_seconds=keep, amount=amount)
     if amount:
         credits_settled(amount, charged=charge)
         logger.info("Job %s: %d credit(s) %s", job_id, amount, "charged" if charge else "refunded")

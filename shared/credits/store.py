@@ -98,13 +98,38 @@ class CreditStore:
                 raise
         raise RuntimeError(f"the credit account of tenant {tenant_id} could not be opened")
 
-    async def settle(self, tenant_id: str, job_id: str, *, charge: bool, keep_seconds: int) -> int:
+    async def settle(
+        self, tenant_id: str, job_id: str, *, charge: bool, keep_seconds: int, amount: int | None = None
+    ) -> int:
         """Charge (or refund) the job's hold if it is still held; the amount settled, 0 if nothing was
-        (never reserved, or settled already). The settled hold is kept `keep_seconds`."""
+        (never reserved, or settled already). The settled hold is kept `keep_seconds`.
+
+        `amount` (what the job records it reserved) saves reading the hold first: the settling batch
+        requires the hold to be held and of that amount, so the account moves by exactly what was held.
+        Only when it is not (settled already, or another amount) is the hold read."""
+        plain_key(tenant_id, "tenant id")
+        plain_key(job_id, "job id")
+        if amount is not None:
+            settled = await self._settle_hold(
+                tenant_id, job_id, amount, charge=charge, keep_seconds=keep_seconds
+            )
+            if settled is not None:
+                return settled
         hold = await self.read_hold(tenant_id, job_id)
         if hold is None or hold.state != "held":
             return 0
-        amount = hold.amount
+        settled = await self._settle_hold(
+            tenant_id, job_id, hold.amount, charge=charge, keep_seconds=keep_seconds
+        )
+        return settled or 0  # None: settled concurrently; that settlement counts, not this one
+
+    async def _settle_hold(
+        self, tenant_id: str, job_id: str, amount: int, *, charge: bool, keep_seconds: int
+    ) -> int | None:
+        """One settling batch, on condition that the job's hold is held and of `amount`: the amount
+        settled, 0 when there is no hold, None when the condition failed (the hold is settled, or of
+        another amount)."""
+        condition = f"FROM c WHERE c.state = 'held' AND c.amount = {int(amount)}"
         settled = [
             {"op": "set", "path": "/state", "value": "charged" if charge else "refunded"},
             {"op": "set", "path": "/settledAt", "value": iso_utc(utc_now())},
@@ -117,14 +142,16 @@ class CreditStore:
             spent=amount if charge else 0,
         )
         operations: list[tuple[Any, ...]] = [
-            ("patch", (hold.id, settled), {"filter_predicate": "FROM c WHERE c.state = 'held'"}),
+            ("patch", (hold_id(job_id), settled), {"filter_predicate": condition}),
             ("patch", (BALANCE_DOCUMENT_ID, account)),
         ]
         try:
             await self._container.execute_item_batch(operations, partition_key=tenant_id)
         except CosmosBatchOperationError as error:
-            if error.error_index == 0 and error.status_code in (_PRECONDITION_FAILED, _NOT_FOUND):
-                return 0  # settled (or removed) concurrently: that settlement counts, not this one
+            if error.error_index == 0 and error.status_code == _NOT_FOUND:
+                return 0  # never reserved, or removed
+            if error.error_index == 0 and error.status_code == _PRECONDITION_FAILED:
+                return None
             raise
         return amount
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from shared import clock
 from shared.app_context import AppContext
-from shared.jobs.repository import Mutation
+from shared.jobs.repository import JobUpdate, Mutation
 from shared.models.common import utc_now
 from shared.models.errors import ErrorCode
 from shared.models.jobs import JobClaim, JobDocument, JobStatus
@@ -36,9 +36,11 @@ class ClaimLost(Exception):
 
 @dataclass(frozen=True)
 class Claimed:
-    """This run now owns the job (its `attempts` already counts this run)."""
+    """This run now owns the job (its `attempts` already counts this run); `stored` is the claim's write
+    (the job as stored and its etag), which the run's next write may start from."""
 
     job: JobDocument
+    stored: JobUpdate | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ async def claim_job(ctx: AppContext, tenant_id: str, job_id: str, run_id: str) -
     if update.job is None:
         return Dropped("it does not exist")
     if update.applied:
-        return Claimed(update.job)
+        return Claimed(update.job, stored=update)
     outcome = claim_blocker(update.job, settings, now)
     assert outcome is not None, "a claim is refused only for a reason"
     return outcome
@@ -136,13 +138,18 @@ async def claim_job(ctx: AppContext, tenant_id: str, job_id: str, run_id: str) -
 class ClaimKeeper:
     """Keeps a run's claim alive while it works (renewing it every third of its lifetime) and notices
     when it is lost. `check()` raises ClaimLost once a renewal found the job ended or owned by another run.
+    `stored` is the run's last write of the job (the claim, then each renewal): the run's next write
+    starts from it rather than reading the job again (JobRepository.update's `known`).
     """
 
-    def __init__(self, ctx: AppContext, job: JobDocument, run_id: str) -> None:
+    def __init__(
+        self, ctx: AppContext, job: JobDocument, run_id: str, *, stored: JobUpdate | None = None
+    ) -> None:
         self._ctx = ctx
         self._tenant_id = job.tenant_id
         self._job_id = job.id
         self.run_id = run_id
+        self.stored = stored
         self._lifetime = timedelta(seconds=ctx.settings.job_claim_seconds)
         self._expires_at = job.claim.expires_at if job.claim else utc_now()
         self._lost = False
@@ -185,9 +192,10 @@ class ClaimKeeper:
             doc.claim.expires_at = expires_at
             return True
 
-        update = await self._ctx.jobs.update(self._tenant_id, self._job_id, extend)
+        update = await self._ctx.jobs.update(self._tenant_id, self._job_id, extend, known=self.stored)
         if update.applied:
             self._expires_at = expires_at
+            self.stored = update
         else:
             self._lost = True
             logger.info(

@@ -18,7 +18,7 @@ from shared.app_context import AppContext
 from shared.credits.ledger import settle_credits
 from shared.images.inspect import EXTENSION_BY_MIME
 from shared.images.store import image_blob_name
-from shared.jobs.repository import Mutation
+from shared.jobs.repository import JobUpdate, Mutation
 from shared.models.common import elapsed_ms, utc_now
 from shared.models.jobs import JobDocument, JobError, JobStatus
 from shared.telemetry.jobs import FINISH, job_ended
@@ -43,10 +43,16 @@ def mark_ended(doc: JobDocument, status: JobStatus, *, earlier_runs: int) -> Non
 
 
 async def end_job(
-    ctx: AppContext, job: JobDocument, code: str, message: str, *, guard: Mutation | None = None
+    ctx: AppContext,
+    job: JobDocument,
+    code: str,
+    message: str,
+    *,
+    guard: Mutation | None = None,
+    known: JobUpdate | None = None,
 ) -> bool:
     """End a job `failed` unless it already ended (or, with `guard`, unless the guard refuses: a run's
-    claim); True when this call ended it."""
+    claim); True when this call ended it. `known`: the run's last write of the job, to start from."""
 
     def mark_failed(doc: JobDocument) -> bool:
         if doc.status.is_terminal or (guard is not None and not guard(doc)):
@@ -56,7 +62,7 @@ async def end_job(
         doc.error = JobError(code=code, message=message)
         return True
 
-    update = await ctx.jobs.update(job.tenant_id, job.id, mark_failed)
+    update = await ctx.jobs.update(job.tenant_id, job.id, mark_failed, known=known)
     if update.applied and update.job is not None:
         job_ended(update.job)
         logger.info("Job %s ended failed (%s): %s", job.id, code, message)

@@ -3,9 +3,10 @@ every query over them: a tenant's jobs, the library (a job's outputs), the publi
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -107,12 +108,22 @@ Mutation = Callable[[JobDocument], bool]
 
 
 @dataclass(frozen=True)
+class StoredVersion:
+    """One version of a job document as the service stores it: its JSON and its etag."""
+
+    item: dict[str, Any]
+    etag: str
+
+
+@dataclass(frozen=True)
 class JobUpdate:
     """What `JobRepository.update` did: the document as stored afterwards (None when there is no such
-    job) and whether this call's mutation is what was written."""
+    job), whether this call's mutation is what was written, and, after a write, that stored version (a
+    later update may start from it instead of reading the job again)."""
 
     job: JobDocument | None
     applied: bool
+    version: StoredVersion | None = field(default=None, repr=False)
 
 
 class JobRepository:
@@ -128,29 +139,48 @@ class JobRepository:
         item = await self._read(tenant_id, job_id)
         return None if item is None else JobDocument.model_validate(item)
 
-    async def update(self, tenant_id: str, job_id: str, mutate: Mutation) -> JobUpdate:
+    async def update(
+        self, tenant_id: str, job_id: str, mutate: Mutation, *, known: JobUpdate | None = None
+    ) -> JobUpdate:
         """Apply `mutate` to the current document and replace it if its etag is unchanged; on a
-        concurrent write, re-read and apply again, so `applied` says what the last try did."""
+        concurrent write, re-read and apply again, so `applied` says what the last try did.
+
+        `known` (what an earlier update returned) saves the first read: the mutation is applied to the
+        version that update wrote, on condition of that version's etag, which the service accepts only
+        while it is still the stored version, so the outcome is the one a fresh read would have given.
+        A stale version (another write came between) fails that condition and the update reads as
+        usual; so does a refusal, which only the stored version may decide."""
+        version = known.version if known is not None else None
         while True:
-            item = await self._read(tenant_id, job_id)
-            if item is None:
-                return JobUpdate(job=None, applied=False)
-            job = JobDocument.model_validate(item)
+            from_known = version is not None
+            if version is None:
+                version = await self._read_version(tenant_id, job_id)
+                if version is None:
+                    return JobUpdate(job=None, applied=False)
+            # A copy: values the model keeps as given (`meta`) must not let a mutation reach the known
+            # version, which a later update may start from again.
+            job = JobDocument.model_validate(copy.deepcopy(version.item) if from_known else version.item)
+            etag, version = version.etag, None
             if not mutate(job):
+                if from_known:
+                    continue  # refused by what may be an old version: ask the stored one
                 return JobUpdate(job=job, applied=False)
             job.updated_at = utc_now()
             try:
-                await self._container.replace_item(
+                stored = await self._container.replace_item(
                     job_id,
                     job.model_dump(mode="json"),
-                    etag=item["_etag"],
+                    etag=etag,
                     match_condition=MatchConditions.IfNotModified,
                 )
-                return JobUpdate(job=job, applied=True)
             except CosmosAccessConditionFailedError:
-                logger.info("Job %s changed concurrently; applying the update again", job_id)
+                if not from_known:
+                    logger.info("Job %s changed concurrently; applying the update again", job_id)
+                continue
             except CosmosResourceNotFoundError:
                 return JobUpdate(job=None, applied=False)  # removed (a hard delete) meanwhile
+            # The service answers a replace with the document as stored (unless told not to).
+            return JobUpdate(job=job, applied=True, version=_version(stored))
 
     async def unfinished(self, updated_before: datetime) -> AsyncIterator[JobDocument]:
         """Jobs of every tenant still queued or running with no write since `updated_before`."""
@@ -206,6 +236,10 @@ class JobRepository:
             return False
         return True
 
+    async def _read_version(self, tenant_id: str, job_id: str) -> StoredVersion | None:
+        item = await self._read(tenant_id, job_id)
+        return None if item is None else StoredVersion(item, item["_etag"])
+
     async def _read(self, tenant_id: str, job_id: str) -> dict[str, Any] | None:
         try:
             return await self._container.read_item(
@@ -213,3 +247,9 @@ class JobRepository:
             )
         except CosmosResourceNotFoundError:
             return None
+
+
+def _version(item: dict[str, Any]) -> StoredVersion | None:
+    """The version a write's answer describes; None when the answer leaves it out (no content)."""
+    etag = item.get("_etag")
+    return StoredVersion(item, etag) if isinstance(etag, str) else None

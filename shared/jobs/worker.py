@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from shared.app_context import AppContext
-from shared.images.convert import convert_image
+from shared.images.convert import convert_image, needs_conversion
 from shared.images.inspect import UnsupportedImageError, inspect_image
 from shared.images.store import image_blob_name
 from shared.jobs.backoff import retry_delay_seconds
@@ -85,11 +85,11 @@ async def process_job(ctx: AppContext, message: JobMessage) -> None:
             logger.warning("Job %s: giving up: %s", job.id, text)
             await end_job(ctx, job, code, text)
             return
-        case Claimed(job):
+        case Claimed(job, stored):
             job_claimed(message, job, run_id)
     gate = QuotaGate(ctx, job, run_id, slot)
     try:
-        async with ClaimKeeper(ctx, job, run_id) as keeper:
+        async with ClaimKeeper(ctx, job, run_id, stored=stored) as keeper:
             await _run(ctx, job, message, keeper, gate)
     except ClaimLost as lost:
         logger.info("Job %s: run %s stopped: %s", job.id, run_id, lost)
@@ -115,13 +115,16 @@ async def _run(
         await _after_provider_error(ctx, job, message, keeper, error)
         return
     keeper.check()
+    result, container = generated.result, ctx.settings.images_container
     try:
-        images = await asyncio.to_thread(
-            _prepare_images, job, generated.result, ctx.settings.images_container
-        )
+        if any(needs_conversion(image.data, job.spec.output_format) for image in result.images):
+            images = await asyncio.to_thread(_prepare_images, job, result, container)
+        else:
+            # Only image headers are read: a hop to a thread would cost more than it spares the loop.
+            images = _prepare_images(job, result, container)
     except UnsupportedImageError as error:
         text = f"The provider returned an unusable image: {error}"
-        await end_job(ctx, job, ErrorCode.NO_IMAGE, text, guard=keeper.owned)
+        await end_job(ctx, job, ErrorCode.NO_IMAGE, text, guard=keeper.owned, known=keeper.stored)
         return
     await keeper.ensure_fresh()
     for image in images:
@@ -136,12 +139,12 @@ async def _after_provider_error(
     settings = ctx.settings
     if not error.transient:
         logger.warning("Job %s: provider refused (%s): %s", job.id, error.code, error.message)
-        await end_job(ctx, job, error.code, error.message, guard=keeper.owned)
+        await end_job(ctx, job, error.code, error.message, guard=keeper.owned, known=keeper.stored)
         return
     if job.attempts >= settings.provider_max_attempts:
         logger.warning("Job %s: provider still unavailable after %d attempts", job.id, job.attempts)
         text = f"{error.message} (after {job.attempts} attempts)"
-        await end_job(ctx, job, ErrorCode.PROVIDER_UNAVAILABLE, text, guard=keeper.owned)
+        await end_job(ctx, job, ErrorCode.PROVIDER_UNAVAILABLE, text, guard=keeper.owned, known=keeper.stored)
         return
     delay = retry_delay_seconds(
         job.attempts,
@@ -163,14 +166,15 @@ async def _after_provider_error(
         doc.last_error = JobError(code=error.code, message=error.message)
         return True
 
-    update = await ctx.jobs.update(job.tenant_id, job.id, mark_retrying)
+    update = await ctx.jobs.update(job.tenant_id, job.id, mark_retrying, known=keeper.stored)
     if update.applied:
         job_retry_queued(job, error, delay)
         logger.info("Job %s: transient provider failure, retry in %ds: %s", job.id, delay, error.message)
 
 
 def _prepare_images(job: JobDocument, result: ProviderResult, container: str) -> list[_Image]:
-    """Convert (to the asked format) and inspect every image: CPU work, run off the event loop."""
+    """Convert (to the asked format) and inspect every image: CPU work when an image is converted, which
+    then runs off the event loop."""
     images: list[_Image] = []
     for index, image in enumerate(result.images):
         data = convert_image(image.data, job.spec.output_format, job.spec.output_compression)
@@ -234,7 +238,7 @@ async def _succeed(
         doc.error = None
         return True
 
-    update = await ctx.jobs.update(job.tenant_id, job.id, mark_succeeded)
+    update = await ctx.jobs.update(job.tenant_id, job.id, mark_succeeded, known=keeper.stored)
     if not update.applied:
         # Canceled, deleted or taken over meanwhile: remove what this run uploaded, except what the
         # stored job names (a run that took over may have stored the same names).

@@ -36,6 +36,9 @@ _BLOCKING_FINISH_REASONS = {
     "IMAGE_PROHIBITED_CONTENT",
     "RECITATION",
 }
+# The app passes no tools: without this the SDK runs its automatic-function-calling loop around every
+# call, logging a line (INFO) each time.
+_NO_FUNCTION_CALLING = types.AutomaticFunctionCallingConfig(disable=True)
 
 
 class GeminiProvider:
@@ -56,6 +59,7 @@ class GeminiProvider:
         image_size = gemini_image_size(call.spec)
         config = types.GenerateContentConfig(
             response_modalities=["TEXT", "IMAGE"],
+            automatic_function_calling=_NO_FUNCTION_CALLING,
             image_config=types.ImageConfig(
                 aspect_ratio=gemini_aspect_ratio(call.spec), image_size=image_size
             ),
@@ -76,7 +80,11 @@ class GeminiProvider:
             raise ProviderError(
                 ErrorCode.INVALID_INPUT, "No Gemini text model is configured (GEMINI_TEXT_MODEL)."
             )
-        config = types.GenerateContentConfig(system_instruction=instruction, response_modalities=["TEXT"])
+        config = types.GenerateContentConfig(
+            system_instruction=instruction,
+            response_modalities=["TEXT"],
+            automatic_function_calling=_NO_FUNCTION_CALLING,
+        )
         response = await self._call(self._text_model, text, config)
         answer = (response.text or "").strip()
         if not answer:

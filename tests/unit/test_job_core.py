@@ -30,7 +30,7 @@ from shared.providers.base import (
     generate_in_parallel,
     transient_error,
 )
-from tests.fakes.context import FakeWorld, fake_world
+from tests.fakes.context import CLAIM, FakeWorld, fake_world
 from tests.fakes.providers import images
 from tests.fakes.storage import SentMessage
 
@@ -106,6 +106,17 @@ class Gate:
         return images(call.spec.n)
 
 
+async def start_held_run(world: FakeWorld) -> tuple[JobDocument, Gate, asyncio.Task[None]]:
+    """Submit a job and start its run, held in its provider call until the gate is released."""
+    job = await submit(world)
+    (message,) = deliveries(world)
+    gate = Gate()
+    world.provider.script.append(gate)
+    run = asyncio.create_task(process_job(world.ctx, message))
+    await gate.entered.wait()
+    return job, gate, run
+
+
 async def test_a_job_submitted_and_delivered_once_succeeds_and_is_charged_once() -> None:
     world = fake_world()
     job = await submit(world)
@@ -121,6 +132,69 @@ async def test_a_job_submitted_and_delivered_once_succeeds_and_is_charged_once()
     assert account(world)["spent"] == 1 and account(world)["openReservations"] == 0
     assert hold(world, job.id)["state"] == "charged"  # type: ignore[index]
     assert len(world.provider.calls) == 1
+
+
+async def test_a_run_reads_its_job_only_to_claim_it_and_settles_without_reading_the_hold() -> None:
+    world = fake_world()
+    job = await submit(world)
+    (message,) = deliveries(world)
+    world.jobs.calls.clear()
+    world.credits.calls.clear()
+
+    await process_job(world.ctx, message)
+
+    assert world.job_document(TENANT, job.id)["status"] == "succeeded"
+    # The result is written from the claim's version of the job; the hold's amount is the job's credits.
+    assert world.jobs.calls == {"read_item": 1, "replace_item": 2}
+    assert world.credits.calls == {"execute_item_batch": 1}
+    assert account(world)["spent"] == 1 and account(world)["reserved"] == 0
+
+
+@pytest.mark.parametrize(
+    ("output_format", "mime_type"), [(None, "image/png"), ("png", "image/png"), ("jpeg", "image/jpeg")]
+)
+async def test_the_stored_image_is_in_the_asked_format_converted_or_as_the_provider_drew_it(
+    output_format: str | None, mime_type: str
+) -> None:
+    world = fake_world()
+    job = await submit(world, **({"outputFormat": output_format} if output_format else {}))
+
+    await deliver_all(world)
+
+    (output,) = world.job_document(TENANT, job.id)["outputs"]
+    assert output["mimeType"] == mime_type
+    assert output["blobName"].endswith(".jpg" if output_format == "jpeg" else ".png")
+    assert world.images.names("generated") == {output["blobName"]}
+
+
+async def test_a_run_whose_claim_was_renewed_writes_its_result_from_the_renewal() -> None:
+    world = fake_world()
+    job, gate, run = await start_held_run(world)
+    world.jobs.calls.clear()
+
+    await world.clock.advance(CLAIM.total_seconds() / 3 + 1)  # one renewal of the claim
+    renewed = world.job_document(TENANT, job.id)["claim"]["expiresAt"]
+    gate.release.set()
+    await run
+
+    stored = world.job_document(TENANT, job.id)
+    assert stored["status"] == "succeeded" and stored["claim"] is None
+    assert renewed > iso_utc(utc_now()), "the renewal moved the claim's expiry on"
+    assert world.jobs.calls == {"replace_item": 2}, "the renewal and the result: no read"
+
+
+async def test_a_change_made_to_the_job_during_its_run_survives_the_result_write() -> None:
+    world = fake_world()
+    job, gate, run = await start_held_run(world)
+
+    # Another writer (the API making the job public) replaces the version the run last wrote.
+    world.jobs.poke(TENANT, job.id, lambda doc: doc.update(isPublic=True))
+    gate.release.set()
+    await run
+
+    stored = world.job_document(TENANT, job.id)
+    assert stored["status"] == "succeeded" and stored["isPublic"] is True
+    assert len(stored["outputs"]) == 1 and account(world)["spent"] == 1
 
 
 async def test_duplicate_deliveries_of_a_running_job_call_the_provider_once_and_end_it_once(
@@ -222,12 +296,7 @@ async def test_a_conflicting_write_is_reapplied_and_reports_what_it_finally_did(
 
 async def test_a_job_canceled_during_its_run_stores_nothing_and_is_refunded() -> None:
     world = fake_world()
-    job = await submit(world)
-    (message,) = deliveries(world)
-    gate = Gate()
-    world.provider.script.append(gate)
-    run = asyncio.create_task(process_job(world.ctx, message))
-    await gate.entered.wait()
+    job, gate, run = await start_held_run(world)
 
     canceled = await cancel_job(world.ctx, TENANT, job.id)
     gate.release.set()

@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from shared.images.convert import convert_image
+from shared.images.convert import convert_image, needs_conversion
 from shared.images.inspect import inspect_image
 from shared.images.sniff import NotAnImageError, sniff_image
 from shared.models.jobs import GenerationRequest, GenerationSpec
@@ -128,6 +128,8 @@ def test_convert_image_changes_the_format_only_when_asked(fmt: str, mime: str) -
     assert inspect_image(converted).mime_type == mime
     assert (inspect_image(converted).width, inspect_image(converted).height) == (20, 10)
     assert convert_image(png, None) is png
+    assert needs_conversion(png, fmt) == (fmt != "png") and not needs_conversion(png, None)
+    assert (convert_image(png, fmt) is png) == (fmt == "png"), "an image already in the format is kept"
 
 
 def test_base64_references_are_decoded_raw_or_from_a_data_url_and_capped() -> None:
