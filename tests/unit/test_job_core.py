@@ -106,15 +106,18 @@ class Gate:
         return images(call.spec.n)
 
 
-async def start_held_run(world: FakeWorld) -> tuple[JobDocument, Gate, asyncio.Task[None]]:
-    """Submit a job and start its run, held in its provider call until the gate is released."""
-    job = await submit(world)
+async def start_held_run(
+    world: FakeWorld, **fields: Any
+) -> tuple[JobDocument, JobMessage, Gate, asyncio.Task[None]]:
+    """Submit a job (with `fields`) and start its run, held in its provider call until the gate is
+    released: the job, its message, the gate and the run."""
+    job = await submit(world, **fields)
     (message,) = deliveries(world)
     gate = Gate()
     world.provider.script.append(gate)
     run = asyncio.create_task(process_job(world.ctx, message))
     await gate.entered.wait()
-    return job, gate, run
+    return job, message, gate, run
 
 
 async def test_a_job_submitted_and_delivered_once_succeeds_and_is_charged_once() -> None:
@@ -169,7 +172,7 @@ async def test_the_stored_image_is_in_the_asked_format_converted_or_as_the_provi
 
 async def test_a_run_whose_claim_was_renewed_writes_its_result_from_the_renewal() -> None:
     world = fake_world()
-    job, gate, run = await start_held_run(world)
+    job, _, gate, run = await start_held_run(world)
     world.jobs.calls.clear()
 
     await world.clock.advance(CLAIM.total_seconds() / 3 + 1)  # one renewal of the claim
@@ -185,7 +188,7 @@ async def test_a_run_whose_claim_was_renewed_writes_its_result_from_the_renewal(
 
 async def test_a_change_made_to_the_job_during_its_run_survives_the_result_write() -> None:
     world = fake_world()
-    job, gate, run = await start_held_run(world)
+    job, _, gate, run = await start_held_run(world)
 
     # Another writer (the API making the job public) replaces the version the run last wrote.
     world.jobs.poke(TENANT, job.id, lambda doc: doc.update(isPublic=True))
@@ -202,12 +205,9 @@ async def test_duplicate_deliveries_of_a_running_job_call_the_provider_once_and_
 ) -> None:
     caplog.set_level(logging.INFO, logger="shared")
     world = fake_world()
-    job = await submit(world, webhook="http://127.0.0.1:9/hook", webhookEvents=["completed"])
-    (message,) = deliveries(world)
-    gate = Gate()
-    world.provider.script.append(gate)
-    first = asyncio.create_task(process_job(world.ctx, message))
-    await gate.entered.wait()
+    job, message, gate, first = await start_held_run(
+        world, webhook="http://127.0.0.1:9/hook", webhookEvents=["completed"]
+    )
 
     # Two more deliveries of the same job while the first run is in its provider call.
     await process_job(world.ctx, message)
@@ -236,12 +236,7 @@ async def test_duplicate_deliveries_of_a_running_job_call_the_provider_once_and_
 
 async def test_a_run_taken_over_after_its_claim_lapsed_never_removes_the_winners_image() -> None:
     world = fake_world()
-    job = await submit(world)
-    (message,) = deliveries(world)
-    gate = Gate()
-    world.provider.script.append(gate)
-    stalled = asyncio.create_task(process_job(world.ctx, message))
-    await gate.entered.wait()
+    job, message, gate, stalled = await start_held_run(world)
 
     # The first run stalls past its claim; a redelivery takes the job over and finishes it.
     age(world, job, claim=timedelta(seconds=1))
@@ -296,7 +291,7 @@ async def test_a_conflicting_write_is_reapplied_and_reports_what_it_finally_did(
 
 async def test_a_job_canceled_during_its_run_stores_nothing_and_is_refunded() -> None:
     world = fake_world()
-    job, gate, run = await start_held_run(world)
+    job, _, gate, run = await start_held_run(world)
 
     canceled = await cancel_job(world.ctx, TENANT, job.id)
     gate.release.set()
