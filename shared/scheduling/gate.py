@@ -30,7 +30,7 @@ from shared.models.quotas import QuotaWait
 from shared.scheduling.admission import quota_timeout_message
 from shared.scheduling.events import REFUSED, RUN_GIVEN_BACK, TIMED_OUT, quota_event
 from shared.scheduling.pace import DEFAULT_REFUSAL_PAUSE
-from shared.scheduling.plan import LEAD, SLOT_GRACE, ModelQuota, free_slots
+from shared.scheduling.plan import LEAD, SLOT_GRACE, ModelQuota
 from shared.scheduling.store import Lease, Slot
 from shared.telemetry.jobs import quota_wait
 
@@ -115,13 +115,9 @@ class QuotaGate:
             self._slot = None  # used now, whatever happens to the call
             if clock.time() <= slot.at + SLOT_GRACE:
                 return slot
-            # It passed while the run prepared (prompt enhancement, inputs): calling now would crowd the
-            # lane's window, so it is exchanged for a fresh one.
-            fresh = await self._ctx.quotas.renew(quota, slot, self._job)
-        else:
-            snapshot = await self._ctx.quotas.snapshot(quota)
-            free = free_slots(snapshot, quota, self._job.spec.n, clock.time())
-            fresh = await self._ctx.quotas.reserve(quota, snapshot, [lane for lane, _ in free], self._job)
+        # A slot that passed while the run prepared (prompt enhancement, inputs) would crowd the lane's
+        # window if used now: it is exchanged for the fresh one.
+        fresh = await self._ctx.quotas.fresh_slot(quota, self._job, stale=slot)
         if fresh is None:
             raise QuotaDeferral(LEAD + 1, f"no quota slot of {quota.scope} is free")
         return fresh

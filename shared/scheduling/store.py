@@ -160,21 +160,22 @@ class QuotaStore:
                     return Slot(scope=quota.scope, lane=lane, at=moment, job_id=job.id, images=images)
         return None
 
-    async def renew(self, quota: ModelQuota, stale: Slot, job: JobDocument) -> Slot | None:
-        """A fresh slot within HORIZON for a run whose reserved one passed before its call; None when no
-        lane has one (the stale slot is then given back). On the stale slot's lane the fresh entry
-        replaces it in one write: giving it back first would show that lane a free slot in between, to
-        other workers and to the estimates of every waiting job."""
+    async def fresh_slot(self, quota: ModelQuota, job: JobDocument, stale: Slot | None = None) -> Slot | None:
+        """A slot within HORIZON for a run about to call, None when no lane has one. `stale`: the run's
+        reserved slot that passed before its call, exchanged for the fresh one (or given back when there
+        is none). On the stale slot's lane the fresh entry replaces it in one write: giving it back first
+        would show that lane a free slot in between, to other workers and to the estimates of every
+        waiting job."""
         snapshot = await self.snapshot(quota)
-        without_stale = dataclasses.replace(snapshot, lanes=dict(snapshot.lanes))
-        lane_doc = snapshot.lanes.get(stale.lane)
-        if lane_doc is not None:
-            without_stale.lanes[stale.lane] = lane_doc.model_copy(
-                update={"entries": _without(lane_doc.entries, stale)}
-            )
-        free = free_slots(without_stale, quota, job.spec.n, clock.time())
+        seen = snapshot
+        lane_doc = snapshot.lanes.get(stale.lane) if stale is not None else None
+        if stale is not None and lane_doc is not None:
+            seen = dataclasses.replace(snapshot, lanes=dict(snapshot.lanes))
+            kept = _without(lane_doc.entries, stale)
+            seen.lanes[stale.lane] = lane_doc.model_copy(update={"entries": kept})
+        free = free_slots(seen, quota, job.spec.n, clock.time())
         fresh = await self.reserve(quota, snapshot, [lane for lane, _ in free], job, replacing=stale)
-        if fresh is None or fresh.lane != stale.lane:
+        if stale is not None and (fresh is None or fresh.lane != stale.lane):
             await self.give_back(stale)
         return fresh
 
