@@ -41,7 +41,7 @@ import httpx
 from azure.cosmos import CosmosClient
 
 from bench.call_counter import CountingProxy, Proxies
-from bench.invocation_phases import Phases, invocation_phases
+from bench.invocation_phases import Phases, invocation_durations, invocation_phases
 from bench.local_stack import bench_stack, machine_busy_seconds, process_cpu_seconds, tree_cpu_seconds
 from bench.submit_latency import queue_batching, queue_concurrency
 from devtools.stack.stack import AZURITE_ACCOUNT_KEY, ROOT, Endpoints, LocalStack
@@ -301,6 +301,7 @@ def measure_throughput(args: argparse.Namespace, overrides: dict[str, str], thum
             cpu={name: seconds - cpu[name] for name, seconds in stack_cpu_seconds(processes).items()},
             machine_busy=(busy - machine[0]) / (total - machine[1]),
             latencies=[call["latencyMs"] / 1000 for call in calls if "latencyMs" in call],
+            invocations=invocation_durations(log, args.jobs),
         )
 
 
@@ -315,8 +316,8 @@ def stack_cpu_seconds(processes: dict[str, int]) -> dict[str, float]:
 @dataclass
 class Run:
     """One throughput run: how long submitting and finishing took, the simulator's call statistics, the CPU
-    seconds of each process (the stack's and the bench's own), the share of the machine's cores busy and
-    the calls' latencies."""
+    seconds of each process (the stack's and the bench's own), the share of the machine's cores busy, the
+    calls' latencies and the invocations' durations."""
 
     jobs: int
     submit_seconds: float
@@ -326,6 +327,7 @@ class Run:
     cpu: dict[str, float]
     machine_busy: float
     latencies: list[float]  # of the provider calls, as the simulator drew them, in the order they came
+    invocations: list[float]  # the dev host's durations of the jobs' invocations, in the order they started
 
 
 def listener_bound(latencies: list[float], batch: int, threshold: int) -> float:
@@ -379,6 +381,12 @@ def report_throughput(run: Run, latency_ms: int, spread_ms: int) -> None:
             f"500 seeded draws, sd {deviation:.2f}), {drawn:.2f} jobs/s for this run's {len(run.latencies)} "
             f"draws: the run reached {rate / mean:.0%} and {rate / drawn:.0%}"
         )
+    invoked = listener_bound(run.invocations, batch, threshold)
+    print(
+        f"  its listener allows the {len(run.invocations)} invocations as long as they took {invoked:.2f} "
+        f"jobs/s: the run reached {rate / invoked:.0%} of that (the rest: its deletes and fetches, the first "
+        "fetch, the bench's last poll)"
+    )
     print(f"  submitted at {run.jobs / run.submit_seconds:.1f} jobs/s (all in {run.submit_seconds:.1f} s)")
     print(
         f"  provider calls in flight: mean {provider['callSeconds'] / run.seconds:.1f}, "

@@ -1,11 +1,13 @@
-"""The model of the Functions host's queue listener the throughput bench sets its runs against: a batch of
-`batchSize` messages whenever at most `newBatchThreshold` invocations still run (the dev host's own
-fetching, which follows the same rule, is checked in tests/devhost/test_triggers.py)."""
+"""The model of the Functions host's queue listener the throughput bench sets its runs against (a batch of
+`batchSize` messages whenever at most `newBatchThreshold` invocations still run; the dev host's own
+fetching, which follows the same rule, is checked in tests/devhost/test_triggers.py), and the invocation
+durations it reads from the dev host's log to apply it to."""
 
 from __future__ import annotations
 
 import pytest
 
+from bench.invocation_phases import invocation_durations
 from bench.job_cost import listener_bound, spread_listener_bound
 
 
@@ -37,3 +39,21 @@ def test_a_distribution_bound_is_the_mean_over_seeded_draws() -> None:
     # Latencies of 1 to 3 s leave the bound where exactly 2 s put it (the draws move one run's by a few %).
     assert mean == pytest.approx(fixed, rel=0.02)
     assert 0 < deviation < 0.1 * mean
+
+
+def test_invocation_durations_come_in_the_order_the_invocations_started() -> None:
+    log = "\n".join(
+        [
+            "2026-12-01 21:13:44,988 INFO devhost: Executing 'Functions.generation_worker' "
+            "(Reason='New queue message detected on 'generation-jobs'.', Id=first)",
+            "2026-12-01 21:13:44,989 INFO devhost: Executing 'Functions.generation_worker' "
+            "(Reason='New queue message detected on 'generation-jobs'.', Id=second)",
+            "2026-12-01 21:13:46,100 INFO devhost: Executed 'Functions.generation_worker' "
+            "(Succeeded, Id=second, Duration=1111ms)",
+            "2026-12-01 21:13:47,300 INFO devhost: Executed 'Functions.generation_worker' "
+            "(Succeeded, Id=first, Duration=2312ms)",
+        ]
+    )
+
+    assert invocation_durations(log, 2) == [2.312, 1.111]
+    assert invocation_durations(log, 1) == [1.111]  # the last ones: a run's warm-up comes first
