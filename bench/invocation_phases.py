@@ -25,7 +25,8 @@ _MARKS = {
     "ended": re.compile(r"^Job (\S+) ended succeeded"),
     "settled": re.compile(r"^Job (\S+): \d+ credit\(s\) charged$"),
 }
-_EXECUTED = re.compile(r"^Executed 'Functions\.generation_worker' \(Succeeded, Id=\S+, Duration=(\d+)ms\)$")
+_EXECUTING = re.compile(r"^Executing 'Functions\.generation_worker' \(Reason=.*, Id=(\S+)\)$")
+_EXECUTED = re.compile(r"^Executed 'Functions\.generation_worker' \(Succeeded, Id=(\S+), Duration=(\d+)ms\)$")
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def invocation_phases(log: str, job_ids: set[str], call_seconds: float) -> Phase
         stamp, text = parsed.groups()
         executed = _EXECUTED.match(text)
         if executed is not None:
-            durations.append(int(executed.group(1)) / 1000)
+            durations.append(int(executed.group(2)) / 1000)
             continue
         for name, pattern in _MARKS.items():
             found = pattern.match(text)
@@ -72,3 +73,20 @@ def invocation_phases(log: str, job_ids: set[str], call_seconds: float) -> Phase
         answer_to_end=median("calling", "ended", call_seconds),
         settlement=median("ended", "settled"),
     )
+
+
+def invocation_durations(log: str, count: int) -> list[float]:
+    """The dev host's durations of the last `count` worker invocations, in the order they started: the
+    order the listener fetched their messages."""
+    started: list[str] = []
+    durations: dict[str, float] = {}
+    for line in log.splitlines():
+        parsed = _LINE.match(line)
+        if parsed is None:
+            continue
+        text = parsed.group(2)
+        if (executing := _EXECUTING.match(text)) is not None:
+            started.append(executing.group(1))
+        elif (executed := _EXECUTED.match(text)) is not None:
+            durations[executed.group(1)] = int(executed.group(2)) / 1000
+    return [durations[invocation] for invocation in started[-count:] if invocation in durations]

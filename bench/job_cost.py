@@ -7,10 +7,12 @@ has its thumbnail, and prints:
 
 - the dev host's CPU per job (user + system time of its process: HTTP submit, worker, thumbnail) and the
   minimal pipeline's (bench/minimal_pipeline.py, the same SDKs against the same emulators), and their ratio;
-- with `--provider-latency-ms`, a throughput run instead (no proxies, no minimal pipeline): the jobs a
-  second against the host's queue concurrency, how fast they were submitted, how many provider calls were
-  in flight (the simulator's `/_sim/stats`: mean and most) and how long one took, and the CPU per job of
-  every process (the stack's and the bench's own) with how busy the machine's cores were: what limited it;
+- with `--provider-latency-ms` (and `--provider-latency-spread-ms`: each call's latency drawn uniformly
+  within it), a throughput run instead (no proxies, no minimal pipeline): the jobs a second against the
+  host's queue concurrency and against what its queue listener allows such latencies, how fast they were
+  submitted, how many provider calls were in flight (the simulator's `/_sim/stats`: mean and most) and
+  how long one took, and the CPU per job of every process (the stack's and the bench's own) with how busy
+  the machine's cores were: what limited it;
 - the data-plane calls per job, by service, container and operation (the queue's idle polling is shown
   apart: it is paid per instance and second, not per job);
 - with `--profile FILE`, how the dev host's samples split between the app's code (a stack through
@@ -25,6 +27,8 @@ import argparse
 import asyncio
 import json
 import os
+import random
+import statistics
 import subprocess
 import sys
 import time
@@ -37,7 +41,7 @@ import httpx
 from azure.cosmos import CosmosClient
 
 from bench.call_counter import CountingProxy, Proxies
-from bench.invocation_phases import Phases, invocation_phases
+from bench.invocation_phases import Phases, invocation_durations, invocation_phases
 from bench.local_stack import bench_stack, machine_busy_seconds, process_cpu_seconds, tree_cpu_seconds
 from bench.submit_latency import queue_batching, queue_concurrency
 from devtools.stack.stack import AZURITE_ACCOUNT_KEY, ROOT, Endpoints, LocalStack
@@ -132,6 +136,12 @@ def main() -> None:
     parser.add_argument(
         "--provider-latency-ms", type=int, default=0, help="the simulator's delay per call (throughput runs)"
     )
+    parser.add_argument(
+        "--provider-latency-spread-ms",
+        type=int,
+        default=0,
+        help="a throughput run: each call's delay drawn uniformly within this of --provider-latency-ms",
+    )
     parser.add_argument("--without-telemetry", action="store_true", help="no local telemetry export")
     parser.add_argument("--keep-log", metavar="FILE", help="a throughput run: copy the dev host's log here")
     args = parser.parse_args()
@@ -141,12 +151,14 @@ def main() -> None:
     if args.without_telemetry:
         overrides["TELEMETRY_FILES_DIRECTORY"] = ""
     thumbnails = not args.without_thumbnails
+    if args.provider_latency_spread_ms and not args.provider_latency_ms:
+        parser.error("--provider-latency-spread-ms spreads --provider-latency-ms: give both")
     if args.provider_latency_ms:
         if args.profile:
             parser.error("--profile records a cost run: leave out --provider-latency-ms")
         run = measure_throughput(args, overrides, thumbnails)
         print(f"jobs={args.jobs} concurrency={args.concurrency}, thumbnails {'on' if thumbnails else 'off'}")
-        report_throughput(run, args.provider_latency_ms)
+        report_throughput(run, args.provider_latency_ms, args.provider_latency_spread_ms)
         return
     proxies = Proxies([CountingProxy("blob", ""), CountingProxy("queue", ""), CountingProxy("cosmos", "")])
     proxies.start()
@@ -258,9 +270,12 @@ def measure_throughput(args: argparse.Namespace, overrides: dict[str, str], thum
         endpoints = stack.endpoints
         run_jobs(stack, endpoints, 5, 1, thumbnails)  # warm-up: clients, first-use imports, containers
         simulator = endpoints.simulator_url
-        httpx.post(
-            f"{simulator}/_sim/config", json={"latencyMs": args.provider_latency_ms}
-        ).raise_for_status()
+        latency = {
+            "latencyMs": args.provider_latency_ms,
+            "latencySpreadMs": args.provider_latency_spread_ms,
+            "seed": 0,  # the same draws in every run
+        }
+        httpx.post(f"{simulator}/_sim/config", json=latency).raise_for_status()
         httpx.delete(f"{simulator}/_sim/requests").raise_for_status()  # and its call statistics
         processes = {p.name: p.process.pid for p in stack.processes if p.process is not None}
         cpu = stack_cpu_seconds(processes)
@@ -268,6 +283,7 @@ def measure_throughput(args: argparse.Namespace, overrides: dict[str, str], thum
         ids, submitted, done = run_jobs(stack, endpoints, args.jobs, args.concurrency, thumbnails)
         busy, total = machine_busy_seconds()
         provider = httpx.get(f"{simulator}/_sim/stats").json()
+        calls = httpx.get(f"{simulator}/_sim/requests", timeout=60).json()
         log = (stack.log_dir / "devhost.log").read_text()
         if args.keep_log:
             Path(args.keep_log).write_text(log)
@@ -284,6 +300,8 @@ def measure_throughput(args: argparse.Namespace, overrides: dict[str, str], thum
             phases=phases,
             cpu={name: seconds - cpu[name] for name, seconds in stack_cpu_seconds(processes).items()},
             machine_busy=(busy - machine[0]) / (total - machine[1]),
+            latencies=[call["latencyMs"] / 1000 for call in calls if "latencyMs" in call],
+            invocations=invocation_durations(log, args.jobs),
         )
 
 
@@ -298,7 +316,8 @@ def stack_cpu_seconds(processes: dict[str, int]) -> dict[str, float]:
 @dataclass
 class Run:
     """One throughput run: how long submitting and finishing took, the simulator's call statistics, the CPU
-    seconds of each process (the stack's and the bench's own) and the share of the machine's cores busy."""
+    seconds of each process (the stack's and the bench's own), the share of the machine's cores busy, the
+    calls' latencies and the invocations' durations."""
 
     jobs: int
     submit_seconds: float
@@ -307,36 +326,66 @@ class Run:
     phases: Phases
     cpu: dict[str, float]
     machine_busy: float
+    latencies: list[float]  # of the provider calls, as the simulator drew them, in the order they came
+    invocations: list[float]  # the dev host's durations of the jobs' invocations, in the order they started
 
 
-def listener_bound(jobs: int, seconds: float, batch: int, threshold: int) -> float:
-    """Jobs a second the Functions host's queue listener allows for `jobs` invocations of exactly `seconds`
-    each, all queued at the start: it fetches a batch of `batch` messages whenever at most `threshold` of
-    its invocations still run (so a batch whose invocations end together is followed by one batch, not
-    by `batch + threshold` in flight)."""
-    now, pending, running = 0.0, jobs, list[float]()
-    while pending or running:
-        if pending and len(running) <= threshold:
-            fetched = min(batch, pending)
-            pending -= fetched
-            running += [now + seconds] * fetched
+def listener_bound(latencies: list[float], batch: int, threshold: int) -> float:
+    """Jobs a second the Functions host's queue listener allows for invocations taking `latencies` seconds
+    (in the order they are fetched), all queued at the start: it fetches a batch of `batch` messages
+    whenever at most `threshold` of its invocations still run (so a batch whose invocations end together
+    is followed by one batch, not by `batch + threshold` in flight)."""
+    now, fetched, running = 0.0, 0, list[float]()
+    while fetched < len(latencies) or running:
+        if fetched < len(latencies) and len(running) <= threshold:
+            running += [now + seconds for seconds in latencies[fetched : fetched + batch]]
+            fetched = min(fetched + batch, len(latencies))
             continue
         now = min(running)
         running = [end for end in running if end > now]
-    return jobs / now
+    return len(latencies) / now
 
 
-def report_throughput(run: Run, latency_ms: int) -> None:
+def spread_listener_bound(
+    jobs: int, latency_ms: int, spread_ms: int, batch: int, threshold: int, *, samples: int = 500
+) -> tuple[float, float]:
+    """The mean and standard deviation of `listener_bound` over `samples` seeded draws of `jobs` latencies,
+    each uniform within `spread_ms` of `latency_ms` (never below 0), as the simulator draws them."""
+    rng = random.Random(0)
+
+    def draw() -> float:
+        return max(0.0, rng.uniform(latency_ms - spread_ms, latency_ms + spread_ms)) / 1000
+
+    bounds = [listener_bound([draw() for _ in range(jobs)], batch, threshold) for _ in range(samples)]
+    return statistics.fmean(bounds), statistics.stdev(bounds)
+
+
+def report_throughput(run: Run, latency_ms: int, spread_ms: int) -> None:
     concurrency = queue_concurrency()
     bound, rate = concurrency / (latency_ms / 1000), run.jobs / run.seconds
     provider = run.provider
     batch, threshold = queue_batching()
-    listener = listener_bound(run.jobs, latency_ms / 1000, batch, threshold)
+    listener = listener_bound([latency_ms / 1000] * run.jobs, batch, threshold)
+    latency = f"{latency_ms} ± {spread_ms} ms" if spread_ms else f"{latency_ms} ms"
     print(
-        f"throughput at {latency_ms} ms provider latency: {rate:.2f} jobs/s in {run.seconds:.1f} s = "
+        f"throughput at {latency} provider latency: {rate:.2f} jobs/s in {run.seconds:.1f} s = "
         f"{rate / bound:.0%} of the {bound:.2f} jobs/s that {concurrency} in flight (the host's queue "
         f"concurrency) allow, {rate / listener:.0%} of the {listener:.2f} jobs/s its listener allows "
         f"{run.jobs} jobs of exactly {latency_ms} ms (a batch of {batch} whenever at most {threshold} run)"
+    )
+    if spread_ms:
+        mean, deviation = spread_listener_bound(run.jobs, latency_ms, spread_ms, batch, threshold)
+        drawn = listener_bound(run.latencies, batch, threshold)
+        print(
+            f"  its listener allows {run.jobs} jobs of {latency} (uniform) {mean:.2f} jobs/s (the mean of "
+            f"500 seeded draws, sd {deviation:.2f}), {drawn:.2f} jobs/s for this run's {len(run.latencies)} "
+            f"draws: the run reached {rate / mean:.0%} and {rate / drawn:.0%}"
+        )
+    invoked = listener_bound(run.invocations, batch, threshold)
+    print(
+        f"  its listener allows the {len(run.invocations)} invocations as long as they took {invoked:.2f} "
+        f"jobs/s: the run reached {rate / invoked:.0%} of that (the rest: its deletes and fetches, the first "
+        "fetch, the bench's last poll)"
     )
     print(f"  submitted at {run.jobs / run.submit_seconds:.1f} jobs/s (all in {run.submit_seconds:.1f} s)")
     print(

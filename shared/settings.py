@@ -139,8 +139,8 @@ class Settings(BaseSettings):
     outbound_proxy: str | None = Field(
         default=None,
         validation_alias=AliasChoices("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"),
-        description="The standard proxy variables: when one is set, the Azure SDK clients use the proxy "
-        "(and `NO_PROXY`, `~/.netrc`); when none is, they skip looking them up on every request.",
+        description="The standard proxy variables: when one is set, the Azure SDK and Gemini clients use "
+        "the proxy (and `NO_PROXY`, `~/.netrc`); when none is, they skip looking them up on every request.",
     )
 
     # --- Names of queues and containers ---------------------------------------------------------------

@@ -30,6 +30,7 @@ def create_app(state: SimulatorState | None = None) -> web.Application:
     app.router.add_post("/_sim/faults", add_fault)
     app.router.add_delete("/_sim/faults", clear_faults)
     app.router.add_post("/_sim/config", configure)
+    app.router.add_get("/_sim/config", show_config)
     app.router.add_get("/_sim/health", health)
     app.router.add_get("/_sim/stats", stats)
     return app
@@ -101,8 +102,15 @@ async def clear_faults(request: web.Request) -> web.Response:
 async def configure(request: web.Request) -> web.Response:
     body = await request.json()
     state = request.app[STATE_KEY]
+    spread = int(body.get("latencySpreadMs") or 0)
+    if spread < 0:
+        return web.json_response({"error": "latencySpreadMs must be 0 or more"}, status=400)
     if "latencyMs" in body:
         state.latency_ms = int(body["latencyMs"])
+    if "latencySpreadMs" in body:
+        state.latency_spread_ms = spread
+    if "seed" in body:
+        state.seed_latencies(_optional_int(body["seed"]))
     if "quotaPerMinute" in body:
         quota = body["quotaPerMinute"]
         state.quota_per_minute = None if quota is None else int(quota)
@@ -125,9 +133,16 @@ async def configure(request: web.Request) -> web.Response:
         state.random_fault_rate = float(random_faults.get("rate", 0))
         state.random_fault_kinds = kinds
         state.random_fault_delay_seconds = float(random_faults.get("delaySeconds", 2))
+    return await show_config(request)
+
+
+async def show_config(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
     return web.json_response(
         {
             "latencyMs": state.latency_ms,
+            "latencySpreadMs": state.latency_spread_ms,
+            "seed": state.latency_seed,
             "quotaPerMinute": state.quota_per_minute,
             "quotas": {
                 model: {"requestsPerMinute": q.requests_per_minute, "imagesPerMinute": q.images_per_minute}
@@ -515,9 +530,10 @@ async def _apply_transport_fault(
     images: int,
 ) -> web.StreamResponse | None:
     """Latency first, then the quota, then the faults that happen before any answer body is formed. The
-    recorded `entry` notes the call's images and whether the quota refused it."""
-    if state.latency_ms:
-        await asyncio.sleep(state.latency_ms / 1000)
+    recorded `entry` notes the call's latency, its images and whether the quota refused it."""
+    entry["latencyMs"] = latency_ms = state.call_latency_ms()
+    if latency_ms:
+        await asyncio.sleep(latency_ms / 1000)
     entry["images"] = images
     quota_wait = state.quota_wait(provider, model, images)
     if quota_wait is not None:

@@ -44,7 +44,12 @@ class ModelQuota:
 
 @dataclass
 class SimulatorState:
+    # Every call waits `latency_ms`, or, with a spread, a latency drawn uniformly from
+    # [latency_ms - spread, latency_ms + spread] (never below 0) with `latency_rng`: seeded, runs repeat.
     latency_ms: int = 0
+    latency_spread_ms: int = 0
+    latency_seed: int | None = None
+    latency_rng: random.Random = field(default_factory=random.Random)
     requests: list[dict[str, Any]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     # Requests-per-minute quota of every provider and model (None: unlimited); calls beyond it get a 429.
@@ -62,6 +67,22 @@ class SimulatorState:
     max_calls_in_flight: int = 0
     calls_answered: int = 0
     call_seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.latency_seed is not None:
+            self.seed_latencies(self.latency_seed)
+
+    def seed_latencies(self, seed: int | None) -> None:
+        """Draw the latencies from here on from `seed` (None: from fresh entropy)."""
+        self.latency_seed = seed
+        self.latency_rng = random.Random(seed)
+
+    def call_latency_ms(self) -> float:
+        """The latency of the call now arriving."""
+        if not self.latency_spread_ms:
+            return float(self.latency_ms)
+        spread = self.latency_spread_ms
+        return max(0.0, self.latency_rng.uniform(self.latency_ms - spread, self.latency_ms + spread))
 
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
         entry["receivedAt"] = time.time()

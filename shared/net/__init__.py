@@ -1,1 +1,1 @@
-"""Outbound network access: the SSRF-safe fetcher."""
+"""Outbound network access: the SSRF-safe fetcher, and whether SDK clients read the proxy settings."""

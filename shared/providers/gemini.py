@@ -12,6 +12,7 @@ from google.genai import errors as genai_errors
 from google.genai import types
 
 from shared.models.errors import ErrorCode
+from shared.net.proxy import reads_proxy_environment
 from shared.providers.base import (
     ImageCall,
     ProviderError,
@@ -39,17 +40,24 @@ _BLOCKING_FINISH_REASONS = {
 # The app passes no tools: without this the SDK runs its automatic-function-calling loop around every
 # call, logging a line (INFO) each time.
 _NO_FUNCTION_CALLING = types.AutomaticFunctionCallingConfig(disable=True)
+# google-genai's read buffer size for the session it makes (`_api_client.READ_BUFFER_SIZE`).
+_READ_BUFFER_SIZE = 2**22
 
 
 class GeminiProvider:
     name = "gemini"
 
-    def __init__(self, client: genai.Client, *, text_model: str | None = None) -> None:
+    def __init__(
+        self, client: genai.Client, session: aiohttp.ClientSession, *, text_model: str | None = None
+    ) -> None:
         self._client = client
+        self._session = session
         self._text_model = text_model
 
     async def aclose(self) -> None:
         await self._client.aio.aclose()
+        # The SDK leaves a session it was given to its owner.
+        await self._session.close()
 
     async def generate(self, call: ImageCall) -> ProviderResult:
         # One image per generateContent call: n images are n parallel calls.
@@ -154,11 +162,25 @@ def _usage(response: types.GenerateContentResponse) -> dict[str, int] | None:
     }
 
 
+def _http_session(settings: Settings) -> aiohttp.ClientSession:
+    """The session google-genai would make for itself (no connection limit, its 4 MiB read buffer), except
+    that it reads the proxy settings only when a proxy is configured. The SDK still passes its own TLS
+    context with every request. Made on the running loop (providers are made on first use, in a job)."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0),
+        trust_env=reads_proxy_environment(settings),
+        read_bufsize=_READ_BUFFER_SIZE,
+    )
+
+
 def create_provider(settings: Settings, catalog: ProviderCatalog) -> GeminiProvider:
     if settings.gemini_api_key is None:
         raise RuntimeError("GEMINI_API_KEY is not set")
+    session = _http_session(settings)
     http_options = types.HttpOptions(
-        base_url=settings.gemini_base_url, timeout=int(settings.provider_timeout_seconds * 1000)
+        base_url=settings.gemini_base_url,
+        timeout=int(settings.provider_timeout_seconds * 1000),
+        aiohttp_client=session,
     )
     client = genai.Client(api_key=settings.gemini_api_key.get_secret_value(), http_options=http_options)
-    return GeminiProvider(client, text_model=settings.gemini_text_model or None)
+    return GeminiProvider(client, session, text_model=settings.gemini_text_model or None)
