@@ -7,12 +7,12 @@ from `local.settings.json`, which the Functions host (or the dev host) puts into
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
-from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic.fields import FieldInfo
 
 from shared.scheduling.limits import ModelLimits, parse_quotas
 
@@ -66,10 +66,11 @@ def _split_link_keys(value: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-CommaList = Annotated[list[str], NoDecode]
-CommaMapping = Annotated[dict[str, str], NoDecode]
-CommaIntMapping = Annotated[dict[str, int], NoDecode]
-CommaFloatMapping = Annotated[dict[str, float], NoDecode]
+# App settings are flat strings; the field's `before` validator parses these from `a,b` / `name=value,...`.
+CommaList = list[str]
+CommaMapping = dict[str, str]
+CommaIntMapping = dict[str, int]
+CommaFloatMapping = dict[str, float]
 
 # The synchronous wait of each compatibility family, as its document says (COMPAT_WAIT_SECONDS overrides).
 COMPAT_WAITS: dict[str, float] = {"seed000": 60.0, "seed002": 180.0, "seed003": 120.0}
@@ -83,13 +84,35 @@ RETIRED_WAIT_SETTINGS = {
 }
 
 
-class Settings(BaseSettings):
-    """Configuration of the Function App, one field per app setting."""
+def _setting_names(name: str, field: FieldInfo) -> list[str]:
+    """The app settings a field is read from, the first present winning (its own name if it has none)."""
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return [str(choice) for choice in alias.choices]
+    return [str(alias or name)]
+
+
+class Settings(BaseModel):
+    """Configuration of the Function App, one field per app setting, read from the environment; values
+    given to the constructor (by app setting or field name) take precedence over it."""
 
     # A refused value is never quoted back: settings carry secrets (error messages name the setting).
-    model_config = SettingsConfigDict(
-        extra="ignore", populate_by_name=True, frozen=True, hide_input_in_errors=True
-    )
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True, hide_input_in_errors=True)
+
+    def __init__(self, **values: object) -> None:
+        # An app setting's name matches whatever its case: Windows hands the environment over upper-cased.
+        environment = {name.lower(): value for name, value in os.environ.items()}
+        fields: dict[str, object] = {}
+        for name, field in type(self).model_fields.items():
+            names = _setting_names(name, field)
+            given = next((key for key in (*names, name) if key in values), None)
+            read = next((key.lower() for key in names if key.lower() in environment), None)
+            # Keyed by its first app setting, so that a refused value's error names the setting.
+            if given is not None:
+                fields[names[0]] = values[given]
+            elif read is not None:
+                fields[names[0]] = environment[read]
+        super().__init__(**fields)
 
     # --- Storage (Blob + Queue): connection string locally, identity in Azure -------------------------
     storage_connection_string: SecretStr | None = Field(
@@ -547,7 +570,7 @@ class Settings(BaseSettings):
         "while the worker runs). A second delivery of a claimed job waits this long; a job whose worker "
         "died is resumed once its claim has lapsed.",
     )
-    provider_quotas: Annotated[dict[str, ModelLimits], NoDecode] = Field(
+    provider_quotas: dict[str, ModelLimits] = Field(
         default_factory=dict,
         validation_alias="PROVIDER_QUOTAS",
         description="Provider quotas the worker schedules calls by, per `provider/model`, comma-separated: "

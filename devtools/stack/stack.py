@@ -133,7 +133,7 @@ class LocalStack:
 
     @property
     def settings(self) -> Settings:
-        return Settings(**self.values)  # type: ignore[arg-type]
+        return Settings(**self.values)
 
     def start(self) -> None:
         try:

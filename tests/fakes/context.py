@@ -69,7 +69,7 @@ class FakeWorld:
 def fake_world(**settings: str) -> FakeWorld:
     """A world whose FakeClock is the application's clock from now on (tests/unit/conftest.py puts the
     system clock back after each test)."""
-    config = Settings(**{**BASE_SETTINGS, **settings})  # type: ignore[arg-type]
+    config = Settings(**{**BASE_SETTINGS, **settings})
     jobs, credits, idempotency = FakeContainer(), FakeContainer(), FakeContainer()
     job_queue, webhook_queue = FakeQueueClient(), FakeQueueClient("webhooks")
     images = FakeImageStore()

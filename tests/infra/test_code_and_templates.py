@@ -202,7 +202,7 @@ def _settings_in_azure() -> Settings:
         k: v if isinstance(v, str) else _PLACEHOLDER_FORMATS.get(k, "{}").format(f"<{k} from Azure>")
         for k, v in _app_settings().items()
     }
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)
 
 
 def test_every_container_and_queue_the_code_uses_is_declared() -> None:

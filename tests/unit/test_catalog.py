@@ -20,7 +20,7 @@ def _catalog(**values: str) -> ProviderCatalog:
         "AZURE_OPENAI_ENDPOINT": "https://aoai",
         "AZURE_OPENAI_DEPLOYMENTS": "gpt-image-1=gpt-image,dall-e-3=dall-e-3",
     }
-    return ProviderCatalog(Settings(**{**base, **values}))  # type: ignore[arg-type]
+    return ProviderCatalog(Settings(**{**base, **values}))
 
 
 def test_defaults_are_the_default_provider_and_its_first_model() -> None:

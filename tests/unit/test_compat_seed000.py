@@ -19,7 +19,7 @@ PNG_B64 = (
 
 
 def _settings(**values: str) -> Settings:
-    return Settings(COSMOS_ENDPOINT="https://x", **values)  # type: ignore[arg-type]
+    return Settings(COSMOS_ENDPOINT="https://x", **values)
 
 
 def test_urls_are_fetched_and_everything_else_is_inline_base64() -> None:

@@ -20,7 +20,7 @@ TARGET = LinkTarget(tenant_id="org.a-1", image_id=f"{JOB_ID}-2")
 def _settings(keys: str | None = "k1=an-old-signing-secret-0001", **values: str) -> Settings:
     if keys is not None:
         values["IMAGE_LINK_SIGNING_KEYS"] = keys
-    return Settings(COSMOS_ENDPOINT="https://x", **values)  # type: ignore[arg-type]
+    return Settings(COSMOS_ENDPOINT="https://x", **values)
 
 
 def _job(api_base_url: str | None = "https://app.example.net/api") -> tuple[JobDocument, StoredImage]:

@@ -17,7 +17,7 @@ PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABB
 
 
 def _settings(**values: str) -> Settings:
-    return Settings(COSMOS_ENDPOINT="https://x", **values)  # type: ignore[arg-type]
+    return Settings(COSMOS_ENDPOINT="https://x", **values)
 
 
 def _request(**fields: object) -> V0GenerationRequest:

@@ -77,3 +77,46 @@ def test_secrets_do_not_print() -> None:
     settings = Settings(COSMOS_ENDPOINT="https://x", COSMOS_KEY="very-secret")
 
     assert "very-secret" not in repr(settings)
+
+
+def test_settings_are_read_from_the_environment_by_app_setting_name_whatever_its_case(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COSMOS_ENDPOINT", "https://account.documents.azure.com:443/")
+    monkeypatch.setenv("gemini_models", "gemini-2.5-flash-image, gemini-3-pro-image-preview")
+    monkeypatch.setenv("Provider_Quotas", "gemini/gemini-2.5-flash-image=rpm:30")
+    monkeypatch.setenv("cosmos_database", "images")
+
+    settings = Settings()
+
+    assert settings.cosmos_endpoint == "https://account.documents.azure.com:443/"
+    assert settings.gemini_models == ["gemini-2.5-flash-image", "gemini-3-pro-image-preview"]
+    assert settings.cosmos_database == "images"
+    assert settings.provider_quotas["gemini/gemini-2.5-flash-image"].requests_per_minute == 30
+
+
+def test_the_first_of_a_settings_names_that_is_set_wins_and_a_given_value_beats_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COSMOS_ENDPOINT", "https://from-the-environment")
+    monkeypatch.setenv("HTTP_PROXY", "http://plain-proxy:3128")
+    monkeypatch.setenv("HTTPS_PROXY", "http://tls-proxy:3128")
+    monkeypatch.setenv("JOBS_QUEUE", "queue-from-the-environment")
+
+    settings = Settings(COSMOS_ENDPOINT="https://given", jobs_queue="given-queue")
+
+    assert settings.cosmos_endpoint == "https://given"
+    assert settings.jobs_queue == "given-queue"
+    assert settings.outbound_proxy == "http://tls-proxy:3128"
+
+
+def test_a_refused_environment_value_names_its_app_setting_and_is_not_quoted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COSMOS_ENDPOINT", "https://x")
+    monkeypatch.setenv("CREDIT_COSTS", "standard=secret-looking-value")
+
+    with pytest.raises(ValidationError, match="CREDIT_COSTS") as refused:
+        Settings()
+
+    assert "secret-looking-value" not in str(refused.value)
