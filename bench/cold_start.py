@@ -1,12 +1,15 @@
 """Cold start of the HTTP path: time and memory to import the app, against importing the provider SDKs
 and OpenTelemetry (which the app imports only when an exporter is configured).
 
-`python -m bench.cold_start [--runs 7]` prints the median of fresh interpreter runs. Each run is a new
-process, so the numbers include module loading from disk cache as a Functions worker's cold start does.
-CPU seconds are what the imports cost the process; on a machine shared with other work they vary much
-less than the wall-clock seconds, and the fastest run's CPU seconds (what the imports cost when nothing
-else got in their way) vary least. The cases take turns (one run of each, `--runs` times), so a change in
-the machine's load reaches every case alike and the ratios stay comparable.
+`python -m bench.cold_start [--runs 7] [--ratios-only]` prints the median of fresh interpreter runs
+(`--ratios-only`: of the SDKs and the cases set against them alone, so that more runs fit in the time).
+Each run is a new process, so the numbers include module loading from disk cache as a Functions worker's
+cold start does. CPU seconds are what the imports cost the process; on a machine shared with other work
+they vary much less than the wall-clock seconds, and the fastest run's CPU seconds (what the imports cost
+when nothing else got in their way) vary least. The cases take turns (one run of each, `--runs` times), so
+a change in the machine's load reaches every case alike and the ratios stay comparable; each ratio is also
+given round by round (a case's run against the SDKs' run of the same round, the median of those), which
+a slow minute on the machine moves least.
 
 The app is imported from this checkout, where it is compiled on every start unless its bytecode is cached
 (`PYTHONDONTWRITEBYTECODE` keeps it from being written here), and from the deployment package as azd
@@ -73,6 +76,14 @@ CASES = {
     "function_app from the deployment package": "import function_app",
     "the SDKs, then function_app from the package": SDKS + "\nimport function_app",
 }
+SDKS_CASE = "the SDKs the HTTP path needs"
+# The cases set against the SDKs.
+RATIO_CASES = (
+    "function_app (HTTP path)",
+    "the SDKs, then function_app",
+    "function_app from the deployment package",
+    "the SDKs, then function_app from the package",
+)
 # The cases run in the deployment package rather than this checkout.
 FROM_PACKAGE = {"function_app from the deployment package", "the SDKs, then function_app from the package"}
 
@@ -95,16 +106,22 @@ def measure(imports: str, cwd: Path = ROOT) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--ratios-only",
+        action="store_true",
+        help="only the SDKs and the cases set against them (more runs in the time)",
+    )
     args = parser.parse_args()
+    cases = {name: CASES[name] for name in (SDKS_CASE, *RATIO_CASES)} if args.ratios_only else CASES
     print(
         f"{'case':<48} {'import s':>9} {'CPU s':>7} {'max RSS MB':>11} {'OTel modules':>13}  (medians)"
         f" {'min CPU s':>10}"
     )
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in CASES}
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in cases}
     with tempfile.TemporaryDirectory() as workspace:
         deployed = package.build(Path(workspace))
         for _ in range(args.runs):
-            for name, imports in CASES.items():
+            for name, imports in cases.items():
                 runs[name].append(measure(imports, deployed if name in FROM_PACKAGE else ROOT))
     results = {}
     for name, figures in runs.items():
@@ -113,15 +130,17 @@ def main() -> None:
         fastest = min(run["cpu_seconds"] for run in figures)
         results[name] = (seconds, cpu, fastest)
         print(f"{name:<48} {seconds:>9.3f} {cpu:>7.3f} {rss:>11.1f} {otel:>13} {fastest:>21.3f}")
-    sdks = results["the SDKs the HTTP path needs"]
-    for name in (
-        "function_app (HTTP path)",
-        "the SDKs, then function_app",
-        "function_app from the deployment package",
-        "the SDKs, then function_app from the package",
-    ):
+    sdks = results[SDKS_CASE]
+    for name in RATIO_CASES:
         seconds, cpu, fastest = (figure / sdk for figure, sdk in zip(results[name], sdks, strict=True))
-        print(f"{name} / the SDKs it needs: {seconds:.2f}x seconds, {cpu:.2f}x CPU, {fastest:.2f}x min CPU")
+        # Each round's case against the same round's SDKs, taken a moment apart: what the machine's
+        # slower and faster minutes do to both cancels out, as it does not between medians.
+        rounds = zip(runs[name], runs[SDKS_CASE], strict=True)
+        paired = statistics.median(run["cpu_seconds"] / sdk_run["cpu_seconds"] for run, sdk_run in rounds)
+        print(
+            f"{name} / the SDKs it needs: {seconds:.2f}x seconds, {cpu:.2f}x CPU, {fastest:.2f}x min CPU, "
+            f"{paired:.2f}x CPU round by round (median)"
+        )
 
 
 if __name__ == "__main__":
