@@ -84,7 +84,7 @@ RETIRED_WAIT_SETTINGS = {
 }
 
 
-def _setting_names(name: str, field: FieldInfo) -> list[str]:
+def app_setting_names(name: str, field: FieldInfo) -> list[str]:
     """The app settings a field is read from, the first present winning (its own name if it has none)."""
     alias = field.validation_alias
     if isinstance(alias, AliasChoices):
@@ -104,7 +104,7 @@ class Settings(BaseModel):
         environment = {name.lower(): value for name, value in os.environ.items()}
         fields: dict[str, object] = {}
         for name, field in type(self).model_fields.items():
-            names = _setting_names(name, field)
+            names = app_setting_names(name, field)
             given = next((key for key in (*names, name) if key in values), None)
             read = next((key.lower() for key in names if key.lower() in environment), None)
             # Keyed by its first app setting, so that a refused value's error names the setting.

@@ -10,10 +10,8 @@ import json
 import re
 from typing import Any
 
-from pydantic import AliasChoices
-
 from shared.resources import COSMOS_CONTAINERS, blob_containers, queues
-from shared.settings import Settings
+from shared.settings import Settings, app_setting_names
 from tests.infra.bicep import ROOT, Template, config, function_bindings, main, object_entries
 
 # How each app setting the code reads is provided in Azure. The one place this is decided: a setting
@@ -114,13 +112,11 @@ DEFAULT_IN_AZURE = {
 }
 
 
-def _setting_names(name: str) -> tuple[str, ...]:
-    """The app settings a `Settings` field is read from (its first alias names it)."""
-    alias = Settings.model_fields[name].validation_alias
-    if isinstance(alias, str):
-        return (alias,)
-    assert isinstance(alias, AliasChoices), name
-    return tuple(str(choice) for choice in alias.choices)
+def _setting_names(name: str) -> list[str]:
+    """The app settings a `Settings` field is read from (its first alias names it); every field has one."""
+    field = Settings.model_fields[name]
+    assert field.validation_alias is not None, name
+    return app_setting_names(name, field)
 
 
 def _function_template() -> Template:
