@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,7 @@ from bench.call_counter import CountingProxy, Proxies
 from bench.invocation_phases import Phases, invocation_durations, invocation_phases
 from bench.local_stack import bench_stack, machine_busy_seconds, process_cpu_seconds, tree_cpu_seconds
 from bench.submit_latency import queue_batching, queue_concurrency
+from devtools.simulator.state import SimulatorState
 from devtools.stack.stack import AZURITE_ACCOUNT_KEY, ROOT, Endpoints, LocalStack
 
 KEY = "local-dev-key"
@@ -350,13 +350,13 @@ def spread_listener_bound(
     jobs: int, latency_ms: int, spread_ms: int, batch: int, threshold: int, *, samples: int = 500
 ) -> tuple[float, float]:
     """The mean and standard deviation of `listener_bound` over `samples` seeded draws of `jobs` latencies,
-    each uniform within `spread_ms` of `latency_ms` (never below 0), as the simulator draws them."""
-    rng = random.Random(0)
+    each uniform within `spread_ms` of `latency_ms` (never below 0), drawn as the simulator draws them."""
+    simulator = SimulatorState(latency_ms=latency_ms, latency_spread_ms=spread_ms, latency_seed=0)
 
-    def draw() -> float:
-        return max(0.0, rng.uniform(latency_ms - spread_ms, latency_ms + spread_ms)) / 1000
+    def draws() -> list[float]:
+        return [simulator.call_latency_ms() / 1000 for _ in range(jobs)]
 
-    bounds = [listener_bound([draw() for _ in range(jobs)], batch, threshold) for _ in range(samples)]
+    bounds = [listener_bound(draws(), batch, threshold) for _ in range(samples)]
     return statistics.fmean(bounds), statistics.stdev(bounds)
 
 
