@@ -292,16 +292,27 @@ def measure_throughput(args: argparse.Namespace, overrides: dict[str, str], thum
             set(ids),
             call_seconds=provider["callSeconds"] / provider["answered"],
         )
+        machine_cpu = {name: seconds - cpu[name] for name, seconds in stack_cpu_seconds(processes).items()}
+        batch, threshold = queue_batching()
+        ceiling = json.loads(
+            subprocess.run(
+                [sys.executable, "-m", "bench.minimal_pipeline", "--jobs", str(args.jobs),
+                 "--concurrency", str(args.concurrency), "--batch-size", str(batch),
+                 "--new-batch-threshold", str(threshold)],
+                env={**os.environ, **stack.values}, cwd=ROOT, capture_output=True, text=True, check=True,
+            ).stdout
+        )  # fmt: skip
         return Run(
             jobs=args.jobs,
             submit_seconds=submitted - started,
             seconds=done - started,
             provider=provider,
             phases=phases,
-            cpu={name: seconds - cpu[name] for name, seconds in stack_cpu_seconds(processes).items()},
+            cpu=machine_cpu,
             machine_busy=(busy - machine[0]) / (total - machine[1]),
             latencies=[call["latencyMs"] / 1000 for call in calls if "latencyMs" in call],
             invocations=invocation_durations(log, args.jobs),
+            minimal_jobs_per_second=ceiling["jobs_per_second"],
         )
 
 
@@ -328,6 +339,8 @@ class Run:
     machine_busy: float
     latencies: list[float]  # of the provider calls, as the simulator drew them, in the order they came
     invocations: list[float]  # the dev host's durations of the jobs' invocations, in the order they started
+    # The minimal pipeline's jobs in the listener's batches, on the same stack: what the machine allows.
+    minimal_jobs_per_second: float
 
 
 def listener_bound(latencies: list[float], batch: int, threshold: int) -> float:
@@ -386,6 +399,12 @@ def report_throughput(run: Run, latency_ms: int, spread_ms: int) -> None:
         f"  its listener allows the {len(run.invocations)} invocations as long as they took {invoked:.2f} "
         f"jobs/s: the run reached {rate / invoked:.0%} of that (the rest: its deletes and fetches, the first "
         "fetch, the bench's last poll)"
+    )
+    minimal = run.minimal_jobs_per_second
+    print(
+        f"  the minimal pipeline's {run.jobs} jobs in the listener's batches on this stack (stored "
+        f"beforehand; no queue, HTTP or worker): {minimal:.2f} jobs/s = {minimal / listener:.0%} of the "
+        f"listener's bound; the run reached {rate / minimal:.0%} of that"
     )
     print(f"  submitted at {run.jobs / run.submit_seconds:.1f} jobs/s (all in {run.submit_seconds:.1f} s)")
     print(
