@@ -6,16 +6,19 @@ the real SDK (google-genai against the simulator), one blob upload and two Cosmo
 then its result), with the same async SDK clients the app uses, set up as the app sets them up (no proxy
 configured: the environment is not read on every request). It prints its own CPU seconds per job.
 
-With `--batch-size B --new-batch-threshold T` it is the ceiling of a throughput run instead: the job
-documents are stored first (untimed), then the jobs run as the host's queue listener starts invocations,
-`B` at a time and a next batch once at most `T` still run, with no queue, HTTP or worker in between. It
-prints how many jobs a second that reached.
+With `--batch-size B --new-batch-threshold T` it gives the ceilings of a throughput run instead, the jobs
+started as the host's queue listener starts invocations (`B` at a time, a next batch once at most `T`
+still run), in jobs a second: `jobs_per_second` with the job documents stored first (untimed) and no
+queue, HTTP or worker in between; `queued_jobs_per_second` timed from the first submit, each job stored
+and its message queued while a listener fetches the messages from a real queue and deletes each after
+its job (still no HTTP, worker, claim, credits or rate limit).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -23,9 +26,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import aiohttp
+from azure.core.exceptions import ResourceExistsError
 from azure.core.pipeline.transport import AioHttpTransport
 from azure.cosmos.aio import ContainerProxy, CosmosClient
 from azure.storage.blob.aio import BlobServiceClient
+from azure.storage.queue import QueueMessage
+from azure.storage.queue.aio import QueueClient
 from google import genai
 from google.genai import types
 
@@ -75,6 +81,56 @@ async def in_listener_batches(
             task.result()
 
 
+async def through_queue(
+    count: int,
+    concurrency: int,
+    batching: tuple[int, int],
+    queue: QueueClient,
+    run_job: Callable[[int, dict[str, str]], Coroutine[Any, Any, None]],
+    store: Callable[[], Coroutine[Any, Any, dict[str, str]]],
+) -> float:
+    """Seconds for `count` jobs submitted `concurrency` at a time (each stored, then its message queued)
+    while a listener runs them as the host's does: it fetches a batch of `batch` messages whenever at most
+    `threshold` run (polling an empty queue every 0.1 s, the host's shortest interval) and deletes each
+    message after its job."""
+    batch, threshold = batching
+    limit = asyncio.Semaphore(concurrency)
+
+    async def submit(index: int) -> None:
+        async with limit:
+            document = await store()
+            await queue.send_message(json.dumps({"index": index, "job": document}))
+
+    async def invoke(message: QueueMessage) -> None:
+        body = json.loads(message.content)
+        await run_job(body["index"], body["job"])
+        await queue.delete_message(message)
+
+    async def listen() -> None:
+        done, running = 0, set[asyncio.Task[None]]()
+        while done < count:
+            if len(running) <= threshold:
+                pages = queue.receive_messages(messages_per_page=batch, max_messages=batch)
+                fetched = [message async for message in pages]
+                if fetched:
+                    running |= {asyncio.create_task(invoke(message)) for message in fetched}
+                    continue
+                if not running:
+                    await asyncio.sleep(0.1)
+                    continue
+            timeout = 0.1 if len(running) <= threshold else None
+            finished, running = await asyncio.wait(
+                running, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in finished:
+                task.result()
+            done += len(finished)
+
+    started = time.perf_counter()
+    await asyncio.gather(listen(), *(submit(i) for i in range(count)))
+    return time.perf_counter() - started
+
+
 async def run(jobs_count: int, concurrency: int, batching: tuple[int, int] | None) -> dict[str, float]:
     settings = Settings()
     assert settings.gemini_api_key and settings.storage_connection_string and settings.cosmos_key
@@ -113,7 +169,31 @@ async def run(jobs_count: int, concurrency: int, batching: tuple[int, int] | Non
                 lambda i: one_job(i, client, blobs, jobs, settings, stored[i]),
             )
             wall = time.perf_counter() - wall
-            return {"jobs_per_second": jobs_count / wall, "wall_seconds": wall}
+            async with QueueClient.from_connection_string(
+                settings.storage_connection_string.get_secret_value(),
+                "minimal-pipeline",
+                use_env_settings=False,
+            ) as queue:
+                with contextlib.suppress(ResourceExistsError):
+                    await queue.create_queue()
+                await queue.clear_messages()
+
+                async def stored_job() -> dict[str, str]:
+                    return dict(await jobs.create_item(job_document()))
+
+                queued = await through_queue(
+                    jobs_count,
+                    concurrency,
+                    batching,
+                    queue,
+                    lambda i, document: one_job(i, client, blobs, jobs, settings, document),
+                    stored_job,
+                )
+            return {
+                "jobs_per_second": jobs_count / wall,
+                "wall_seconds": wall,
+                "queued_jobs_per_second": jobs_count / queued,
+            }
         limit = asyncio.Semaphore(concurrency)
 
         async def bounded(index: int) -> None:
