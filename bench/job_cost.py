@@ -8,9 +8,11 @@ has its thumbnail, and prints:
 - the dev host's CPU per job (user + system time of its process: HTTP submit, worker, thumbnail) and the
   minimal pipeline's (bench/minimal_pipeline.py, the same SDKs against the same emulators), and their ratio;
 - with `--provider-latency-ms` (and `--provider-latency-spread-ms`: each call's latency drawn uniformly
-  within it), a throughput run instead (no proxies, no minimal pipeline): the jobs a second against the
-  host's queue concurrency and against what its queue listener allows such latencies, how fast they were
-  submitted, how many provider calls were in flight (the simulator's `/_sim/stats`: mean and most) and
+  within it), a throughput run instead (no proxies): the jobs a second (until the last job's stored
+  `completedAt`) against the host's queue concurrency, against what its queue listener allows such
+  latencies and against the minimal pipeline's two ceilings on the same stack (its jobs in the listener's
+  batches, stored beforehand or submitted through a real queue: bench/minimal_pipeline.py), how fast they
+  were submitted, how many provider calls were in flight (the simulator's `/_sim/stats`: mean and most) and
   how long one took, and the CPU per job of every process (the stack's and the bench's own) with how busy
   the machine's cores were: what limited it;
 - the data-plane calls per job, by service, container and operation (the queue's idle polling is shown
