@@ -8,9 +8,11 @@ has its thumbnail, and prints:
 - the dev host's CPU per job (user + system time of its process: HTTP submit, worker, thumbnail) and the
   minimal pipeline's (bench/minimal_pipeline.py, the same SDKs against the same emulators), and their ratio;
 - with `--provider-latency-ms` (and `--provider-latency-spread-ms`: each call's latency drawn uniformly
-  within it), a throughput run instead (no proxies, no minimal pipeline): the jobs a second against the
-  host's queue concurrency and against what its queue listener allows such latencies, how fast they were
-  submitted, how many provider calls were in flight (the simulator's `/_sim/stats`: mean and most) and
+  within it), a throughput run instead (no proxies): the jobs a second (until the last job's stored
+  `completedAt`) against the host's queue concurrency, against what its queue listener allows such
+  latencies and against the minimal pipeline's two ceilings on the same stack (its jobs in the listener's
+  batches, stored beforehand or submitted through a real queue: bench/minimal_pipeline.py), how fast they
+  were submitted, how many provider calls were in flight (the simulator's `/_sim/stats`: mean and most) and
   how long one took, and the CPU per job of every process (the stack's and the bench's own) with how busy
   the machine's cores were: what limited it;
 - the data-plane calls per job, by service, container and operation (the queue's idle polling is shown
@@ -33,6 +35,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +91,10 @@ async def submit_all(api_url: str, jobs: int, concurrency: int) -> list[str]:
 
 def wait_until_done(
     stack: LocalStack, endpoints: Endpoints, ids: list[str], thumbnails: bool, timeout: float = 600
-) -> None:
+) -> float:
+    """Wait until every job succeeded (and, with thumbnails, has them); returns when the last job ended, as
+    the service stored it (`completedAt`, in seconds since the epoch): the wait's own polling interval is
+    no part of the service's time."""
     settings = stack.settings
     assert settings.cosmos_key
     with CosmosClient(
@@ -97,12 +103,13 @@ def wait_until_done(
         enable_endpoint_discovery=False,
     ) as cosmos:
         container = cosmos.get_database_client(settings.cosmos_database).get_container_client("jobs")
-        pending, deadline = set(ids), time.monotonic() + timeout
+        pending, deadline, last_ended = set(ids), time.monotonic() + timeout, 0.0
         while pending:
             assert time.monotonic() < deadline, f"{len(pending)} job(s) not done"
             # One query a round, not a read per job: the waiting must not load the machine it measures.
             jobs = container.query_items(
-                "SELECT c.id, c.status, c.outputs FROM c WHERE c.tenantId = 'dev'", partition_key="dev"
+                "SELECT c.id, c.status, c.outputs, c.completedAt FROM c WHERE c.tenantId = 'dev'",
+                partition_key="dev",
             )
             for job in jobs:
                 if job["id"] not in pending:
@@ -111,18 +118,23 @@ def wait_until_done(
                 made = not thumbnails or all(o.get("thumbnailBlobName") for o in job["outputs"])
                 if job["status"] == "succeeded" and made:
                     pending.discard(job["id"])
+                    ended = datetime.fromisoformat(job["completedAt"]).timestamp()
+                    last_ended = max(last_ended, ended)
             time.sleep(0.5)
+    return last_ended
 
 
 def run_jobs(
     stack: LocalStack, endpoints: Endpoints, jobs: int, concurrency: int, thumbnails: bool
 ) -> tuple[list[str], float, float]:
-    """Submit and wait for the jobs; their ids and the times when all were submitted and when all were
-    done."""
+    """Submit and wait for the jobs; their ids, and when all were submitted and when the last one ended
+    (its stored `completedAt`; with thumbnails, when the wait saw the last one made), on the clock of
+    `time.perf_counter()`."""
     ids = asyncio.run(submit_all(stack.endpoints.api_url, jobs, concurrency))
     submitted = time.perf_counter()
-    wait_until_done(stack, endpoints, ids, thumbnails)
-    return ids, submitted, time.perf_counter()
+    last_ended = wait_until_done(stack, endpoints, ids, thumbnails)
+    seen, now = time.perf_counter(), time.time()
+    return ids, submitted, seen if thumbnails else seen - (now - last_ended)
 
 
 def main() -> None:
@@ -292,16 +304,28 @@ def measure_throughput(args: argparse.Namespace, overrides: dict[str, str], thum
             set(ids),
             call_seconds=provider["callSeconds"] / provider["answered"],
         )
+        machine_cpu = {name: seconds - cpu[name] for name, seconds in stack_cpu_seconds(processes).items()}
+        batch, threshold = queue_batching()
+        ceiling = json.loads(
+            subprocess.run(
+                [sys.executable, "-m", "bench.minimal_pipeline", "--jobs", str(args.jobs),
+                 "--concurrency", str(args.concurrency), "--batch-size", str(batch),
+                 "--new-batch-threshold", str(threshold)],
+                env={**os.environ, **stack.values}, cwd=ROOT, capture_output=True, text=True, check=True,
+            ).stdout
+        )  # fmt: skip
         return Run(
             jobs=args.jobs,
             submit_seconds=submitted - started,
             seconds=done - started,
             provider=provider,
             phases=phases,
-            cpu={name: seconds - cpu[name] for name, seconds in stack_cpu_seconds(processes).items()},
+            cpu=machine_cpu,
             machine_busy=(busy - machine[0]) / (total - machine[1]),
             latencies=[call["latencyMs"] / 1000 for call in calls if "latencyMs" in call],
             invocations=invocation_durations(log, args.jobs),
+            minimal_jobs_per_second=ceiling["jobs_per_second"],
+            minimal_queued_jobs_per_second=ceiling["queued_jobs_per_second"],
         )
 
 
@@ -328,6 +352,10 @@ class Run:
     machine_busy: float
     latencies: list[float]  # of the provider calls, as the simulator drew them, in the order they came
     invocations: list[float]  # the dev host's durations of the jobs' invocations, in the order they started
+    # The minimal pipeline's jobs in the listener's batches on the same stack, what the machine allows: its
+    # documents stored beforehand, and submitted through a real queue as the run's jobs are.
+    minimal_jobs_per_second: float
+    minimal_queued_jobs_per_second: float
 
 
 def listener_bound(latencies: list[float], batch: int, threshold: int) -> float:
@@ -385,7 +413,14 @@ def report_throughput(run: Run, latency_ms: int, spread_ms: int) -> None:
     print(
         f"  its listener allows the {len(run.invocations)} invocations as long as they took {invoked:.2f} "
         f"jobs/s: the run reached {rate / invoked:.0%} of that (the rest: its deletes and fetches, the first "
-        "fetch, the bench's last poll)"
+        "fetch)"
+    )
+    minimal, queued = run.minimal_jobs_per_second, run.minimal_queued_jobs_per_second
+    print(
+        f"  the minimal pipeline's {run.jobs} jobs in the listener's batches on this stack: stored "
+        f"beforehand, {minimal:.2f} jobs/s = {minimal / listener:.0%} of the listener's bound; submitted "
+        f"as the run's are and through a queue, {queued:.2f} jobs/s = {queued / listener:.0%} "
+        f"(no HTTP, worker, claim or credits): the run reached {rate / minimal:.0%} and {rate / queued:.0%}"
     )
     print(f"  submitted at {run.jobs / run.submit_seconds:.1f} jobs/s (all in {run.submit_seconds:.1f} s)")
     print(

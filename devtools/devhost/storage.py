@@ -13,9 +13,14 @@ def queue_client_for(connection: str, queue_name: str) -> QueueClient:
     (`<connection>__queueServiceUri` or `<connection>__accountName`). The client sends and receives raw
     message text: encoding is the listener's business, as it is the host's."""
     connection = connection or "AzureWebJobsStorage"
+    # As the app's own clients (shared/net/proxy.py): the environment is read for a proxy only when one is
+    # set, since trusting it costs a ~/.netrc lookup on every poll and delete.
+    use_env_settings = _proxy_configured()
     connection_string = os.environ.get(connection)
     if connection_string:
-        return QueueClient.from_connection_string(connection_string, queue_name)
+        return QueueClient.from_connection_string(
+            connection_string, queue_name, use_env_settings=use_env_settings
+        )
     service_uri = os.environ.get(f"{connection}__queueServiceUri")
     account = os.environ.get(f"{connection}__accountName")
     if not service_uri and account:
@@ -24,7 +29,13 @@ def queue_client_for(connection: str, queue_name: str) -> QueueClient:
         raise KeyError(f"connection {connection!r}: no connection string and no identity-based settings")
     from azure.identity.aio import DefaultAzureCredential
 
-    return QueueClient(service_uri, queue_name, credential=DefaultAzureCredential())
+    return QueueClient(
+        service_uri, queue_name, credential=DefaultAzureCredential(), use_env_settings=use_env_settings
+    )
+
+
+def _proxy_configured() -> bool:
+    return any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"))
 
 
 def keep_host_calls_untraced() -> None:

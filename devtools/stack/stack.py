@@ -234,6 +234,7 @@ class LocalStack:
                 [
                     str(NODE_BIN / "cosmosdb-server"),
                     "--no-ssl",
+                    "--keep-alive",  # patches/: Cosmos DB keeps connections; the emulator closed each one
                     "--host",
                     "127.0.0.1",
                     "--port",

@@ -5,10 +5,13 @@ durations it reads from the dev host's log to apply it to."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bench.invocation_phases import invocation_durations
 from bench.job_cost import listener_bound, spread_listener_bound
+from bench.minimal_pipeline import in_listener_batches
 
 
 def test_invocations_ending_together_run_one_batch_at_a_time() -> None:
@@ -57,3 +60,34 @@ def test_invocation_durations_come_in_the_order_the_invocations_started() -> Non
 
     assert invocation_durations(log, 2) == [2.312, 1.111]
     assert invocation_durations(log, 1) == [1.111]  # the last ones: a run's warm-up comes first
+
+
+async def test_the_minimal_pipelines_ceiling_starts_its_jobs_by_the_listeners_rule() -> None:
+    started: list[int] = []
+    release = {i: asyncio.Event() for i in range(40)}
+
+    async def job(index: int) -> None:
+        started.append(index)
+        await release[index].wait()
+
+    async def settle() -> None:
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+    running = asyncio.create_task(in_listener_batches(40, 16, 8, job))
+    await settle()
+    assert started == list(range(16))
+    for index in range(7):  # 9 still run: more than the threshold
+        release[index].set()
+    await settle()
+    assert started == list(range(16))
+    release[7].set()  # 8 run: the next batch of 16 starts
+    await settle()
+    assert started == list(range(32))
+    for index in range(8, 32):
+        release[index].set()
+    await settle()
+    assert started == list(range(40))  # the last, short batch
+    for index in range(32, 40):
+        release[index].set()
+    await asyncio.wait_for(running, 1)
