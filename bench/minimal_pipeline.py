@@ -65,20 +65,40 @@ async def one_job(
     await jobs.replace_item(job_id, {**document, "status": "succeeded", "outputs": [name]})
 
 
+Job = Coroutine[Any, Any, None]
+
+
 async def in_listener_batches(
-    count: int, batch: int, threshold: int, work: Callable[[int], Coroutine[Any, Any, None]]
+    count: int, batch: int, threshold: int, fetch: Callable[[int], Coroutine[Any, Any, list[Job]]]
 ) -> None:
-    """Run `work(0)` ... `work(count - 1)` as the host's queue listener starts the invocations of `count`
-    queued messages: a batch of `batch` whenever at most `threshold` still run."""
-    started, running = 0, set[asyncio.Task[None]]()
-    while started < count or running:
-        if started < count and len(running) <= threshold:
-            running |= {asyncio.create_task(work(i)) for i in range(started, min(started + batch, count))}
-            started = min(started + batch, count)
-            continue
-        finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+    """Run `count` jobs as the host's queue listener runs invocations: whenever at most `threshold` run,
+    it fetches up to `batch` more (`fetch(batch)`, the jobs to start; none yet: it asks again 0.1 s later,
+    the host's shortest polling interval)."""
+    done, running = 0, set[asyncio.Task[None]]()
+    while done < count:
+        if len(running) <= threshold:
+            fetched = await fetch(batch)
+            if fetched:
+                running |= {asyncio.create_task(job) for job in fetched}
+                continue
+            if not running:
+                await asyncio.sleep(0.1)
+                continue
+        timeout = 0.1 if len(running) <= threshold else None
+        finished, running = await asyncio.wait(running, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         for task in finished:
             task.result()
+        done += len(finished)
+
+
+def fetched_in_order(jobs: list[Job]) -> Callable[[int], Coroutine[Any, Any, list[Job]]]:
+    """A `fetch` for jobs all queued at the start, handed out in order."""
+    pending = list(reversed(jobs))
+
+    async def fetch(batch: int) -> list[Job]:
+        return [pending.pop() for _ in range(min(batch, len(pending)))]
+
+    return fetch
 
 
 async def through_queue(
@@ -86,14 +106,12 @@ async def through_queue(
     concurrency: int,
     batching: tuple[int, int],
     queue: QueueClient,
-    run_job: Callable[[int, dict[str, str]], Coroutine[Any, Any, None]],
+    run_job: Callable[[int, dict[str, str]], Job],
     store: Callable[[], Coroutine[Any, Any, dict[str, str]]],
 ) -> float:
     """Seconds for `count` jobs submitted `concurrency` at a time (each stored, then its message queued)
-    while a listener runs them as the host's does: it fetches a batch of `batch` messages whenever at most
-    `threshold` run (polling an empty queue every 0.1 s, the host's shortest interval) and deletes each
-    message after its job."""
-    batch, threshold = batching
+    while a listener fetches their messages from `queue` in the host's batches (`in_listener_batches`)
+    and deletes each message after its job."""
     limit = asyncio.Semaphore(concurrency)
 
     async def submit(index: int) -> None:
@@ -106,28 +124,12 @@ async def through_queue(
         await run_job(body["index"], body["job"])
         await queue.delete_message(message)
 
-    async def listen() -> None:
-        done, running = 0, set[asyncio.Task[None]]()
-        while done < count:
-            if len(running) <= threshold:
-                pages = queue.receive_messages(messages_per_page=batch, max_messages=batch)
-                fetched = [message async for message in pages]
-                if fetched:
-                    running |= {asyncio.create_task(invoke(message)) for message in fetched}
-                    continue
-                if not running:
-                    await asyncio.sleep(0.1)
-                    continue
-            timeout = 0.1 if len(running) <= threshold else None
-            finished, running = await asyncio.wait(
-                running, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-            for task in finished:
-                task.result()
-            done += len(finished)
+    async def fetch(batch: int) -> list[Job]:
+        pages = queue.receive_messages(messages_per_page=batch, max_messages=batch)
+        return [invoke(message) async for message in pages]
 
     started = time.perf_counter()
-    await asyncio.gather(listen(), *(submit(i) for i in range(count)))
+    await asyncio.gather(in_listener_batches(count, *batching, fetch), *(submit(i) for i in range(count)))
     return time.perf_counter() - started
 
 
@@ -155,19 +157,20 @@ async def run(jobs_count: int, concurrency: int, batching: tuple[int, int] | Non
         for index in range(3):  # warm-up: connections, first-use imports
             await one_job(-index - 1, client, blobs, jobs, settings)
         if batching is not None:
+
+            async def stored_job() -> dict[str, str]:
+                return dict(await jobs.create_item(job_document()))
+
             limit = asyncio.Semaphore(concurrency)
 
-            async def store(_: int) -> dict[str, str]:
+            async def store() -> dict[str, str]:
                 async with limit:
-                    return dict(await jobs.create_item(job_document()))
+                    return await stored_job()
 
-            stored = await asyncio.gather(*(store(i) for i in range(jobs_count)))
+            stored = await asyncio.gather(*(store() for _ in range(jobs_count)))
             wall = time.perf_counter()
-            await in_listener_batches(
-                jobs_count,
-                *batching,
-                lambda i: one_job(i, client, blobs, jobs, settings, stored[i]),
-            )
+            runs = [one_job(i, client, blobs, jobs, settings, document) for i, document in enumerate(stored)]
+            await in_listener_batches(jobs_count, *batching, fetched_in_order(runs))
             wall = time.perf_counter() - wall
             async with QueueClient.from_connection_string(
                 settings.storage_connection_string.get_secret_value(),
@@ -177,10 +180,6 @@ async def run(jobs_count: int, concurrency: int, batching: tuple[int, int] | Non
                 with contextlib.suppress(ResourceExistsError):
                     await queue.create_queue()
                 await queue.clear_messages()
-
-                async def stored_job() -> dict[str, str]:
-                    return dict(await jobs.create_item(job_document()))
-
                 queued = await through_queue(
                     jobs_count,
                     concurrency,

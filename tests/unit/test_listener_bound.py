@@ -11,7 +11,7 @@ import pytest
 
 from bench.invocation_phases import invocation_durations
 from bench.job_cost import listener_bound, spread_listener_bound
-from bench.minimal_pipeline import in_listener_batches
+from bench.minimal_pipeline import fetched_in_order, in_listener_batches
 
 
 def test_invocations_ending_together_run_one_batch_at_a_time() -> None:
@@ -74,7 +74,8 @@ async def test_the_minimal_pipelines_ceiling_starts_its_jobs_by_the_listeners_ru
         for _ in range(5):
             await asyncio.sleep(0)
 
-    running = asyncio.create_task(in_listener_batches(40, 16, 8, job))
+    jobs = fetched_in_order([job(index) for index in range(40)])
+    running = asyncio.create_task(in_listener_batches(40, 16, 8, jobs))
     await settle()
     assert started == list(range(16))
     for index in range(7):  # 9 still run: more than the threshold
